@@ -1,0 +1,95 @@
+/// @file
+/// Open namespace files: where they come from, what they are, and how they relate.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <nsutil/export.hpp>
+#include <nsutil/ns_type.hpp>
+#include <nsutil/unique_fd.hpp>
+#include <optional>
+#include <string>
+
+namespace nsutil {
+
+class process;
+
+/// The identity lsns and ip-netns use: the device and inode of the namespace file. The kernel
+/// reuses inode numbers once a namespace is gone; ns_handle::id() does not.
+struct ns_inode {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  bool operator==(const ns_inode&) const noexcept = default;
+};
+
+/// An open namespace file (nsfs), checked to be one, with its type known.
+///
+/// Holding a handle keeps the namespace alive. All descriptors are O_CLOEXEC. Opening needs the
+/// rights to open the file (for /proc/PID/ns/X: ptrace-read access to PID); nothing else needs
+/// privilege. No function here changes the calling process; see enter.hpp for that.
+class NSUTIL_API ns_handle {
+ public:
+  /// Opens the namespace file at `path` (/proc/PID/ns/net, /run/netns/NAME, a bind mount made
+  /// by persist()). Throws nsutil::error("open", path) when it cannot be opened, when it is not a
+  /// namespace file (detail "not a namespace file"), or when `expected` is given and the type
+  /// differs (detail "is a uts namespace, not net").
+  static ns_handle open(const std::string& path, std::optional<ns_type> expected = {});
+
+  /// The namespace of `type` that process `pid` is in (/proc/PID/ns/TYPE), or, with
+  /// `for_children`, the one its future children get (pid_for_children, time_for_children; for
+  /// other types the same as the process's own). Errors name the path; a process that does not
+  /// exist gives ESRCH ("no such process").
+  static ns_handle of_process(pid_t pid, ns_type type, bool for_children = false);
+
+  /// The namespace of `type` that `target` is in. Through the pidfd (PIDFD_GET_*_NAMESPACE,
+  /// Linux 6.11) when the kernel has it, else through /proc with a liveness check afterwards, so
+  /// the handle never belongs to a process that replaced `target` under the same PID.
+  static ns_handle of_process(const process& target, ns_type type);
+
+  /// Takes ownership of an open descriptor and checks it as open() does; `name` is used in
+  /// error messages.
+  static ns_handle adopt(unique_fd fd, const std::string& name,
+                         std::optional<ns_type> expected = {});
+
+  [[nodiscard]] ns_type type() const noexcept { return type_; }
+  [[nodiscard]] const unique_fd& fd() const noexcept { return fd_; }
+  /// The name it was opened by, for messages.
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  /// Device and inode of the namespace file (what lsns prints as NS).
+  [[nodiscard]] ns_inode inode() const;
+
+  /// The 64-bit namespace ID from NS_GET_ID (Linux 6.18), which unlike inode numbers is never
+  /// reused while the system runs. nullopt when the kernel lacks the ioctl (probed once).
+  [[nodiscard]] std::optional<std::uint64_t> id() const;
+
+  /// The user namespace that owns this namespace (NS_GET_USERNS, Linux 4.9). nullopt when it is
+  /// outside the caller's reach (EPERM: an ancestor of the caller's own user namespace).
+  [[nodiscard]] std::optional<ns_handle> owner() const;
+
+  /// The parent namespace, for pid and user namespaces (NS_GET_PARENT, Linux 4.9). nullopt for a
+  /// root namespace or one outside the caller's reach. Throws error(EINVAL) for other types.
+  [[nodiscard]] std::optional<ns_handle> parent() const;
+
+  /// The user ID that created this user namespace (NS_GET_OWNER_UID, Linux 4.11), in the
+  /// caller's user namespace. Throws error(EINVAL) when this is not a user namespace.
+  [[nodiscard]] uid_t owner_uid() const;
+
+  /// "net:[4026531992]", the form readlink(/proc/PID/ns/net) gives.
+  [[nodiscard]] std::string describe() const;
+
+ private:
+  ns_handle(unique_fd fd, ns_type type, std::string name) noexcept
+      : fd_(std::move(fd)), type_(type), name_(std::move(name)) {}
+  std::optional<ns_handle> relative(unsigned long request, const char* what) const;
+
+  unique_fd fd_;
+  ns_type type_;
+  std::string name_;
+};
+
+/// Whether this kernel supports namespaces of `type` (its /proc/self/ns entry exists).
+NSUTIL_API bool kernel_has(ns_type type) noexcept;
+
+}  // namespace nsutil

@@ -1,0 +1,77 @@
+/// @file
+/// Keeping namespaces alive after their processes end, by bind-mounting their files.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nsutil/export.hpp>
+#include <nsutil/ns_type.hpp>
+#include <nsutil/process.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nsutil {
+
+/// Checks that `target` can take a namespace bind mount: its folder exists, it is not a
+/// directory, its name is not too long, and it does not already hold a namespace (stacking a
+/// second one on e.g. /run/netns/NAME is refused; the detail says how to enter the one there).
+/// Does not create or change anything. Throws nsutil::error with the path.
+NSUTIL_API void check_persist_target(const std::string& target);
+
+/// Bind-mounts namespace file `source` (e.g. /proc/PID/ns/uts) onto `target`, creating
+/// `target` as an empty file first if needed (see check_persist_target()). If the mount fails,
+/// a file it created is removed again. Needs CAP_SYS_ADMIN in the user namespace that owns the
+/// caller's mount namespace; a mount namespace can be bound only from outside it, onto a mount
+/// that is not shared (the detail of EINVAL says so). Throws nsutil::error("mount", target).
+NSUTIL_API void persist(const std::string& source, const std::string& target);
+
+/// Undoes persist(): detaches the namespace bind mount on `target` (the file stays, as with
+/// umount(8)). Throws nsutil::error("umount", target), EINVAL with a detail when `target` holds
+/// no namespace.
+NSUTIL_API void unpersist(const std::string& target);
+
+/// The type of the namespace bind-mounted on `path`, or nullopt when `path` is not a namespace
+/// file (or does not exist). Does not change anything.
+NSUTIL_API std::optional<ns_type> persisted_type(const std::string& path) noexcept;
+
+/// One bind to make: the namespace of `type` of the process, onto `target`.
+struct persist_request {
+  ns_type type;
+  std::string target;
+};
+
+/// A helper process that persists the caller's namespaces from outside them.
+///
+/// Start it *before* unshare(): it stays in the original namespaces, which a mount namespace
+/// needs (the bind must be made in the old mount namespace) and a user namespace needs (the
+/// caller loses its privilege over the old mount namespace). After unshare() (and after forking
+/// the first child, for pid and time, whose *_for_children entries are bound), call bind(): the
+/// helper binds /proc/CALLER/ns/X onto each target and exits. If any bind fails it undoes the
+/// others and bind() throws that error. The helper ends with its parent if that dies first.
+class NSUTIL_API persist_helper {
+ public:
+  /// Forks the helper. Throws nsutil::error("fork").
+  static persist_helper start(std::vector<persist_request> requests);
+  /// Lets the helper bind the caller's namespaces and waits for it. Throws the helper's error.
+  void bind();
+
+  persist_helper(persist_helper&&) noexcept = default;
+  persist_helper& operator=(persist_helper&&) noexcept = delete;
+  /// A helper never told to bind() is told to stop, and reaped.
+  ~persist_helper();
+
+ private:
+  persist_helper(child helper, unique_fd go) noexcept
+      : helper_(std::move(helper)), go_(std::move(go)) {}
+  child helper_;
+  unique_fd go_;
+};
+
+/// Binds the caller's own namespaces (for_children entries for pid and time) for `requests`
+/// directly, from the calling process: enough when the caller keeps its mount namespace and
+/// its privilege (no new mnt or user namespace). On failure undoes the ones already made.
+NSUTIL_API void persist_own(const std::vector<persist_request>& requests);
+
+}  // namespace nsutil

@@ -1,0 +1,119 @@
+/// @file
+/// Processes: race-free handles on existing ones, and forking children whose failures come back
+/// to the parent as exceptions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <nsutil/export.hpp>
+#include <nsutil/unique_fd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nsutil {
+
+/// A handle on a running process: its PID and, where the kernel has pidfds (Linux 5.3), a pidfd,
+/// which keeps naming the same process even after the PID is recycled.
+class NSUTIL_API process {
+ public:
+  /// Opens a handle on process `pid` (pidfd_open; a /proc/PID check on kernels without it).
+  /// Throws nsutil::error with ESRCH ("no such process") when it does not exist, EINVAL for a
+  /// PID below 1. Needs no privilege. Does not change the calling process.
+  static process open(pid_t pid);
+
+  /// Wraps a PID and an owned pidfd (may be empty) without checking them.
+  process(pid_t pid, unique_fd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
+
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// The pidfd; empty on kernels before 5.3.
+  [[nodiscard]] const unique_fd& pidfd() const noexcept { return pidfd_; }
+  /// "/proc/PID/<entry>".
+  [[nodiscard]] std::string proc_path(std::string_view entry) const;
+  /// True until the process exits (a zombie counts as exited when a pidfd is held).
+  [[nodiscard]] bool alive() const noexcept;
+  /// Throws nsutil::error(ESRCH) when the process is gone. Call it after opening files under
+  /// /proc/PID to prove they belong to this process and not to a successor with the same PID.
+  void check_alive() const;
+  /// Sends `sig` (pidfd_send_signal when there is a pidfd). Returns false when the process no
+  /// longer exists; throws nsutil::error for other failures (EPERM).
+  bool send_signal(int sig) const;
+
+ private:
+  pid_t pid_;
+  unique_fd pidfd_;
+};
+
+/// How a child ended, as waitpid(2) reports it.
+struct NSUTIL_API child_status {
+  /// True when killed by a signal; then `value` is the signal number, else the exit code.
+  bool signaled = false;
+  int value = 0;
+  bool core_dumped = false;
+
+  /// Decodes a waitpid(2) status word.
+  static child_status from_wait_status(int status) noexcept;
+  /// The code a shell would show in $?: the exit code, or 128 + the signal number.
+  [[nodiscard]] int shell_code() const noexcept { return signaled ? 128 + value : value; }
+  bool operator==(const child_status&) const noexcept = default;
+};
+
+/// Options for fork_child().
+struct fork_options {
+  /// When non-zero, the child gets this signal when the forking thread's process dies
+  /// (PR_SET_PDEATHSIG). The race where the parent dies before prctl() takes effect is closed
+  /// by checking the parent's pidfd afterwards: the child then raises the signal on itself.
+  int death_signal = 0;
+};
+
+/// A forked child that has not been reaped yet.
+///
+/// Destroying a child that was never waited for leaves it running (it is reaped by whoever
+/// inherits it); call wait() or kill it first.
+class NSUTIL_API child {
+ public:
+  child(child&&) noexcept = default;
+  child& operator=(child&&) noexcept = default;
+  ~child() = default;
+
+  [[nodiscard]] pid_t pid() const noexcept { return proc_.pid(); }
+  [[nodiscard]] const process& proc() const noexcept { return proc_; }
+
+  /// Blocks until the child has exec'd a program or ended. If the body passed to fork_child threw
+  /// (a set-up step or the exec itself failed), reaps the child and rethrows that error here.
+  void wait_started();
+  /// Reaps the child (retrying on EINTR) and returns how it ended. If the body threw, rethrows
+  /// that error instead. Throws nsutil::error("waitpid") on other failures.
+  child_status wait();
+
+ private:
+  friend NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts);
+  child(process proc, unique_fd report) noexcept
+      : proc_(std::move(proc)), report_(std::move(report)) {}
+  void rethrow_report();
+
+  process proc_;
+  unique_fd report_;  // read end of the child's close-on-exec error pipe
+};
+
+/// Forks a child that runs `body` and then _exit(0)s; `body` usually ends in exec_program().
+///
+/// The child never unwinds into the parent's copy of the stack: if `body` throws, the error
+/// (errno, operation, path and text) is written to a close-on-exec pipe and the child _exit(1)s;
+/// the parent gets the same error rethrown from child::wait_started() or child::wait(). So a
+/// failed set-up step or exec in the child is an ordinary exception in the parent.
+/// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
+NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
+
+/// The `op` of the error exec_program() throws, so a tool can tell exec failures (exit status 126,
+/// or 127 when the program was not found) from its own.
+inline constexpr std::string_view exec_op = "failed to execute";
+
+/// Replaces the calling process with `file` (searched in PATH when it has no '/'), run with
+/// arguments `argv` (argv[0] included). Does not return; on failure throws
+/// nsutil::error(exec_op, file).
+[[noreturn]] NSUTIL_API void exec_program(const std::string& file,
+                                          const std::vector<std::string>& argv);
+
+}  // namespace nsutil

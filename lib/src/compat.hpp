@@ -1,0 +1,94 @@
+// Kernel interfaces that Debian 12's headers (linux 6.1 uapi, glibc 2.36) lack or only partly
+// have. Values are kernel ABI; every use is probed at run time, never assumed.
+#pragma once
+
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#ifndef NSFS_MAGIC
+#  define NSFS_MAGIC 0x6e736673
+#endif
+#ifndef CLONE_NEWTIME
+#  define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_PIDFD
+#  define CLONE_PIDFD 0x00001000
+#endif
+
+// linux/nsfs.h: NS_GET_ID (6.18), the PID-translation and mount-namespace ioctls (6.11, 6.12).
+#ifndef NS_GET_ID
+#  define NS_GET_ID _IOR(NSIO, 13, std::uint64_t)
+#endif
+#ifndef NS_GET_MNTNS_ID
+#  define NS_GET_MNTNS_ID _IOR(NSIO, 5, std::uint64_t)
+#endif
+#ifndef NS_GET_PID_FROM_PIDNS
+#  define NS_GET_PID_FROM_PIDNS _IOR(NSIO, 6, int)
+#  define NS_GET_TGID_FROM_PIDNS _IOR(NSIO, 7, int)
+#  define NS_GET_PID_IN_PIDNS _IOR(NSIO, 8, int)
+#  define NS_GET_TGID_IN_PIDNS _IOR(NSIO, 9, int)
+#endif
+
+namespace nsutil::compat {
+
+// struct mnt_ns_info and its ioctls (Linux 6.12).
+struct mnt_ns_info {
+  std::uint32_t size;
+  std::uint32_t nr_mounts;
+  std::uint64_t mnt_ns_id;
+};
+inline constexpr unsigned long ns_mnt_get_info = _IOR(NSIO, 10, mnt_ns_info);
+inline constexpr unsigned long ns_mnt_get_next = _IOR(NSIO, 11, mnt_ns_info);
+inline constexpr unsigned long ns_mnt_get_prev = _IOR(NSIO, 12, mnt_ns_info);
+
+// linux/pidfd.h (Linux 6.11): a namespace descriptor straight from a pidfd, in ns_type order of
+// the kernel's own table (cgroup 1, ipc 2, mnt 3, net 4, pid 5, pid_for_children 6, time 7,
+// time_for_children 8, user 9, uts 10).
+inline constexpr unsigned long pidfd_get_cgroup_namespace = _IO(0xFF, 1);
+inline constexpr unsigned long pidfd_get_ipc_namespace = _IO(0xFF, 2);
+inline constexpr unsigned long pidfd_get_mnt_namespace = _IO(0xFF, 3);
+inline constexpr unsigned long pidfd_get_net_namespace = _IO(0xFF, 4);
+inline constexpr unsigned long pidfd_get_pid_namespace = _IO(0xFF, 5);
+inline constexpr unsigned long pidfd_get_pid_for_children_namespace = _IO(0xFF, 6);
+inline constexpr unsigned long pidfd_get_time_namespace = _IO(0xFF, 7);
+inline constexpr unsigned long pidfd_get_time_for_children_namespace = _IO(0xFF, 8);
+inline constexpr unsigned long pidfd_get_user_namespace = _IO(0xFF, 9);
+inline constexpr unsigned long pidfd_get_uts_namespace = _IO(0xFF, 10);
+
+// Syscall numbers are the same on every architecture that has the generic table (asm-generic)
+// and on x86_64 for these recent calls.
+#ifndef SYS_pidfd_open
+#  define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#  define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_getfd
+#  define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_statmount
+#  define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#  define SYS_listmount 458
+#endif
+#ifndef SYS_listns
+#  define SYS_listns 470
+#endif
+
+inline int pidfd_open(pid_t pid, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags));
+}
+inline int pidfd_send_signal(int pidfd, int sig, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, flags));
+}
+inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, targetfd, flags));
+}
+
+}  // namespace nsutil::compat

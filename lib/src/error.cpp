@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nsutil/error.hpp>
+
+namespace nsutil {
+namespace {
+
+// A 100 kB path must not become a 100 kB message: keep its start and its end.
+constexpr std::size_t max_path_in_message = 200;
+
+std::string shorten(const std::string& path) {
+  if (path.size() <= max_path_in_message)
+    return path;
+  constexpr std::size_t half = max_path_in_message / 2;
+  return fmt::format("{}...{} ({} bytes)", path.substr(0, half), path.substr(path.size() - half),
+                     path.size());
+}
+
+std::string compose(int errno_value, const std::string& op, const std::string& path,
+                    const std::string& detail) {
+  std::string why = detail.empty() ? std::strerror(errno_value) : detail;
+  if (path.empty())
+    return fmt::format("{}: {}", op, why);
+  return fmt::format("{} '{}': {}", op, shorten(path), why);
+}
+
+}  // namespace
+
+error::error(int errno_value, std::string op, std::string path, std::string detail)
+    : std::system_error(errno_value, std::generic_category()),
+      op_(std::move(op)),
+      path_(std::move(path)),
+      detail_(std::move(detail)),
+      message_(compose(errno_value, op_, path_, detail_)) {}
+
+void throw_errno(std::string_view op, std::string_view path) {
+  int saved = errno;
+  throw error(saved, std::string(op), std::string(path));
+}
+
+void throw_error(int errno_value, std::string_view op, std::string_view path,
+                 std::string_view detail) {
+  throw error(errno_value, std::string(op), std::string(path), std::string(detail));
+}
+
+}  // namespace nsutil

@@ -1,0 +1,227 @@
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+#include <nsutil/error.hpp>
+#include <nsutil/process.hpp>
+#include <stdexcept>
+
+#include "compat.hpp"
+
+namespace nsutil {
+namespace {
+
+// What a child sends its parent when its body throws: a fixed header, then the three strings.
+struct report_header {
+  std::int32_t errno_value;  // 0: not an nsutil::error; `detail` holds what()
+  std::uint32_t op_size;
+  std::uint32_t path_size;
+  std::uint32_t detail_size;
+};
+
+void write_all(int fd, const void* data, std::size_t size) noexcept {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;  // nobody to tell: the parent is gone
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void send_report(int fd, int errno_value, const std::string& op, const std::string& path,
+                 const std::string& detail) noexcept {
+  report_header h{errno_value, static_cast<std::uint32_t>(op.size()),
+                  static_cast<std::uint32_t>(path.size()),
+                  static_cast<std::uint32_t>(detail.size())};
+  write_all(fd, &h, sizeof h);
+  write_all(fd, op.data(), op.size());
+  write_all(fd, path.data(), path.size());
+  write_all(fd, detail.data(), detail.size());
+}
+
+std::string read_to_eof(int fd) {
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw_errno("read", "child report pipe");
+    if (n == 0)
+      return data;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// The PR_SET_PDEATHSIG race: a parent that died before prctl() took effect sends nothing. Its
+// pidfd (opened before the fork) tells whether that happened.
+void arm_death_signal(int sig, const unique_fd& parent_pidfd, pid_t parent) noexcept {
+  ::prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig));
+  bool parent_gone;
+  if (parent_pidfd) {
+    pollfd p{parent_pidfd.get(), POLLIN, 0};
+    parent_gone = ::poll(&p, 1, 0) != 0;
+  } else {
+    parent_gone = ::getppid() != parent;
+  }
+  if (parent_gone) {
+    ::kill(::getpid(), sig);
+    ::_exit(1);
+  }
+}
+
+}  // namespace
+
+process process::open(pid_t pid) {
+  std::string name = std::to_string(pid);
+  if (pid < 1)
+    throw_error(EINVAL, "open process", name, "not a valid PID");
+  int fd = compat::pidfd_open(pid, 0);
+  if (fd >= 0)
+    return process(pid, unique_fd(fd));
+  if (errno == ESRCH)
+    throw_error(ESRCH, "open process", name, "no such process");
+  if (errno != ENOSYS)
+    throw_errno("pidfd_open", name);
+  // Before Linux 5.3 there is only the PID.
+  if (::kill(pid, 0) < 0 && errno == ESRCH)
+    throw_error(ESRCH, "open process", name, "no such process");
+  return process(pid, unique_fd());
+}
+
+std::string process::proc_path(std::string_view entry) const {
+  return fmt::format("/proc/{}/{}", pid_, entry);
+}
+
+bool process::alive() const noexcept {
+  if (pidfd_) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+  return ::kill(pid_, 0) == 0 || errno == EPERM;
+}
+
+void process::check_alive() const {
+  if (!alive())
+    throw_error(ESRCH, "process", std::to_string(pid_), "exited");
+}
+
+bool process::send_signal(int sig) const {
+  int rc = pidfd_ ? compat::pidfd_send_signal(pidfd_.get(), sig, 0) : ::kill(pid_, sig);
+  if (rc == 0)
+    return true;
+  if (errno == ESRCH)
+    return false;
+  throw_errno("kill", std::to_string(pid_));
+}
+
+child_status child_status::from_wait_status(int status) noexcept {
+  if (WIFSIGNALED(status))
+    return {true, WTERMSIG(status), WCOREDUMP(status) != 0};
+  return {false, WEXITSTATUS(status), false};
+}
+
+void child::rethrow_report() {
+  if (!report_)
+    return;
+  std::string data = read_to_eof(report_.get());
+  report_.reset();
+  if (data.empty())
+    return;
+  // The body failed: the child has exited or is about to; reap it before throwing.
+  int status;
+  while (::waitpid(pid(), &status, 0) < 0 && errno == EINTR) {
+  }
+  report_header h{};
+  if (data.size() < sizeof h)
+    throw std::runtime_error("child failed");
+  std::memcpy(&h, data.data(), sizeof h);
+  std::string_view rest(data);
+  rest.remove_prefix(sizeof h);
+  auto take = [&](std::uint32_t n) {
+    std::string s(rest.substr(0, n));
+    rest.remove_prefix(std::min<std::size_t>(n, rest.size()));
+    return s;
+  };
+  std::string op = take(h.op_size);
+  std::string path = take(h.path_size);
+  std::string detail = take(h.detail_size);
+  if (h.errno_value == 0)
+    throw std::runtime_error(detail);
+  throw error(h.errno_value, std::move(op), std::move(path), std::move(detail));
+}
+
+void child::wait_started() {
+  rethrow_report();
+}
+
+child_status child::wait() {
+  rethrow_report();
+  int status;
+  for (;;) {
+    if (::waitpid(pid(), &status, 0) >= 0)
+      return child_status::from_wait_status(status);
+    if (errno != EINTR)
+      throw_errno("waitpid", std::to_string(pid()));
+  }
+}
+
+child fork_child(const std::function<void()>& body, const fork_options& opts) {
+  auto [report_read, report_write] = make_pipe();
+  pid_t parent = ::getpid();
+  unique_fd parent_pidfd;
+  if (opts.death_signal != 0)
+    parent_pidfd.reset(compat::pidfd_open(parent, 0));
+
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw_errno("fork");
+  if (pid == 0) {
+    report_read.reset();
+    if (opts.death_signal != 0)
+      arm_death_signal(opts.death_signal, parent_pidfd, parent);
+    parent_pidfd.reset();
+    // From here on the child must leave through _exit(): unwinding or exit() would run the
+    // parent's destructors and flush its stdio buffers a second time.
+    try {
+      body();
+    } catch (const error& e) {
+      send_report(report_write.get(), e.errno_value(), e.op(), e.path(), e.detail());
+      ::_exit(1);
+    } catch (const std::exception& e) {
+      send_report(report_write.get(), 0, {}, {}, e.what());
+      ::_exit(1);
+    } catch (...) {
+      send_report(report_write.get(), 0, {}, {}, "unknown error in child process");
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  report_write.reset();
+  // The child is ours and unreaped, so its PID cannot be recycled before this pidfd_open().
+  unique_fd pidfd(compat::pidfd_open(pid, 0));
+  return child(process(pid, std::move(pidfd)), std::move(report_read));
+}
+
+void exec_program(const std::string& file, const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execvp(file.c_str(), args.data());
+  throw_errno(exec_op, file);
+}
+
+}  // namespace nsutil

@@ -1,0 +1,68 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nsutil/error.hpp>
+#include <nsutil/unique_fd.hpp>
+
+namespace nsutil {
+
+void unique_fd::reset(int fd) noexcept {
+  if (fd_ >= 0) {
+    int saved = errno;
+    // Never retried: on Linux the descriptor is released even when close() reports EINTR.
+    ::close(fd_);
+    errno = saved;
+  }
+  fd_ = fd;
+}
+
+unique_fd open_fd(const std::string& path, int flags, unsigned mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0)
+    throw_errno("open", path);
+  return unique_fd(fd);
+}
+
+unique_fd open_fd_at(const unique_fd& dir, const std::string& path, int flags, unsigned mode) {
+  int fd = ::openat(dir ? dir.get() : AT_FDCWD, path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0)
+    throw_errno("open", path);
+  return unique_fd(fd);
+}
+
+std::pair<unique_fd, unique_fd> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0)
+    throw_errno("pipe");
+  return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+std::string read_file(const std::string& path) {
+  unique_fd fd = open_fd(path, O_RDONLY);
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw_errno("read", path);
+    if (n == 0)
+      return data;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+void write_file(const std::string& path, std::string_view data) {
+  unique_fd fd = open_fd(path, O_WRONLY);
+  ssize_t n = ::write(fd.get(), data.data(), data.size());
+  if (n < 0)
+    throw_errno("write", path);
+  // /proc control files take a whole record per write; a short write means the kernel refused
+  // the rest, which it reports with no errno.
+  if (static_cast<std::size_t>(n) != data.size())
+    throw_error(EIO, "write", path, "short write");
+}
+
+}  // namespace nsutil

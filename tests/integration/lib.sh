@@ -1,0 +1,78 @@
+# Shared helpers for the integration scripts (TAP output, bash).
+#
+# Every script: `. "$(dirname "$0")/lib.sh"`, then `plan N`, then checks. Programs come from the
+# environment (XUNSHARE, XNSENTER, XLSNS, NSRUN), set by meson to the built binaries.
+# Resources are registered with `on_exit CMD...` and released in reverse order on any exit.
+# NSUTIL_TESTS_MUST_WORK=1 turns every skip into a failure.
+
+set -u
+_tap_n=0
+_tap_failed=0
+_cleanup=()
+
+plan() { echo "1..$1"; }
+
+on_exit() { _cleanup+=("$*"); }
+_run_cleanup() {
+  local i
+  for ((i = ${#_cleanup[@]} - 1; i >= 0; i--)); do eval "${_cleanup[i]}" >/dev/null 2>&1 || true; done
+}
+trap '_run_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() {
+  _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+  echo "not ok $_tap_n - $*"
+}
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() {
+  local what=$1; shift
+  if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+  if [ "$2" = "$3" ]; then ok "$1"; else
+    not_ok "$1"; diag "expected: $(printf %q "$2")"; diag "actual:   $(printf %q "$3")"
+  fi
+}
+diag() { echo "# $*"; }
+
+must_work() { [ "${NSUTIL_TESTS_MUST_WORK:-0}" = 1 ]; }
+# skip N REASON: skip the next N checks (a failure under NSUTIL_TESTS_MUST_WORK=1).
+skip() {
+  local n=$1 i; shift
+  for ((i = 0; i < n; i++)); do
+    _tap_n=$((_tap_n + 1))
+    if must_work; then _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - skipped, but must work: $*"
+    else echo "ok $_tap_n # SKIP $*"; fi
+  done
+}
+# skip_all REASON: the whole script cannot run here.
+skip_all() {
+  if must_work; then echo "1..1"; echo "not ok 1 - skipped, but must work: $*"; exit 1; fi
+  echo "1..0 # SKIP $*"; exit 0
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+can_userns() { unshare -U true 2>/dev/null; }
+
+# scratch: a fresh folder removed on exit (with whatever is mounted below it).
+scratch() {
+  local d
+  d=$(mktemp -d /tmp/nsutil-it.XXXXXX)
+  on_exit "findmnt -rn -o TARGET | grep -F '$d' | sort -r | xargs -r -n1 umount -l; rm -rf '$d'"
+  echo "$d"
+}
+
+# status CMD...: runs CMD and prints its exit status (stdout and stderr discarded).
+status() { "$@" >/dev/null 2>&1; echo $?; }
+
+# start_bg CMD...: starts CMD in the background, sets BG_PID, and kills it on exit.
+start_bg() {
+  "$@" &
+  BG_PID=$!
+  on_exit "kill -KILL $BG_PID; wait $BG_PID"
+}
+
+done_testing() { exit $((_tap_failed > 0 ? 1 : 0)); }

@@ -1,0 +1,136 @@
+#include "harness.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nsutil/error.hpp>
+#include <nsutil/process.hpp>
+#include <nsutil/unique_fd.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace nsutil::test {
+
+bool is_root() {
+  return ::geteuid() == 0;
+}
+
+bool can_create_userns() {
+  static const bool can = [] {
+    try {
+      auto c = fork_child([] {
+        if (::unshare(CLONE_NEWUSER) < 0)
+          ::_exit(1);
+      });
+      return c.wait().value == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }();
+  return can;
+}
+
+bool must_work() {
+  const char* v = std::getenv("NSUTIL_TESTS_MUST_WORK");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+std::string in_child(const std::function<std::string()>& body) {
+  auto [out_read, out_write] = make_pipe();
+  child c = fork_child([&] {
+    out_read.reset();
+    std::string out = body();
+    const char* p = out.data();
+    std::size_t left = out.size();
+    while (left > 0) {
+      ssize_t n = ::write(out_write.get(), p, left);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  });
+  out_write.reset();
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  child_status st = c.wait();
+  if (st != child_status{})
+    throw std::runtime_error("test child ended with status " + std::to_string(st.shell_code()));
+  return out;
+}
+
+sandbox::sandbox(std::string hostname) {
+  auto [stop_read, stop_write] = make_pipe();
+  auto [ready_read, ready_write] = make_pipe();
+  child_.emplace(fork_child([&] {
+    stop_write.reset();
+    ready_read.reset();
+    int flags = CLONE_NEWUTS | CLONE_NEWNET | (is_root() ? 0 : CLONE_NEWUSER);
+    if (::unshare(flags) < 0)
+      throw_errno("unshare");
+    if (::sethostname(hostname.data(), hostname.size()) < 0)
+      throw_errno("sethostname");
+    ready_write.reset();  // EOF tells the parent we are set up
+    char b;
+    (void)::read(stop_read.get(), &b, 1);
+  }));
+  ready_write.reset();
+  char b;
+  (void)::read(ready_read.get(), &b, 1);
+  stop_ = std::move(stop_write);
+}
+
+sandbox::~sandbox() {
+  stop_.reset();
+  try {
+    child_->wait();
+  } catch (const std::exception&) {
+    // A sandbox that failed to set up has reported that already.
+  }
+}
+
+scratch_dir::scratch_dir() {
+  std::string tmpl = "/tmp/nsutil-test.XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+scratch_dir::~scratch_dir() {
+  // Unmount everything below the folder, deepest first, then remove it.
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::vector<std::string> below;
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mountpoint;
+    fields >> id >> parent >> devno >> root >> mountpoint;
+    if (mountpoint.rfind(path_ + "/", 0) == 0 || mountpoint == path_)
+      below.push_back(mountpoint);
+  }
+  for (auto it = below.rbegin(); it != below.rend(); ++it)
+    ::umount2(it->c_str(), MNT_DETACH);
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string scratch_dir::operator/(std::string_view name) const {
+  return path_ + "/" + std::string(name);
+}
+
+}  // namespace nsutil::test

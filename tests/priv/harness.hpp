@@ -1,0 +1,68 @@
+// The priv suite's helpers: what the environment allows, skips that CI turns into failures, and
+// running a test body in a forked child so the test process's namespaces never change.
+#pragma once
+
+#include <functional>
+#include <nsutil/process.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nsutil::test {
+
+/// True when running as root (euid 0).
+bool is_root();
+/// True when a forked child can create a user namespace (probed once).
+bool can_create_userns();
+/// True when NSUTIL_TESTS_MUST_WORK=1: a skip is then a failure.
+bool must_work();
+
+/// Runs `body` in a forked child and returns what it returned. The child's namespace changes
+/// never reach the test process. If `body` throws, the same error is rethrown here (so Catch
+/// reports it); if the child dies any other way, this throws std::runtime_error.
+std::string in_child(const std::function<std::string()>& body);
+
+/// A process in new uts and net namespaces (and a new user namespace when not root) with
+/// hostname `hostname`, alive until the object dies. The constructor returns once it is set up.
+class sandbox {
+ public:
+  explicit sandbox(std::string hostname);
+  ~sandbox();
+  sandbox(const sandbox&) = delete;
+  sandbox& operator=(const sandbox&) = delete;
+  [[nodiscard]] pid_t pid() const { return child_->pid(); }
+
+ private:
+  unique_fd stop_;
+  std::optional<child> child_;
+};
+
+/// A per-test scratch folder under /tmp, removed (after unmounting what is mounted below it)
+/// when the object dies, even when the test fails.
+class scratch_dir {
+ public:
+  scratch_dir();
+  ~scratch_dir();
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::string operator/(std::string_view name) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace nsutil::test
+
+/// Skips the rest of the test with a warning, or fails it when NSUTIL_TESTS_MUST_WORK=1.
+#define NSUTIL_SKIP(reason)          \
+  do {                               \
+    if (::nsutil::test::must_work()) \
+      FAIL(reason);                  \
+    WARN("skipped: " << (reason));   \
+    return;                          \
+  } while (false)
+
+#define NSUTIL_REQUIRE_ROOT()     \
+  if (!::nsutil::test::is_root()) \
+  NSUTIL_SKIP("needs root")

@@ -1,0 +1,100 @@
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <nsutil/process.hpp>
+
+#include "cli.hpp"
+
+namespace po = boost::program_options;
+using nsutil::cli::split_at_command;
+
+namespace {
+
+po::options_description sample() {
+  po::options_description d;
+  d.add_options()("mount,m", po::value<std::string>()->implicit_value(""), "")(
+      "fork,f", po::bool_switch(), "")("root,R", po::value<std::string>(), "")(
+      "kill-child", po::value<std::string>()->implicit_value("KILL"), "");
+  return d;
+}
+
+nsutil::cli::split_args split(std::initializer_list<const char*> args) {
+  std::vector<char*> v;
+  for (const char* a : args)
+    v.push_back(const_cast<char*>(a));
+  return split_at_command(std::span<char* const>(v.data(), v.size()), sample());
+}
+
+}  // namespace
+
+TEST_CASE("splitting stops at the program name", "[cli]") {
+  auto s = split({"-m", "ls", "-l"});
+  CHECK(s.options == std::vector<std::string>{"-m"});
+  CHECK(s.command == std::vector<std::string>{"ls", "-l"});
+}
+
+TEST_CASE("an optional value is taken only attached", "[cli]") {
+  auto s = split({"--mount", "prog"});
+  CHECK(s.options == std::vector<std::string>{"--mount"});
+  CHECK(s.command == std::vector<std::string>{"prog"});
+  s = split({"--mount=/x", "prog"});
+  CHECK(s.options == std::vector<std::string>{"--mount=/x"});
+}
+
+TEST_CASE("a required value may be the next word or attached", "[cli]") {
+  auto s = split({"-R", "/srv", "sh"});
+  CHECK(s.options == std::vector<std::string>{"-R", "/srv"});
+  CHECK(s.command == std::vector<std::string>{"sh"});
+  s = split({"-fR/srv", "sh"});
+  CHECK(s.options == std::vector<std::string>{"-fR/srv"});
+  s = split({"--root", "/srv", "sh"});
+  CHECK(s.options == std::vector<std::string>{"--root", "/srv"});
+}
+
+TEST_CASE("-- ends the options and is dropped", "[cli]") {
+  auto s = split({"-f", "--", "-m"});
+  CHECK(s.options == std::vector<std::string>{"-f"});
+  CHECK(s.command == std::vector<std::string>{"-m"});
+}
+
+TEST_CASE("unknown options stay on the option side", "[cli]") {
+  auto s = split({"--bogus", "x"});
+  CHECK(s.options == std::vector<std::string>{"--bogus"});
+  CHECK_THROWS_AS(nsutil::cli::parse_options(s.options, sample()), po::error);
+}
+
+TEST_CASE("long options are never guessed from a prefix", "[cli]") {
+  CHECK_THROWS_AS(nsutil::cli::parse_options({"--mou"}, sample()), po::error);
+  auto vm = nsutil::cli::parse_options({"-fm"}, sample());
+  CHECK(vm["fork"].as<bool>());
+  CHECK(vm.count("mount") == 1);
+}
+
+TEST_CASE("a short option with an optional value takes the rest of its cluster", "[cli]") {
+  // getopt's "m::": "-mf" is -m with the value "f", as with nsenter's "-n/path".
+  auto vm = nsutil::cli::parse_options({"-mf"}, sample());
+  CHECK(vm["mount"].as<std::string>() == "f");
+  CHECK_FALSE(vm["fork"].as<bool>());
+}
+
+TEST_CASE("signals parse by name, SIG name and number", "[cli]") {
+  CHECK(nsutil::cli::parse_signal("KILL") == SIGKILL);
+  CHECK(nsutil::cli::parse_signal("sigterm") == SIGTERM);
+  CHECK(nsutil::cli::parse_signal("SIGINT") == SIGINT);
+  CHECK(nsutil::cli::parse_signal("9") == 9);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("BOGUS"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("0"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("999"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal(""), nsutil::cli::usage_error);
+}
+
+TEST_CASE("the default shell is $SHELL run as a login shell", "[cli]") {
+  ::setenv("SHELL", "/bin/bash", 1);
+  auto [file, argv] = nsutil::cli::default_shell();
+  CHECK(file == "/bin/bash");
+  CHECK(argv == std::vector<std::string>{"-bash"});
+}
+
+TEST_CASE("mirror_status passes an exit code through", "[cli]") {
+  CHECK(nsutil::cli::mirror_status({false, 42, false}) == 42);
+}

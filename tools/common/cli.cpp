@@ -1,0 +1,175 @@
+#include "cli.hpp"
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <signal.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nsutil/error.hpp>
+
+namespace po = boost::program_options;
+
+namespace nsutil::cli {
+namespace {
+
+const po::option_description* find(const po::options_description& desc, const std::string& name) {
+  return desc.find_nothrow(name, /*approx=*/false);
+}
+
+bool takes_required_value(const po::option_description& d) {
+  return d.semantic()->min_tokens() > 0;
+}
+bool takes_any_value(const po::option_description& d) {
+  return d.semantic()->max_tokens() > 0;
+}
+
+// Boost's messages quote long options with "--"; util-linux's say "unrecognized". Keep Boost's
+// wording but make it one line with the tool's prefix (done by the caller).
+std::string describe(const po::error& e) {
+  return e.what();
+}
+
+}  // namespace
+
+split_args split_at_command(std::span<char* const> args, const po::options_description& desc) {
+  split_args out;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    std::string_view tok = args[i];
+    if (tok == "--") {
+      ++i;
+      break;
+    }
+    if (tok.size() > 2 && tok.substr(0, 2) == "--") {
+      out.options.emplace_back(tok);
+      std::string_view name = tok.substr(2, tok.find('=') - 2);
+      const auto* d = find(desc, std::string(name));
+      if (d && takes_required_value(*d) && tok.find('=') == std::string_view::npos &&
+          i + 1 < args.size())
+        out.options.emplace_back(args[++i]);
+      continue;
+    }
+    if (tok.size() > 1 && tok[0] == '-') {
+      out.options.emplace_back(tok);
+      for (std::size_t j = 1; j < tok.size(); ++j) {
+        const auto* d = find(desc, std::string("-") + tok[j]);
+        if (!d || !takes_any_value(*d))
+          continue;
+        // The rest of the cluster is the value; a required value may also be the next token.
+        if (j + 1 == tok.size() && takes_required_value(*d) && i + 1 < args.size())
+          out.options.emplace_back(args[++i]);
+        break;
+      }
+      continue;
+    }
+    break;
+  }
+  for (; i < args.size(); ++i)
+    out.command.emplace_back(args[i]);
+  return out;
+}
+
+po::variables_map parse_options(const std::vector<std::string>& options,
+                                const po::options_description& desc) {
+  // No prefix guessing: "--mo" must not mean --mount (util-linux's getopt would accept it, but
+  // a script that relies on it breaks when an option is added).
+  constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
+  po::variables_map vm;
+  po::store(po::command_line_parser(options).options(desc).style(style).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+std::string version_text(std::string_view tool) {
+  return fmt::format("{} from nsutil {}\n", tool, NSUTIL_VERSION);
+}
+
+int main_wrapper(std::string_view tool, int argc, char* argv[],
+                 const std::function<int(std::span<char* const>)>& parse_and_run) {
+  std::span<char* const> args(argv, static_cast<std::size_t>(argc));
+  if (!args.empty())
+    args = args.subspan(1);
+  int status = exit_failure;
+  try {
+    status = parse_and_run(args);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, e.what(), tool);
+    return exit_failure;
+  } catch (const po::error& e) {
+    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, describe(e), tool);
+    return exit_failure;
+  } catch (const nsutil::error& e) {
+    fmt::print(stderr, "{}: {}\n", tool, e.what());
+    if (e.op() == exec_op)
+      return e.errno_value() == ENOENT ? exit_not_found : exit_cannot_execute;
+    return exit_failure;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", tool, e.what());
+    return exit_failure;
+  }
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    fmt::print(stderr, "{}: write error: {}\n", tool, std::strerror(errno));
+    return exit_failure;
+  }
+  return status;
+}
+
+int mirror_status(const child_status& status) noexcept {
+  if (!status.signaled)
+    return status.value;
+  int sig = status.value;
+  std::fflush(stdout);
+  if (sig != SIGKILL && sig != SIGSTOP) {
+    struct sigaction sa {};
+    sa.sa_handler = SIG_DFL;
+    ::sigaction(sig, &sa, nullptr);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  }
+  ::kill(::getpid(), sig);
+  return 128 + sig;
+}
+
+int parse_signal(std::string_view name) {
+  int number = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
+  if (ec == std::errc() && end == name.data() + name.size()) {
+    if (number > 0 && number < NSIG)
+      return number;
+    throw usage_error(fmt::format("unknown signal: {}", name));
+  }
+  std::string upper(name);
+  if (upper.size() > 3 && strncasecmp(upper.c_str(), "SIG", 3) == 0)
+    upper.erase(0, 3);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev != nullptr && strcasecmp(abbrev, upper.c_str()) == 0)
+      return sig;
+  }
+  throw usage_error(fmt::format("unknown signal: {}", name));
+}
+
+std::pair<std::string, std::vector<std::string>> default_shell() {
+  std::string shell;
+  if (const char* env = std::getenv("SHELL"); env != nullptr && *env != '\0')
+    shell = env;
+  if (shell.empty()) {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_shell != nullptr)
+      shell = pw->pw_shell;
+  }
+  if (shell.empty())
+    shell = "/bin/sh";
+  auto slash = shell.rfind('/');
+  std::string login = "-" + (slash == std::string::npos ? shell : shell.substr(slash + 1));
+  return {shell, {login}};
+}
+
+}  // namespace nsutil::cli

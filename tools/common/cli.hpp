@@ -1,0 +1,95 @@
+// What the three tools share: splitting argv at the program to run, the main wrapper that turns
+// errors into one line and an exit status, and ending like a waited-for child.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <nsutil/process.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace nsutil::cli {
+
+/// Exit statuses shared by the tools (util-linux's).
+enum exit_status : int {
+  exit_ok = 0,
+  exit_failure = 1,
+  exit_cannot_execute = 126,
+  exit_not_found = 127,
+};
+
+/// A mistake on the command line: printed with "Try 'TOOL --help'", exit status 1.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What --help and --version ask for: print `text` on stdout and exit 0.
+struct early_exit {
+  std::string text;
+};
+
+/// A tool's parse_args result: options to run, or text to print.
+template <class Options>
+using parse_result = std::variant<Options, early_exit>;
+
+/// argv split where util-linux's "+" getopt stops: `options` are the leading options (and their
+/// values), `command` is the program and its arguments (a leading "--" is dropped).
+struct split_args {
+  std::vector<std::string> options;
+  std::vector<std::string> command;
+};
+
+/// Splits `args` (without argv[0]) at the first token that is neither an option known to `desc`
+/// nor the value of one, or after "--". Unknown options stay on the option side for Boost to
+/// reject. Optional values (implicit_value) are taken only attached ("--net=FILE", "-n/path").
+split_args split_at_command(std::span<char* const> args,
+                            const boost::program_options::options_description& desc);
+
+/// Parses the option side with `desc`: long options only in full (no prefix guessing), short
+/// options combinable ("-mfp"). Throws boost::program_options::error on bad input.
+boost::program_options::variables_map parse_options(
+    const std::vector<std::string>& options,
+    const boost::program_options::options_description& desc);
+
+/// The text of --version: "TOOL from nsutil VERSION".
+std::string version_text(std::string_view tool);
+
+/// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...") and an
+/// exit status: usage errors 1 (with a "Try" line), exec failures 126/127, other errors 1.
+/// Also reports a failed write to stdout (e.g. to /dev/full) as an error.
+int main_wrapper(std::string_view tool, int argc, char* argv[],
+                 const std::function<int(std::span<char* const>)>& parse_and_run);
+
+/// Glue for main(): `return cli::main(tool, argc, argv, parse_args, run);`.
+template <class Options>
+int main(std::string_view tool, int argc, char* argv[],
+         parse_result<Options> (*parse)(std::span<char* const>), int (*run)(const Options&)) {
+  return main_wrapper(tool, argc, argv, [&](std::span<char* const> args) {
+    auto parsed = parse(args);
+    if (auto* early = std::get_if<early_exit>(&parsed)) {
+      std::fputs(early->text.c_str(), stdout);
+      return static_cast<int>(exit_ok);
+    }
+    return run(std::get<Options>(parsed));
+  });
+}
+
+/// Ends the calling process the way a waited-for child ended: returns its exit code, or kills
+/// the caller with the same signal (default action restored and unblocked first), so that a
+/// shell sees the same $? and core-dump flag. Returns 128+signal if the signal did not kill.
+int mirror_status(const child_status& status) noexcept;
+
+/// Parses a signal name or number as util-linux does ("KILL", "SIGKILL", "9", case-insensitive).
+/// Throws usage_error for anything else.
+int parse_signal(std::string_view name);
+
+/// The shell util-linux runs when no program is given: $SHELL, else the passwd shell, else
+/// /bin/sh. Returns {file, argv} with argv[0] in login form ("-bash").
+std::pair<std::string, std::vector<std::string>> default_shell();
+
+}  // namespace nsutil::cli
