@@ -192,6 +192,8 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
     if (opts.death_signal != 0)
       arm_death_signal(opts.death_signal, parent_pidfd, parent);
     parent_pidfd.reset();
+    if (opts.signal_mask != nullptr)
+      ::sigprocmask(SIG_SETMASK, opts.signal_mask, nullptr);
     // From here on the child must leave through _exit(): unwinding or exit() would run the
     // parent's destructors and flush its stdio buffers a second time.
     try {

@@ -3,6 +3,7 @@
 /// to the parent as exceptions.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -65,6 +66,9 @@ struct fork_options {
   /// (PR_SET_PDEATHSIG). The race where the parent dies before prctl() takes effect is closed
   /// by checking the parent's pidfd afterwards: the child then raises the signal on itself.
   int death_signal = 0;
+  /// When set, the child's signal mask is set to this before `body` runs (a supervisor blocks
+  /// signals in the parent before forking; the program must not inherit that).
+  const sigset_t* signal_mask = nullptr;
 };
 
 /// A forked child that has not been reaped yet.

@@ -1,0 +1,168 @@
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <nsutil/error.hpp>
+#include <nsutil/process.hpp>
+#include <nsutil/supervise.hpp>
+#include <nsutil/unshare.hpp>
+#include <string>
+#include <thread>
+
+#include "harness.hpp"
+
+using nsutil::child_status;
+
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Polls for `path` for up to 10 s (the program writes it once its trap is set).
+bool wait_for_file(const std::string& path) {
+  for (int i = 0; i < 1000; ++i) {
+    if (exists(path))
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Forks a process that sends `sig` to `target` once `ready` exists.
+nsutil::child send_when_ready(pid_t target, int sig, const std::string& ready) {
+  return nsutil::fork_child([=] {
+    if (wait_for_file(ready))
+      ::kill(target, sig);
+  });
+}
+
+char state_of(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+}
+
+}  // namespace
+
+TEST_CASE("a signal sent to the supervisor reaches a handling child exactly once",
+          "[userns][supervise]") {
+  nsutil::test::scratch_dir dir;
+  std::string ready = dir / "ready";
+  std::string out = nsutil::test::in_child([&] {
+    nsutil::supervisor sup;
+    std::string script = fmt::format(
+        "n=0; trap 'n=$((n+1))' TERM; : > {}; i=0; "
+        "while [ $n = 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.2; exit $n",
+        ready);
+    auto c = nsutil::fork_child(
+        [&] {
+          nsutil::exec_program("sh", {"sh", "-c", script});
+        },
+        {.signal_mask = sup.child_mask()});
+    auto sender = send_when_ready(::getpid(), SIGTERM, ready);
+    child_status st = sup.wait(c);
+    sender.wait();
+    return fmt::format("{} {}", st.signaled, st.value);
+  });
+  CHECK(out == "false 1");
+}
+
+TEST_CASE("a PID 1 without a handler is ended by the signal's default action",
+          "[userns][supervise]") {
+  nsutil::test::scratch_dir dir;
+  std::string ready = dir / "ready";
+  std::string out = nsutil::test::in_child([&] {
+    // The sender must stay outside the new PID namespace, where our PID means us.
+    auto sender = send_when_ready(::getpid(), SIGINT, ready);
+    nsutil::ns_set types{nsutil::ns_type::pid};
+    if (!nsutil::test::is_root())
+      types.add(nsutil::ns_type::user);
+    nsutil::unshare(types);
+    nsutil::supervisor sup;
+    // The shell execs sleep, so PID 1 is a program with no SIGINT handler.
+    auto c = nsutil::fork_child(
+        [&] {
+          nsutil::exec_program("sh", {"sh", "-c", fmt::format(": > {}; exec sleep 30", ready)});
+        },
+        {.signal_mask = sup.child_mask()});
+    child_status st = sup.wait(c);
+    sender.wait();
+    return fmt::format("{} {}", st.signaled, st.value);
+  });
+  CHECK(out == fmt::format("true {}", SIGINT));
+}
+
+TEST_CASE("a PID 1 with a handler gets the signal instead", "[userns][supervise]") {
+  nsutil::test::scratch_dir dir;
+  std::string ready = dir / "ready";
+  std::string out = nsutil::test::in_child([&] {
+    // The sender must stay outside the new PID namespace, where our PID means us.
+    auto sender = send_when_ready(::getpid(), SIGINT, ready);
+    nsutil::ns_set types{nsutil::ns_type::pid};
+    if (!nsutil::test::is_root())
+      types.add(nsutil::ns_type::user);
+    nsutil::unshare(types);
+    nsutil::supervisor sup;
+    std::string script = fmt::format(
+        "trap 'exit 42' INT; : > {}; i=0; while [ $i -lt 200 ]; do sleep 0.05; "
+        "i=$((i+1)); done",
+        ready);
+    auto c = nsutil::fork_child(
+        [&] {
+          nsutil::exec_program("sh", {"sh", "-c", script});
+        },
+        {.signal_mask = sup.child_mask()});
+    child_status st = sup.wait(c);
+    sender.wait();
+    return fmt::format("{} {}", st.signaled, st.value);
+  });
+  CHECK(out == "false 42");
+}
+
+TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
+          "[userns][supervise]") {
+  // The supervisor runs in its own child here so that this process can watch and continue it.
+  nsutil::test::scratch_dir dir;
+  std::string ready = dir / "ready";
+  auto [result_read, result_write] = nsutil::make_pipe();
+  auto supervising = nsutil::fork_child([&] {
+    result_read.reset();
+    nsutil::supervisor sup({.mirror_stops = true});
+    auto c = nsutil::fork_child(
+        [&] {
+          nsutil::exec_program("sh",
+                               {"sh", "-c", fmt::format(": > {}; kill -STOP $$; exit 5", ready)});
+        },
+        {.signal_mask = sup.child_mask()});
+    child_status st = sup.wait(c);
+    char code = static_cast<char>(st.value);
+    (void)::write(result_write.get(), &code, 1);
+  });
+  result_write.reset();
+  REQUIRE(wait_for_file(ready));
+  char state = '?';
+  for (int i = 0; i < 1000 && state != 'T'; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    state = state_of(supervising.pid());
+  }
+  CHECK(state == 'T');
+  ::kill(supervising.pid(), SIGCONT);
+  char code = 0;
+  CHECK(::read(result_read.get(), &code, 1) == 1);
+  CHECK(code == 5);
+  CHECK(supervising.wait() == child_status{});
+}
+
+TEST_CASE("signal_disposition_of reads handlers and namespace init", "[userns][supervise]") {
+  auto self = nsutil::signal_disposition_of(::getpid(), SIGINT);
+  CHECK_FALSE(self.is_namespace_init);
+  CHECK_THROWS_AS(nsutil::signal_disposition_of(999999999, SIGINT), nsutil::error);
+}
