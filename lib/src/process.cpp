@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
@@ -216,14 +217,54 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
   return child(process(pid, std::move(pidfd)), std::move(report_read));
 }
 
+namespace {
+
+// execv(), and for a file without "#!" that the kernel will not run (ENOEXEC), the shell, as
+// execvp(3) does. Returns only on failure, with errno set.
+void exec_file(const std::string& path, std::vector<char*>& args) {
+  ::execv(path.c_str(), args.data());
+  if (errno != ENOEXEC)
+    return;
+  std::vector<char*> sh_args{const_cast<char*>("sh"), const_cast<char*>(path.c_str())};
+  sh_args.insert(sh_args.end(), args.begin() + (args.size() > 1 ? 1 : 0), args.end());
+  ::execv("/bin/sh", sh_args.data());
+  errno = ENOEXEC;
+}
+
+}  // namespace
+
 void exec_program(const std::string& file, const std::vector<std::string>& argv) {
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  ::execvp(file.c_str(), args.data());
-  throw_errno(exec_op, file);
+  if (file.find('/') != std::string::npos) {
+    exec_file(file, args);
+    throw_errno(exec_op, file);
+  }
+  // Our own PATH search: execvp(3) reports EACCES when some PATH folder cannot be searched
+  // (e.g. one under /root for an unprivileged user) even though the program exists nowhere;
+  // "not found" (127) is the truth then. EACCES stays for a file that exists but cannot run.
+  const char* env = std::getenv("PATH");
+  std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  int error = ENOENT;
+  for (;;) {
+    std::string_view dir = path.substr(0, path.find(':'));
+    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, file);
+    exec_file(candidate, args);
+    int e = errno;
+    if (e == EACCES) {
+      if (::access(candidate.c_str(), F_OK) == 0)
+        error = EACCES;
+    } else if (e != ENOENT && e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG) {
+      throw_error(e, exec_op, file);
+    }
+    if (dir.size() == path.size())
+      break;
+    path.remove_prefix(dir.size() + 1);
+  }
+  throw_error(error, exec_op, file);
 }
 
 }  // namespace nsutil

@@ -1,18 +1,43 @@
 #!/bin/bash
-# The foundation as a user meets it: the example program built on the public API.
+# The foundation as a user meets it: lib/examples/nsrun, built on the public API, joining the
+# namespaces of a real target (a root-mapped user namespace made by util-linux unshare).
 . "$(dirname "$0")/lib.sh"
-plan 4
+plan 6
 
-out=$("$NSRUN" /proc/self/ns/uts true 2>&1); rc=$?
-check_eq "nsrun joins a namespace and runs the command" "0:" "$rc:$out"
+start_bg unshare -r -u -p -f --kill-child sleep 60
+target=$BG_PID
+# -f: the sandbox's program is unshare's child; wait until it has unshared.
+for _ in $(seq 100); do
+  child=$(cat /proc/$target/task/$target/children 2>/dev/null | awk '{print $1}')
+  [ -n "$child" ] && [ "$(readlink /proc/$child/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+  sleep 0.05
+done
+
+out=$("$NSRUN" /proc/$child/ns/user id -u 2>&1); rc=$?
+check_eq "nsrun joins a user namespace and runs the command as its root" "0:0" "$rc:$out"
 
 out=$("$NSRUN" /etc/passwd true 2>&1); rc=$?
 check_eq "nsrun refuses a file that is no namespace" "1:nsrun: open '/etc/passwd': not a namespace file" "$rc:$out"
 
-out=$("$NSRUN" /proc/self/ns/net nsutil-no-such-program 2>&1); rc=$?
+out=$("$NSRUN" /proc/$child/ns/user nsutil-no-such-program 2>&1); rc=$?
 check_eq "nsrun reports a missing program with 127" \
   "127:nsrun: failed to execute 'nsutil-no-such-program': No such file or directory" "$rc:$out"
 
-out=$("$NSRUN" /proc/$$/ns/pid sh -c 'echo $$' 2>&1); rc=$?
-check "nsrun forks for a pid namespace" [ "$rc" = 0 -a -n "$out" ]
+out=$("$NSRUN" /proc/999999999/ns/net true 2>&1); rc=$?
+check_eq "nsrun names a file that does not exist" \
+  "1:nsrun: open '/proc/999999999/ns/net': No such file or directory" "$rc:$out"
+
+if is_root; then
+  out=$("$NSRUN" /proc/$child/ns/pid sh -c 'echo $$' 2>&1); rc=$?
+  check_eq "nsrun forks for a pid namespace: the command is PID 2" "0:2" "$rc:$out"
+  out=$("$NSRUN" /proc/$child/ns/uts hostname 2>&1); rc=$?
+  check_eq "nsrun joins the sandbox's uts namespace" "0:$(hostname)" "$rc:$out"
+else
+  out=$("$NSRUN" /proc/$child/ns/pid true 2>&1); rc=$?
+  check_eq "without privilege, joining a pid namespace is refused in one line" \
+    "1:nsrun: setns '/proc/$child/ns/pid': Operation not permitted" "$rc:$out"
+  out=$("$NSRUN" /proc/$child/ns/uts true 2>&1); rc=$?
+  check_eq "without privilege, joining a uts namespace is refused in one line" \
+    "1:nsrun: setns '/proc/$child/ns/uts': Operation not permitted" "$rc:$out"
+fi
 done_testing

@@ -1,10 +1,13 @@
+#include <fmt/format.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
+#include <fstream>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
@@ -107,4 +110,30 @@ TEST_CASE("after unshare(pid) the forked child is PID 1", "[userns][process]") {
     return std::to_string(c.wait().value);
   });
   CHECK(out == "0");
+}
+
+TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH folder",
+          "[userns][process]") {
+  nsutil::test::scratch_dir dir;
+  std::string locked = dir / "locked";
+  REQUIRE(::mkdir(locked.c_str(), 0) == 0);
+  std::string script = dir / "nsutil-test-script";
+  {
+    std::ofstream(script) << "exit 9\n";  // no "#!": run by the shell, as execvp(3) does
+  }
+  REQUIRE(::chmod(script.c_str(), 0755) == 0);
+  std::string got = nsutil::test::in_child([&] {
+    ::setenv("PATH", fmt::format("{}:/usr/bin:/bin:{}", locked, dir.path()).c_str(), 1);
+    auto missing = fork_child([] { nsutil::exec_program("nsutil-no-such-program", {"x"}); });
+    std::string out;
+    try {
+      missing.wait();
+    } catch (const nsutil::error& e) {
+      out = e.what();
+    }
+    auto found =
+        fork_child([] { nsutil::exec_program("nsutil-test-script", {"nsutil-test-script"}); });
+    return fmt::format("{}|{}", out, found.wait().value);
+  });
+  CHECK(got == "failed to execute 'nsutil-no-such-program': No such file or directory|9");
 }

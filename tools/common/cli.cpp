@@ -167,8 +167,9 @@ std::pair<std::string, std::vector<std::string>> default_shell() {
   }
   if (shell.empty())
     shell = "/bin/sh";
-  auto slash = shell.rfind('/');
-  std::string login = "-" + (slash == std::string::npos ? shell : shell.substr(slash + 1));
+  // A login shell, as util-linux starts it: argv[0] is "-" and the shell's base name.
+  std::string login = "-";
+  login += std::string_view(shell).substr(shell.rfind('/') + 1);
   return {shell, {login}};
 }
 
