@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/mounts.hpp>
+#include <thread>
 #include <unordered_map>
 
 #include "compat.hpp"
@@ -114,6 +116,9 @@ class scanner {
   void resolve_one(std::size_t index, unique_fd fd);
   std::optional<std::size_t> add_ancestor(ns_type type, unique_fd fd);
   void scan_listns();
+  void scan_processes();
+  void absorb(scanner& part);
+  void fill_details();
 
   const discovery_options& opts_;
   discovery out_;
@@ -137,25 +142,20 @@ found_namespace& scanner::record(ns_type type, std::uint64_t ino, bool& created)
 }
 
 void scanner::scan_process(pid_t pid) {
-  char base[32];
-  auto* end = std::to_chars(base, base + 16, pid).ptr;
-  std::string_view prefix = "/proc/";
-  proc_path path(prefix);
-  path.set(std::string(prefix) + std::string(base, end) + "/");
-
-  unique_fd stat_fd(::open(path.with("stat"), O_RDONLY | O_CLOEXEC));
-  if (!stat_fd)
-    return;  // gone already
-  struct stat st {};
-  char buf[1024];
-  ssize_t n = ::read(stat_fd.get(), buf, sizeof buf);
-  if (n <= 0 || ::fstat(stat_fd.get(), &st) < 0)
+  char base[32] = "/proc/";
+  auto* end = std::to_chars(base + 6, base + 24, pid).ptr;
+  *end++ = '/';
+  proc_path path(std::string_view(base, static_cast<std::size_t>(end - base)));
+  scanned_process proc{pid, 0, 0, false};
+  if (opts_.details == process_details::all && !read_details(proc))
     return;
-  stat_fd.reset();
-  scanned_process proc{pid, 0, st.st_uid};
   long threads = 1;
-  if (!parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), proc.ppid, threads))
-    return;
+  if (opts_.threads) {
+    // The task folder's link count is 2 + the number of threads: cheaper than reading stat.
+    struct stat st {};
+    if (::stat(path.with("task"), &st) == 0 && st.st_nlink > 2)
+      threads = static_cast<long>(st.st_nlink) - 2;
+  }
 
   process_ns own;
   bool any = false;
@@ -233,35 +233,43 @@ void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
 }
 
 void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own) {
-  std::string fd_dir = std::string(path.base()) + "fd/";
-  dir_ptr dir = open_dir(fd_dir.c_str());
+  unique_fd dir(::open(path.with("fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir)
     return;
-  proc_path fpath(fd_dir);
   std::vector<int> sockets;
-  while (dirent* de = ::readdir(dir.get())) {
-    if (de->d_name[0] == '.')
-      continue;
-    char buf[64];
-    ssize_t n = ::readlink(fpath.with(de->d_name), buf, sizeof buf);
+  alignas(dirent64) char buf[16384];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir.get(), buf, sizeof buf);
     if (n <= 0)
-      continue;
-    std::string_view link(buf, static_cast<std::size_t>(n));
-    if (link.starts_with("socket:[")) {
-      if (opts_.sockets && own.ino[static_cast<std::size_t>(ns_type::net)] != 0)
-        sockets.push_back(std::atoi(de->d_name));
-      continue;
+      break;
+    for (long off = 0; off < n;) {
+      const auto* de = reinterpret_cast<const dirent64*>(buf + off);
+      off += de->d_reclen;
+      if (de->d_name[0] == '.')
+        continue;
+      char target[64];
+      ssize_t len = ::readlinkat(dir.get(), de->d_name, target, sizeof target);
+      if (len <= 0)
+        continue;
+      std::string_view link(target, static_cast<std::size_t>(len));
+      if (link.starts_with("socket:[")) {
+        if (opts_.sockets && own.ino[static_cast<std::size_t>(ns_type::net)] != 0)
+          sockets.push_back(std::atoi(de->d_name));
+        continue;
+      }
+      auto ns_link = opts_.descriptors ? parse_ns_link(link) : std::nullopt;
+      if (!ns_link || !opts_.types.contains(ns_link->first))
+        continue;
+      bool created = false;
+      auto& ns = record(ns_link->first, ns_link->second, created);
+      if (created)
+        ns.path = std::string(path.base()) + "fd/" + de->d_name;
+      ns.holders.add(ns_holder::descriptor);
     }
-    if (!opts_.descriptors)
-      continue;
-    auto ns_link = parse_ns_link(link);
-    if (!ns_link || !opts_.types.contains(ns_link->first))
-      continue;
-    bool created = false;
-    auto& ns = record(ns_link->first, ns_link->second, created);
-    if (created)
-      ns.path = fd_dir + de->d_name;
-    ns.holders.add(ns_holder::descriptor);
+    // /proc fills the buffer as far as the entries go: a short read was the last one, and
+    // saves the getdents call that would return 0.
+    if (static_cast<std::size_t>(n) + 512 < sizeof buf)
+      break;
   }
   if (!sockets.empty())
     scan_sockets(pid, sockets);
@@ -478,6 +486,92 @@ void scanner::scan_listns() {
   }
 }
 
+// Most of the time goes into a dozen /proc lookups per process; they scale with CPUs, so the
+// PIDs are shared out among a few threads, each with its own partial result, merged after.
+void scanner::scan_processes() {
+  std::vector<pid_t> pids;
+  {
+    dir_ptr proc = open_dir("/proc");
+    if (!proc)
+      throw_errno("open", "/proc");
+    while (dirent* de = ::readdir(proc.get()))
+      if (auto pid = parse_pid(de->d_name))
+        pids.push_back(*pid);
+  }
+  unsigned workers = opts_.workers;
+  if (workers == 0)
+    workers = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+  workers = std::min<unsigned>(workers, static_cast<unsigned>(pids.size() / 256 + 1));
+  if (workers <= 1) {
+    for (pid_t pid : pids)
+      scan_process(pid);
+  } else {
+    std::vector<std::unique_ptr<scanner>> parts;
+    for (unsigned w = 0; w < workers; ++w) {
+      parts.push_back(std::make_unique<scanner>(opts_));
+      parts.back()->nsfs_dev_ = nsfs_dev_;
+    }
+    // Interleaved blocks: neighbouring PIDs often cost alike (a batch of threads, of shells).
+    auto work = [&](unsigned w) {
+      constexpr std::size_t block = 32;
+      for (std::size_t i = w * block; i < pids.size(); i += workers * block)
+        for (std::size_t k = i; k < std::min(i + block, pids.size()); ++k)
+          parts[w]->scan_process(pids[k]);
+    };
+    std::vector<std::thread> threads;
+    for (unsigned w = 1; w < workers; ++w)
+      threads.emplace_back(work, w);
+    work(0);
+    for (auto& t : threads)
+      t.join();
+    for (auto& part : parts)
+      absorb(*part);
+  }
+  std::sort(out_.processes.begin(), out_.processes.end(),
+            [](const auto& a, const auto& b) { return a.pid < b.pid; });
+}
+
+void scanner::absorb(scanner& part) {
+  out_.denied += part.out_.denied;
+  out_.processes.insert(out_.processes.end(), part.out_.processes.begin(),
+                        part.out_.processes.end());
+  for (auto& src : part.out_.namespaces) {
+    bool created = false;
+    auto& dst = record(src.type, src.inode.ino, created);
+    if (created) {
+      dst = std::move(src);
+      continue;
+    }
+    dst.pids.insert(dst.pids.end(), src.pids.begin(), src.pids.end());
+    dst.nthreads += src.nthreads;
+    dst.holders.bits |= src.holders.bits;
+    if (src.thread_pid != 0 && (dst.thread_pid == 0 || src.thread_pid < dst.thread_pid))
+      dst.thread_pid = src.thread_pid;
+    if (dst.path.empty())
+      dst.path = std::move(src.path);
+  }
+  for (auto& [index, fd] : part.pending_)
+    pending_.emplace_back(by_ino_[part.out_.namespaces[index].inode.ino], std::move(fd));
+  for (const auto& [ino, pid] : part.mnt_pid_)
+    mnt_pid_.try_emplace(ino, pid);
+}
+
+void scanner::fill_details() {
+  if (opts_.details != process_details::representatives)
+    return;
+  auto fill = [&](pid_t pid) {
+    auto index = out_.find_process(pid);
+    if (index && !out_.processes[*index].detailed)
+      read_details(out_.processes[*index]);
+  };
+  for (const auto& ns : out_.namespaces) {
+    if (!ns.pids.empty())
+      fill(ns.pids.front());
+    if (ns.thread_pid != 0)
+      fill(ns.thread_pid);
+  }
+}
+
 discovery scanner::run() {
   for (const auto& row : ns_types) {
     struct stat st {};
@@ -487,15 +581,7 @@ discovery scanner::run() {
       break;
     }
   }
-  dir_ptr proc = open_dir("/proc");
-  if (!proc)
-    throw_errno("open", "/proc");
-  while (dirent* de = ::readdir(proc.get())) {
-    if (auto pid = parse_pid(de->d_name))
-      scan_process(*pid);
-  }
-  std::sort(out_.processes.begin(), out_.processes.end(),
-            [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  scan_processes();
   if (opts_.bind_mounts)
     scan_bind_mounts();
   if (opts_.listns && opts_.ids)
@@ -503,6 +589,7 @@ discovery scanner::run() {
   resolve();
   for (auto& ns : out_.namespaces)
     std::sort(ns.pids.begin(), ns.pids.end());
+  fill_details();
   std::sort(out_.namespaces.begin(), out_.namespaces.end(),
             [](const auto& a, const auto& b) { return a.inode.ino < b.inode.ino; });
   return std::move(out_);
@@ -526,6 +613,29 @@ std::string_view to_string(ns_holder holder) noexcept {
       return "child";
   }
   return "";
+}
+
+bool read_details(scanned_process& proc) noexcept {
+  char path[48];
+  auto* end = fmt::format_to_n(path, sizeof path - 8, "/proc/{}/", proc.pid).out;
+  *end = '\0';
+  // The owner of the /proc/PID folder, as lsns reports it: files under it (stat) are given to
+  // root when the process is not dumpable, while the folder keeps its owner from lookup.
+  struct stat st {};
+  if (::stat(path, &st) < 0)
+    return false;
+  std::memcpy(end, "stat", 5);
+  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd)
+    return false;
+  char buf[1024];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  long threads = 0;
+  if (n <= 0 || !parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), proc.ppid, threads))
+    return false;
+  proc.uid = st.st_uid;
+  proc.detailed = true;
+  return true;
 }
 
 std::optional<std::size_t> discovery::find_process(pid_t pid) const noexcept {

@@ -224,6 +224,8 @@ int run(const options& opts) {
   what.types = opts.types;
   what.relations = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner ||
                    wants(column::pns) || wants(column::ons) || wants(column::holders);
+  // The namespace argument lists every process of one namespace, each with its PPID and user.
+  what.details = opts.ns ? process_details::all : process_details::representatives;
   what.owners_of_any_type = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner;
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));

@@ -43,7 +43,20 @@ struct scanned_process {
   pid_t ppid = 0;
   /// The owner of /proc/PID (the effective UID of the process, as lsns reports it).
   uid_t uid = 0;
+  /// Whether ppid and uid were read (see discovery_options::details).
+  bool detailed = false;
 };
+
+/// Which processes get their PPID and UID read (one stat and one read of /proc/PID/stat each).
+enum class process_details {
+  none,             ///< none
+  representatives,  ///< the lowest PID of each namespace (what lsns prints)
+  all,              ///< every process
+};
+
+/// Reads the PPID and UID of `proc` (by its pid) and sets `detailed`. Returns false when the
+/// process has gone or cannot be read. Never throws.
+NSUTIL_API bool read_details(scanned_process& proc) noexcept;
 
 /// One namespace found by discover().
 struct found_namespace {
@@ -100,6 +113,11 @@ struct discovery_options {
   bool ids = true;
   /// listns(2) (Linux 6.19, probed): adds namespaces no other source found.
   bool listns = true;
+  /// Which processes get their PPID and UID.
+  process_details details = process_details::representatives;
+  /// How many threads scan /proc (at most; fewer on small systems or with one CPU). 0: as many
+  /// as there are CPUs, up to 4. The result does not depend on it.
+  unsigned workers = 0;
 };
 
 /// The result of discover().
