@@ -148,26 +148,34 @@ void print_namespaces(const options& opts, const discovery& found, const filter_
     for (const auto* ns : shown)
       by_ino.emplace(ns->inode.ino, ns);
     std::unordered_map<const found_namespace*, libscols_line*> lines;
-    // A namespace's row goes under its parent's (or owner's), which must exist first.
+    auto find = [&](std::uint64_t ino) -> const found_namespace* {
+      auto it = by_ino.find(ino);
+      return ino != 0 && it != by_ino.end() ? it->second : nullptr;
+    };
+    // A row goes under its parent's (or owner's), which must exist first. lsns's parent tree
+    // also lays out the owner of a namespace without a parent before it (at the top level).
     std::function<libscols_line*(const found_namespace*)> show =
         [&](const found_namespace* ns) -> libscols_line* {
       if (auto it = lines.find(ns); it != lines.end())
         return it->second;
       lines[ns] = nullptr;  // guards against a cycle
-      std::uint64_t up = opts.tree == tree_mode::parent ? ns->parent_ino : ns->owner_ino;
+      bool hierarchical = ns->type == ns_type::pid || ns->type == ns_type::user;
+      const found_namespace* up = nullptr;
       libscols_line* parent = nullptr;
-      if (auto it = by_ino.find(up); up != 0 && it != by_ino.end() && it->second != ns)
-        parent = show(it->second);
+      if (opts.tree == tree_mode::owner)
+        up = find(ns->owner_ino);
+      else if (hierarchical)
+        up = find(ns->parent_ino);
+      if (opts.tree == tree_mode::parent && up == nullptr) {
+        if (const auto* owner = find(ns->owner_ino); owner != nullptr && owner != ns)
+          show(owner);
+      }
+      if (up != nullptr && up != ns)
+        parent = show(up);
       libscols_line* line = out.add({ns, representative(found, *ns)}, parent);
       lines[ns] = line;
       return line;
     };
-    // lsns's parent tree lays the user namespaces out first, then the others, each by inode.
-    if (opts.tree == tree_mode::parent) {
-      for (const auto* ns : shown)
-        if (ns->type == ns_type::user)
-          show(ns);
-    }
     for (const auto* ns : shown)
       show(ns);
   } else {
