@@ -114,7 +114,25 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   auto desc = describe_options();
   po::positional_options_description positional;
   positional.add("namespace", -1);
-  std::vector<std::string> words(args.begin(), args.end());
+  // -T's value must be attached (getopt's "T::"): Boost would take the next word, so a bare -T
+  // (alone or ending a cluster such as -lT) is spelt out as --tree=owner first.
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--") {
+      words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    bool cluster = a.size() > 1 && a[0] == '-' && a[1] != '-';
+    if (a == "--tree" ||
+        (cluster && a.back() == 'T' && a.substr(1, a.size() - 2).find_first_of("optQ") == a.npos)) {
+      if (cluster && a.size() > 2)
+        words.emplace_back(a.substr(0, a.size() - 1));
+      words.emplace_back("--tree=owner");
+      continue;
+    }
+    words.emplace_back(a);
+  }
   constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
   po::variables_map vm;
   po::store(po::command_line_parser(words).options(desc).positional(positional).style(style).run(),
