@@ -249,21 +249,20 @@ int run(const options& opts) {
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 
   discovery found = discover(what);
+  if (opts.ns) {
+    auto it = std::find_if(found.namespaces.begin(), found.namespaces.end(),
+                           [&](const auto& ns) { return ns.inode.ino == *opts.ns; });
+    if (it == found.namespaces.end())
+      throw std::runtime_error(fmt::format("not found namespace: {}", *opts.ns));
+    print_processes(opts, found, *it);
+  } else {
+    print_namespaces(opts, found, filter ? &*filter : nullptr);
+  }
   if (found.denied > 0 && ::geteuid() != 0)
     fmt::print(stderr,
                "xlsns: note: {} processes or mount namespaces could not be read without "
                "privilege; the list is incomplete\n",
                found.denied);
-  if (opts.ns) {
-    for (const auto& ns : found.namespaces) {
-      if (ns.inode.ino == *opts.ns) {
-        print_processes(opts, found, ns);
-        return cli::exit_ok;
-      }
-    }
-    throw std::runtime_error(fmt::format("not found namespace: {}", *opts.ns));
-  }
-  print_namespaces(opts, found, filter ? &*filter : nullptr);
   return cli::exit_ok;
 }
 
