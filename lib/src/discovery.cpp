@@ -14,6 +14,7 @@
 #include <nsutil/mounts.hpp>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "compat.hpp"
 
@@ -110,7 +111,9 @@ class scanner {
   void scan_threads(pid_t pid, proc_path& path, const process_ns& own);
   void scan_descriptors(pid_t pid, proc_path& path, const process_ns& own);
   void scan_sockets(pid_t pid, const std::vector<int>& fds);
+  void collect_mounts();
   void scan_bind_mounts();
+  void add_nsfs_descriptor(int dir, const char* name, const proc_path& path);
   void add_mounts(const std::vector<ns_mount>& mounts, bool own, const mount_ns* where);
   void resolve();
   void resolve_one(std::size_t index, unique_fd fd);
@@ -127,6 +130,13 @@ class scanner {
   std::unordered_map<std::uint64_t, pid_t> mnt_pid_;
   std::uint64_t nsfs_dev_ = 0;
   std::vector<std::pair<std::size_t, unique_fd>> pending_;
+  struct mount_table {
+    mount_ns where;
+    std::vector<ns_mount> mounts;
+  };
+  std::vector<mount_table> tables_;
+  bool listed_all_ = false;
+  std::unordered_set<std::string> nsfs_targets_;
 };
 
 found_namespace& scanner::record(ns_type type, std::uint64_t ino, bool& created) {
@@ -257,8 +267,16 @@ void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own
           sockets.push_back(std::atoi(de->d_name));
         continue;
       }
-      auto ns_link = opts_.descriptors ? parse_ns_link(link) : std::nullopt;
-      if (!ns_link || !opts_.types.contains(ns_link->first))
+      if (!opts_.descriptors)
+        continue;
+      auto ns_link = parse_ns_link(link);
+      if (!ns_link) {
+        // Opened through a bind mount, the link reads as its path, or as "/" once unmounted.
+        if (link == "/" || (link[0] == '/' && nsfs_targets_.count(std::string(link)) != 0))
+          add_nsfs_descriptor(dir.get(), de->d_name, path);
+        continue;
+      }
+      if (!opts_.types.contains(ns_link->first))
         continue;
       bool created = false;
       auto& ns = record(ns_link->first, ns_link->second, created);
@@ -273,6 +291,22 @@ void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own
   }
   if (!sockets.empty())
     scan_sockets(pid, sockets);
+}
+
+void scanner::add_nsfs_descriptor(int dir, const char* name, const proc_path& path) {
+  struct stat st {};
+  if (::fstatat(dir, name, &st, 0) < 0 || st.st_dev != nsfs_dev_ || nsfs_dev_ == 0)
+    return;
+  unique_fd fd(::openat(dir, name, O_RDONLY | O_CLOEXEC));
+  int flag = fd ? ::ioctl(fd.get(), NS_GET_NSTYPE) : -1;
+  auto type = flag >= 0 ? ns_type_from_clone_flag(flag) : std::nullopt;
+  if (!type || !opts_.types.contains(*type))
+    return;
+  bool created = false;
+  auto& ns = record(*type, st.st_ino, created);
+  if (created)
+    ns.path = std::string(path.base()) + "fd/" + name;
+  ns.holders.add(ns_holder::descriptor);
 }
 
 void scanner::scan_sockets(pid_t pid, const std::vector<int>& fds) {
@@ -318,35 +352,52 @@ void scanner::add_mounts(const std::vector<ns_mount>& mounts, bool own, const mo
   }
 }
 
-void scanner::scan_bind_mounts() {
+// Mount tables are read before the processes, so that the descriptor scan knows which paths
+// are namespace bind mounts (a descriptor opened through one reads as that path).
+void scanner::collect_mounts() {
   if (auto all = list_mount_namespaces()) {
-    bool listed = true;
+    listed_all_ = true;
     for (const auto& mnt : *all) {
       try {
         auto mounts = read_ns_mounts(mnt.id);
         if (!mounts) {
-          listed = false;  // no listmount by namespace ID: use mountinfo below
+          listed_all_ = false;  // no listmount by namespace ID: use mountinfo
           break;
         }
-        add_mounts(*mounts, mnt.own, &mnt);
+        tables_.push_back({mnt, std::move(*mounts)});
       } catch (const error&) {
+        tables_.push_back({mnt, {}});
         ++out_.denied;
       }
-      if (opts_.types.contains(ns_type::mnt)) {
-        bool created = false;
-        auto& ns = record(ns_type::mnt, mnt.inode.ino, created);
-        if (created)
-          ns.id = mnt.nsid;  // held by something no other source sees (a detached tree)
-      }
     }
-    if (listed)
-      return;
   }
-  // Fallback: the caller's own table, and one process's view of every other mount namespace.
-  try {
-    add_mounts(read_ns_mounts_from_mountinfo("/proc/self/mountinfo"), true, nullptr);
-  } catch (const error&) {
+  if (!listed_all_) {
+    tables_.clear();
+    mount_ns own{};
+    own.own = true;
+    try {
+      tables_.push_back({own, read_ns_mounts_from_mountinfo("/proc/self/mountinfo")});
+    } catch (const error&) {
+    }
   }
+  for (const auto& table : tables_)
+    for (const auto& m : table.mounts)
+      nsfs_targets_.insert(m.target);
+}
+
+void scanner::scan_bind_mounts() {
+  for (const auto& table : tables_) {
+    add_mounts(table.mounts, table.where.own, &table.where);
+    if (listed_all_ && opts_.types.contains(ns_type::mnt)) {
+      bool created = false;
+      auto& ns = record(ns_type::mnt, table.where.inode.ino, created);
+      if (created)
+        ns.id = table.where.nsid;  // held by something no other source sees (a detached tree)
+    }
+  }
+  if (listed_all_)
+    return;
+  // Without listmount by namespace ID: one process's view of every other mount namespace.
   struct stat self {};
   if (::stat("/proc/self/ns/mnt", &self) < 0)
     return;
@@ -510,6 +561,7 @@ void scanner::scan_processes() {
     for (unsigned w = 0; w < workers; ++w) {
       parts.push_back(std::make_unique<scanner>(opts_));
       parts.back()->nsfs_dev_ = nsfs_dev_;
+      parts.back()->nsfs_targets_ = nsfs_targets_;
     }
     // Interleaved blocks: neighbouring PIDs often cost alike (a batch of threads, of shells).
     auto work = [&](unsigned w) {
@@ -581,6 +633,8 @@ discovery scanner::run() {
       break;
     }
   }
+  if (opts_.bind_mounts)
+    collect_mounts();
   scan_processes();
   if (opts_.bind_mounts)
     scan_bind_mounts();

@@ -1,0 +1,64 @@
+# xlsns discovery sources that need root, each on its own: a netns made by `ip netns add` with
+# no process, a uts namespace persisted to a file, a netns held only by an open descriptor of
+# another process, NSFS and NETNSID against lsns and ip, and -P.
+. "$(dirname "$0")/lib.sh"
+
+is_root || skip_all "needs root (ip netns, bind mounts)"
+command -v ip >/dev/null || skip_all "iproute2 is not installed"
+plan 13
+
+name=nsutil-xlsns-$$-a
+ip netns add "$name" || skip_all "ip netns add failed"
+on_exit "ip netns del '$name'"
+ino=$(stat -L -c %i "/run/netns/$name")
+row() { "$XLSNS" -n -r -W "$@"; }
+
+check_eq "ip netns add: found with no process, held by its mount" \
+  "$ino net 0 mount /run/netns/$name" \
+  "$(row -o NS,TYPE,NPROCS,HOLDERS,NSFS -Q "NS == $ino")"
+check_eq "-P lists it" "$ino" "$(row -P -o NS -t net | grep -x "$ino")"
+check_eq "-P leaves out namespaces with processes" "" \
+  "$(row -P -o NPROCS | grep -vx 0)"
+
+dir=$(scratch)
+touch "$dir/uts"
+unshare --uts="$dir/uts" true
+uts=$(stat -L -c %i "$dir/uts")
+check_eq "a uts namespace persisted to a file" "uts 0 mount $dir/uts" \
+  "$(row -o TYPE,NPROCS,HOLDERS,NSFS -Q "NS == $uts")"
+check_eq "PATH of a process-less namespace is its bind mount" "$dir/uts" \
+  "$(row -o PATH -Q "NS == $uts")"
+
+# A netns held only by a descriptor of another process: open it, then drop its mount.
+name2=nsutil-xlsns-$$-b
+ip netns add "$name2"
+on_exit "ip netns del '$name2'"
+fdns=$(stat -L -c %i "/run/netns/$name2")
+start_bg bash -c "exec 7</run/netns/$name2; exec sleep 1000"
+holder=$BG_PID
+sleep 0.3
+ip netns del "$name2"
+check_eq "a netns held only by a descriptor" "net 0 fd" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == $fdns")"
+check_eq "...and it is opened through that descriptor" "/proc/$holder/fd/7" \
+  "$(row -o PATH -Q "NS == $fdns")"
+
+# NSFS and NETNSID of a netns with a process in it, against lsns (lsns/nsfs, lsns/netnsid).
+ip netns exec "$name" sleep 1000 &
+inside=$!
+on_exit "kill -KILL $inside"
+mount --bind "/run/netns/$name" "$dir/also" 2>/dev/null || { touch "$dir/also"; mount --bind "/run/netns/$name" "$dir/also"; }
+on_exit "umount '$dir/also'"
+sleep 0.3
+check_eq "NSFS, multi-line, as lsns" "$(lsns -n -o NSFS -t net -p $inside)" \
+  "$("$XLSNS" -n -o NSFS -t net -p $inside)"
+check_eq "NSFS with --nowrap, as lsns" "$(lsns -n -W -o NSFS -t net -p $inside)" \
+  "$("$XLSNS" -n -W -o NSFS -t net -p $inside)"
+check_eq "NSFS lists both mounts" "/run/netns/$name,$dir/also" "$(row -o NSFS -t net -p $inside)"
+ip netns set "$name" 42 2>/dev/null
+check_eq "NETNSID as ip netns list-id" "42" "$(row -o NETNSID -Q "NS == $ino")"
+check_eq "NETNSID as lsns" "$(lsns -n -o NETNSID -t net -p $inside)" \
+  "$("$XLSNS" -n -o NETNSID -t net -p $inside)"
+check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
+  "$(row -o HOLDERS -Q "NS == $ino")"
+done_testing
