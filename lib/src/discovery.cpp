@@ -706,24 +706,22 @@ discovery discover(const discovery_options& opts) {
 
 std::string process_command(pid_t pid) {
   std::string base = "/proc/" + std::to_string(pid) + "/";
-  std::string text;
-  try {
-    text = read_file(base + "cmdline");
-  } catch (const error&) {
-    return {};
-  }
+  auto read = [](const std::string& path) {
+    try {
+      return read_file(path);
+    } catch (const error&) {
+      return std::string();  // gone, or not ours to read
+    }
+  };
+  std::string text = read(base + "cmdline");
   while (!text.empty() && text.back() == '\0')
     text.pop_back();
   std::replace(text.begin(), text.end(), '\0', ' ');
-  if (!text.empty())
-    return text;
-  try {
-    text = read_file(base + "comm");
-  } catch (const error&) {
-    return {};
+  if (text.empty()) {
+    text = read(base + "comm");
+    if (!text.empty() && text.back() == '\n')
+      text.pop_back();
   }
-  if (!text.empty() && text.back() == '\n')
-    text.pop_back();
   return text;
 }
 

@@ -47,20 +47,26 @@ std::string valid_utf8(std::string_view in) {
   return out;
 }
 
+// A table set up for -J, -r and -n; `name` is the JSON key of the rows.
+table_ptr new_table(const options& opts, const char* name) {
+  table_ptr tb(scols_new_table(), scols_unref_table);
+  if (!tb)
+    throw_error(ENOMEM, "scols_new_table");
+  scols_table_enable_json(tb.get(), opts.json ? 1 : 0);
+  scols_table_enable_raw(tb.get(), opts.raw ? 1 : 0);
+  scols_table_enable_noheadings(tb.get(), opts.noheadings ? 1 : 0);
+  if (opts.json)
+    scols_table_set_name(tb.get(), name);
+  return tb;
+}
+
 class table_writer {
  public:
   table_writer(const options& opts, const std::vector<column>& columns, tree_mode tree)
       : opts_(opts),
         columns_(columns),
-        tb_(scols_new_table(), scols_unref_table),
+        tb_(new_table(opts, "namespaces")),
         cells_(opts.nowrap || opts.raw) {
-    if (!tb_)
-      throw_error(ENOMEM, "scols_new_table");
-    scols_table_enable_json(tb_.get(), opts.json ? 1 : 0);
-    scols_table_enable_raw(tb_.get(), opts.raw ? 1 : 0);
-    scols_table_enable_noheadings(tb_.get(), opts.noheadings ? 1 : 0);
-    if (opts.json)
-      scols_table_set_name(tb_.get(), "namespaces");
     for (column id : columns) {
       const auto& ci = info(id);
       int flags = ci.flags;
@@ -216,14 +222,7 @@ void print_processes(const options& opts, const discovery& found, const found_na
 }
 
 void print_column_list(const options& opts) {
-  table_ptr tb(scols_new_table(), scols_unref_table);
-  if (!tb)
-    throw_error(ENOMEM, "scols_new_table");
-  scols_table_enable_json(tb.get(), opts.json ? 1 : 0);
-  scols_table_enable_raw(tb.get(), opts.raw ? 1 : 0);
-  scols_table_enable_noheadings(tb.get(), opts.noheadings ? 1 : 0);
-  if (opts.json)
-    scols_table_set_name(tb.get(), "lsns-columns");
+  table_ptr tb = new_table(opts, "lsns-columns");
   scols_table_new_column(tb.get(), "NAME", 0, 0);
   scols_table_new_column(tb.get(), "TYPE", 0, 0);
   scols_table_new_column(tb.get(), "DESCRIPTION", 0, 0);
