@@ -2,7 +2,7 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 22
+plan 23
 
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
@@ -70,4 +70,19 @@ check_eq "-p of a process the user may not read is still fine" "rc=0" \
   "$("${as_user[@]}" "$XLSNS" -p 1 >/dev/null 2>&1; echo "rc=$?")"
 check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
   "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
+
+# Every long option of --help is in the man page and in the three completions.
+src=${NSUTIL_SOURCE_ROOT:-$(dirname "$0")/../..}
+missing=""
+for opt in $("$XLSNS" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+  for f in man/xlsns.8.scd completions/bash/xlsns completions/zsh/_xlsns completions/fish/xlsns.fish; do
+    case $f in
+      *.fish) pat="-l ${opt#--}" ;;
+      *.scd) pat="*$opt*" ;;
+      *) pat="$opt" ;;
+    esac
+    grep -qF -- "$pat" "$src/$f" || missing="$missing $f:$opt"
+  done
+done
+check_eq "every --help option is documented and completed" "" "$missing"
 done_testing
