@@ -12,7 +12,6 @@
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/mounts.hpp>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -120,7 +119,6 @@ class scanner {
   std::optional<std::size_t> add_ancestor(ns_type type, unique_fd fd);
   void scan_listns();
   void scan_processes();
-  void absorb(scanner& part);
   void fill_details();
 
   const discovery_options& opts_;
@@ -537,75 +535,17 @@ void scanner::scan_listns() {
   }
 }
 
-// Most of the time goes into a dozen /proc lookups per process; they scale with CPUs, so the
-// PIDs are shared out among a few threads, each with its own partial result, merged after.
+// Scanning in several threads was measured and gains nothing: the /proc lookups contend in the
+// kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
-  std::vector<pid_t> pids;
-  {
-    dir_ptr proc = open_dir("/proc");
-    if (!proc)
-      throw_errno("open", "/proc");
-    while (dirent* de = ::readdir(proc.get()))
-      if (auto pid = parse_pid(de->d_name))
-        pids.push_back(*pid);
-  }
-  unsigned workers = opts_.workers;
-  if (workers == 0)
-    workers = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
-  workers = std::min<unsigned>(workers, static_cast<unsigned>(pids.size() / 256 + 1));
-  if (workers <= 1) {
-    for (pid_t pid : pids)
-      scan_process(pid);
-  } else {
-    std::vector<std::unique_ptr<scanner>> parts;
-    for (unsigned w = 0; w < workers; ++w) {
-      parts.push_back(std::make_unique<scanner>(opts_));
-      parts.back()->nsfs_dev_ = nsfs_dev_;
-      parts.back()->nsfs_targets_ = nsfs_targets_;
-    }
-    // Interleaved blocks: neighbouring PIDs often cost alike (a batch of threads, of shells).
-    auto work = [&](unsigned w) {
-      constexpr std::size_t block = 32;
-      for (std::size_t i = w * block; i < pids.size(); i += workers * block)
-        for (std::size_t k = i; k < std::min(i + block, pids.size()); ++k)
-          parts[w]->scan_process(pids[k]);
-    };
-    std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w)
-      threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads)
-      t.join();
-    for (auto& part : parts)
-      absorb(*part);
-  }
+  dir_ptr proc = open_dir("/proc");
+  if (!proc)
+    throw_errno("open", "/proc");
+  while (dirent* de = ::readdir(proc.get()))
+    if (auto pid = parse_pid(de->d_name))
+      scan_process(*pid);
   std::sort(out_.processes.begin(), out_.processes.end(),
             [](const auto& a, const auto& b) { return a.pid < b.pid; });
-}
-
-void scanner::absorb(scanner& part) {
-  out_.denied += part.out_.denied;
-  out_.processes.insert(out_.processes.end(), part.out_.processes.begin(),
-                        part.out_.processes.end());
-  for (auto& src : part.out_.namespaces) {
-    bool created = false;
-    auto& dst = record(src.type, src.inode.ino, created);
-    if (created) {
-      dst = std::move(src);
-      continue;
-    }
-    dst.pids.insert(dst.pids.end(), src.pids.begin(), src.pids.end());
-    dst.nthreads += src.nthreads;
-    dst.holders.bits |= src.holders.bits;
-    if (src.thread_pid != 0 && (dst.thread_pid == 0 || src.thread_pid < dst.thread_pid))
-      dst.thread_pid = src.thread_pid;
-    if (dst.path.empty())
-      dst.path = std::move(src.path);
-  }
-  for (auto& [index, fd] : part.pending_)
-    pending_.emplace_back(by_ino_[part.out_.namespaces[index].inode.ino], std::move(fd));
-  for (const auto& [ino, pid] : part.mnt_pid_)
-    mnt_pid_.try_emplace(ino, pid);
 }
 
 void scanner::fill_details() {

@@ -115,9 +115,6 @@ struct discovery_options {
   bool listns = true;
   /// Which processes get their PPID and UID.
   process_details details = process_details::representatives;
-  /// How many threads scan /proc (at most; fewer on small systems or with one CPU). 0: as many
-  /// as there are CPUs, up to 4. The result does not depend on it.
-  unsigned workers = 0;
 };
 
 /// The result of discover().
