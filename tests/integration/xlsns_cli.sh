@@ -2,7 +2,7 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 23
+plan 24
 
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
@@ -65,11 +65,18 @@ out=$("${as_user[@]}" "$XLSNS" 2>/tmp/nsutil-xlsns-err-$$ >/dev/null; echo "rc=$
 note=$(cat /tmp/nsutil-xlsns-err-$$); rm -f /tmp/nsutil-xlsns-err-$$
 check_eq "unprivileged: exit 0" "rc=0" "$out"
 check_eq "unprivileged: one note on stderr" "1" "$(printf '%s\n' "$note" | grep -c '^xlsns: note: .*incomplete')"
-check "unprivileged: sees its own processes" sh -c "${as_user[*]} '$XLSNS' -n -l -o PID | grep -q ."
+check "unprivileged: sees its own processes" sh -c "${as_user[*]} '$XLSNS' -n -l -o PID 2>/dev/null | grep -q ."
 check_eq "-p of a process the user may not read is still fine" "rc=0" \
   "$("${as_user[@]}" "$XLSNS" -p 1 >/dev/null 2>&1; echo "rc=$?")"
 check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
   "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
+
+# NSID is the kernel's NS_GET_ID (_IOR(0xb7, 13, u64)).
+nsid=$(python3 -c '
+import fcntl, os, struct, sys
+fd = os.open("/proc/%s/ns/uts" % sys.argv[1], os.O_RDONLY)
+print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$pid" 2>/dev/null)
+check_eq "NSID is NS_GET_ID" "${nsid:-no NS_GET_ID}" "$("$XLSNS" -n -r -o NSID -t uts -p "$pid")"
 
 # Every long option of --help is in the man page and in the three completions.
 src=${NSUTIL_SOURCE_ROOT:-$(dirname "$0")/../..}

@@ -126,7 +126,8 @@ std::string cell_context::value(column id, const row_source& row) {
     case column::type:
       return std::string(to_string(ns.type));
     case column::path:
-      if (proc != nullptr)
+      // The process's own entry, unless only one of its threads is in the namespace.
+      if (proc != nullptr && (!ns.pids.empty() || row.ns_process_rows))
         return "/proc/" + std::to_string(proc->pid) + "/ns/" +
                std::string(info(ns.type).proc_entry);
       return ns.path;

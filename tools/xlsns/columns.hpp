@@ -52,6 +52,8 @@ std::optional<column> parse_column(std::string_view name);
 struct row_source {
   const found_namespace* ns = nullptr;
   const scanned_process* proc = nullptr;
+  /// True in the namespace-argument mode, where every row is a process in the namespace.
+  bool ns_process_rows = false;
 };
 
 /// Lazily computed values shared by every cell (user names, the netlink socket, commands).

@@ -216,7 +216,7 @@ void print_processes(const options& opts, const discovery& found, const found_na
       if (auto it = outline.find(proc->ppid); it != outline.end())
         parent = it->second;
     }
-    outline[pid] = out.add({&ns, proc}, parent);
+    outline[pid] = out.add({&ns, proc, true}, parent);
   }
   out.print();
 }
