@@ -5,7 +5,7 @@
 
 is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
-plan 13
+plan 16
 
 name=nsutil-xlsns-$$-a
 ip netns add "$name" || skip_all "ip netns add failed"
@@ -61,4 +61,20 @@ check_eq "NETNSID as lsns" "$(lsns -n -o NETNSID -t net -p $inside)" \
   "$("$XLSNS" -n -o NETNSID -t net -p $inside)"
 check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
   "$(row -o HOLDERS -Q "NS == $ino")"
+
+# A mount namespace that no process is in (kept by a bind mount), holding the only bind mount
+# of a uts namespace: found through NS_MNT_GET_NEXT and listmount/statmount.
+priv=$(scratch)
+mount --bind "$priv" "$priv" && mount --make-private "$priv"
+touch "$priv/mnt" "$priv/uts"
+unshare --mount="$priv/mnt" sh -c "umount '$priv/mnt' 2>/dev/null; unshare --uts='$priv/uts' true"
+on_exit "umount '$priv/mnt'"
+mntns=$(stat -L -c %i "$priv/mnt")
+# The uts bind mount exists only inside that mount namespace: read it from there.
+utsino=$(nsenter --mount="$priv/mnt" stat -L -c %i "$priv/uts" 2>/dev/null)
+check_eq "a process-less mount namespace kept by a bind mount" "mnt 0 mount" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == $mntns")"
+check_eq "a uts bind mount that exists only inside it" "uts 0 mount" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == ${utsino:-0}")"
+check_eq "...which has no NSFS entry here" "" "$(row -o NSFS -Q "NS == ${utsino:-0}")"
 done_testing
