@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "compat.hpp"
+#include "fd_iter.hpp"
 
 namespace nsutil {
 namespace {
@@ -134,6 +135,10 @@ class scanner {
   };
   std::vector<mount_table> tables_;
   bool listed_all_ = false;
+  // The BPF iterator listed every descriptor already: no /proc/PID/fd walks.
+  bool descriptors_listed_ = false;
+  std::vector<detail::open_descriptor> descriptors_;
+  void add_listed_descriptors();
   std::unordered_set<std::string> nsfs_targets_;
 };
 
@@ -203,7 +208,7 @@ void scanner::scan_process(pid_t pid) {
   }
   if (opts_.threads && threads > 1)
     scan_threads(pid, path, own);
-  if (opts_.descriptors || opts_.sockets)
+  if ((opts_.descriptors || opts_.sockets) && !descriptors_listed_)
     scan_descriptors(pid, path, own);
 }
 
@@ -538,6 +543,12 @@ void scanner::scan_listns() {
 // Scanning in several threads was measured and gains nothing: the /proc lookups contend in the
 // kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
+  if (opts_.descriptors || opts_.sockets) {
+    if (auto all = detail::iterate_descriptors()) {
+      descriptors_ = std::move(*all);
+      descriptors_listed_ = true;
+    }
+  }
   dir_ptr proc = open_dir("/proc");
   if (!proc)
     throw_errno("open", "/proc");
@@ -546,6 +557,54 @@ void scanner::scan_processes() {
       scan_process(*pid);
   std::sort(out_.processes.begin(), out_.processes.end(),
             [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  if (descriptors_listed_)
+    add_listed_descriptors();
+}
+
+// The iterator's records, applied as the /proc walk would: only for processes the scan could
+// read, nsfs files by inode (opened for their type when new), sockets through pidfd_getfd.
+void scanner::add_listed_descriptors() {
+  std::vector<int> sockets;
+  pid_t socket_pid = 0;
+  auto flush = [&] {
+    if (!sockets.empty())
+      scan_sockets(socket_pid, sockets);
+    sockets.clear();
+  };
+  std::sort(descriptors_.begin(), descriptors_.end(),
+            [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  for (const auto& d : descriptors_) {
+    if (!out_.find_process(d.pid))
+      continue;
+    std::string fd_path = "/proc/" + std::to_string(d.pid) + "/fd/" + std::to_string(d.fd);
+    if (d.socket) {
+      if (!opts_.sockets || !opts_.types.contains(ns_type::net))
+        continue;
+      if (d.pid != socket_pid)
+        flush();
+      socket_pid = d.pid;
+      sockets.push_back(d.fd);
+      continue;
+    }
+    if (!opts_.descriptors)
+      continue;
+    if (auto it = by_ino_.find(d.ino); it != by_ino_.end()) {
+      out_.namespaces[it->second].holders.add(ns_holder::descriptor);
+      continue;
+    }
+    unique_fd fd(::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC));
+    int flag = fd ? ::ioctl(fd.get(), NS_GET_NSTYPE) : -1;
+    auto type = flag >= 0 ? ns_type_from_clone_flag(flag) : std::nullopt;
+    if (!type || !opts_.types.contains(*type))
+      continue;
+    bool created = false;
+    auto& ns = record(*type, d.ino, created);
+    if (created)
+      ns.path = fd_path;
+    ns.holders.add(ns_holder::descriptor);
+  }
+  flush();
+  descriptors_.clear();
 }
 
 void scanner::fill_details() {
