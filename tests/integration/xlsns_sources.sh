@@ -7,6 +7,14 @@ is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
 plan 16
 
+# lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the folders here.
+new_scratch() {
+  local d
+  d=$(mktemp -d /tmp/nsutil-xlsns-$$.XXXXXX)
+  on_exit "findmnt -rn -o TARGET | grep -F '$d' | sort -r | xargs -r -n1 umount -l; rm -rf '$d'"
+  printf -v "$1" %s "$d"
+}
+
 name=nsutil-xlsns-$$-a
 ip netns add "$name" || skip_all "ip netns add failed"
 on_exit "ip netns del '$name'"
@@ -20,7 +28,7 @@ check_eq "-P lists it" "$ino" "$(row -P -o NS -t net | grep -x "$ino")"
 check_eq "-P leaves out namespaces with processes" "" \
   "$(row -P -o NPROCS | grep -vx 0)"
 
-dir=$(scratch)
+new_scratch dir
 touch "$dir/uts"
 unshare --uts="$dir/uts" true
 uts=$(stat -L -c %i "$dir/uts")
@@ -64,7 +72,7 @@ check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
 
 # A mount namespace that no process is in (kept by a bind mount), holding the only bind mount
 # of a uts namespace: found through NS_MNT_GET_NEXT and listmount/statmount.
-priv=$(scratch)
+new_scratch priv
 mount --bind "$priv" "$priv" && mount --make-private "$priv"
 touch "$priv/mnt" "$priv/uts"
 unshare --mount="$priv/mnt" sh -c "umount '$priv/mnt' 2>/dev/null; unshare --uts='$priv/uts' true"
