@@ -138,6 +138,9 @@ class scanner {
   // The BPF iterator listed every descriptor already: no /proc/PID/fd walks.
   bool descriptors_listed_ = false;
   std::vector<detail::open_descriptor> descriptors_;
+  // The BPF iterator listed the threads too: processes with more than one, ascending.
+  bool threads_listed_ = false;
+  std::vector<pid_t> threaded_;
   void add_listed_descriptors();
   std::unordered_set<std::string> nsfs_targets_;
 };
@@ -163,7 +166,9 @@ void scanner::scan_process(pid_t pid) {
   if (opts_.details == process_details::all && !read_details(proc))
     return;
   long threads = 1;
-  if (opts_.threads) {
+  if (opts_.threads && threads_listed_) {
+    threads = std::binary_search(threaded_.begin(), threaded_.end(), pid) ? 2 : 1;
+  } else if (opts_.threads) {
     // The task folder's link count is 2 + the number of threads: cheaper than reading stat.
     struct stat st {};
     if (::stat(path.with("task"), &st) == 0 && st.st_nlink > 2)
@@ -543,10 +548,14 @@ void scanner::scan_listns() {
 // Scanning in several threads was measured and gains nothing: the /proc lookups contend in the
 // kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
-  if (opts_.descriptors || opts_.sockets) {
-    if (auto all = detail::iterate_descriptors()) {
-      descriptors_ = std::move(*all);
+  if (opts_.descriptors || opts_.sockets || opts_.threads) {
+    if (auto all = detail::iterate_tasks()) {
+      descriptors_ = std::move(all->descriptors);
       descriptors_listed_ = true;
+      for (const auto& t : all->threads)
+        threaded_.push_back(t.pid);
+      std::sort(threaded_.begin(), threaded_.end());
+      threads_listed_ = true;
     }
   }
   dir_ptr proc = open_dir("/proc");

@@ -61,20 +61,26 @@ class kernel_btf {
     long offset = -1;
   };
 
-  // Finds the FUNC `func` (its ID in `func_id`) and every query's byte offset.
-  bool resolve(std::string_view func, std::uint32_t& func_id, std::vector<member_query>& q) {
+  struct func_query {
+    std::string_view name;
+    std::uint32_t id = 0;
+  };
+
+  // Finds the ID of every FUNC in `funcs` and the byte offset of every member query.
+  bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
     unique_fd fd(::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
     if (!fd || ::pread(fd.get(), &hdr_, sizeof hdr_, 0) != sizeof hdr_ || hdr_.magic != BTF_MAGIC)
       return false;
     fd_ = fd.get();
-    std::vector<std::string_view> names{func};
+    std::vector<std::string_view> names;
+    for (const auto& f : funcs)
+      names.push_back(f.name);
     for (const auto& one : q) {
       names.push_back(one.type);
       names.push_back(one.member);
     }
     if (!find_strings(names))
       return false;
-    func_id = 0;
     // Members inside anonymous structs and unions: look into those types on the next pass.
     struct pending {
       std::size_t query;
@@ -86,8 +92,10 @@ class kernel_btf {
       std::vector<pending> next;
       bool ok = walk_types([&](std::uint32_t id, const btf_type& t, const char* extra) {
         unsigned kind = BTF_INFO_KIND(t.info);
-        if (pass == 0 && kind == BTF_KIND_FUNC && t.name_off == name_off(func))
-          func_id = id;
+        if (pass == 0 && kind == BTF_KIND_FUNC)
+          for (auto& f : funcs)
+            if (t.name_off == name_off(f.name))
+              f.id = id;
         if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
           return;
         for (std::size_t i = 0; i < q.size(); ++i) {
@@ -121,7 +129,10 @@ class kernel_btf {
       if (done || wanted.empty())
         break;
     }
-    return func_id != 0;
+    for (const auto& f : funcs)
+      if (f.id == 0)
+        return false;
+    return true;
   }
 
  private:
@@ -231,8 +242,12 @@ long bpf(int cmd, bpf_attr& attr) {
   return ::syscall(SYS_bpf, cmd, &attr, sizeof attr);
 }
 
-// The record the program writes per descriptor.
-struct record {
+// The records the programs write.
+struct thread_record {
+  std::uint32_t tgid;
+  std::uint32_t tid;
+};
+struct file_record {
   std::uint32_t kind;  // 1 nsfs, 2 socket
   std::uint32_t pad;
   std::uint32_t tgid;
@@ -240,29 +255,74 @@ struct record {
   std::uint64_t ino;
 };
 
+// Loads `prog` as an iterator program for the kernel function `target` (a bpf_iter_* BTF ID)
+// and returns the descriptor to read its output from.
+unique_fd start_iterator(std::uint32_t target, const bpf_insn* prog, std::size_t count) {
+  static const char license[] = "GPL";  // bpf_seq_write is for GPL programs only
+  bpf_attr attr{};
+  attr.prog_type = BPF_PROG_TYPE_TRACING;
+  attr.expected_attach_type = BPF_TRACE_ITER;
+  attr.attach_btf_id = target;
+  attr.insns = reinterpret_cast<std::uintptr_t>(prog);
+  attr.insn_cnt = static_cast<std::uint32_t>(count);
+  attr.license = reinterpret_cast<std::uintptr_t>(license);
+  unique_fd prog_fd(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
+  if (!prog_fd)
+    return {};
+  attr = {};
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(prog_fd.get());
+  attr.link_create.attach_type = BPF_TRACE_ITER;
+  unique_fd link(static_cast<int>(bpf(BPF_LINK_CREATE, attr)));
+  if (!link)
+    return {};
+  attr = {};
+  attr.iter_create.link_fd = static_cast<std::uint32_t>(link.get());
+  unique_fd iter(static_cast<int>(bpf(BPF_ITER_CREATE, attr)));
+  if (iter)
+    ::fcntl(iter.get(), F_SETFD, FD_CLOEXEC);
+  return iter;
+}
+
+// Reads every fixed-size record an iterator writes; false on a read error.
+template <class Record, class Add>
+bool read_records(const unique_fd& iter, Add&& add) {
+  Record buf[512];
+  for (;;) {
+    ssize_t n = ::read(iter.get(), buf, sizeof buf);
+    if (n < 0)
+      return false;
+    if (n == 0)
+      return true;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof(Record); ++i)
+      add(buf[i]);
+  }
+}
+
 }  // namespace
 
-std::optional<std::vector<open_descriptor>> iterate_descriptors() noexcept {
+std::optional<task_listing> iterate_tasks() noexcept {
   try {
-    // Global PIDs are what the iterator reports: use it only where they are ours.
+    // Global PIDs are what the iterators report: use them only where they are ours.
     struct stat pidns {};
     if (::stat("/proc/self/ns/pid", &pidns) < 0 || pidns.st_ino != 0xEFFFFFFCU)
       return std::nullopt;
-    std::uint32_t target = 0;
+    std::vector<kernel_btf::func_query> funcs{{"bpf_iter_task_file"}, {"bpf_iter_task"}};
     std::vector<kernel_btf::member_query> q{{"file", "f_inode"},        {"inode", "i_sb"},
                                             {"inode", "i_ino"},         {"inode", "i_mode"},
-                                            {"super_block", "s_magic"}, {"task_struct", "tgid"}};
+                                            {"super_block", "s_magic"}, {"task_struct", "tgid"},
+                                            {"task_struct", "pid"}};
     kernel_btf btf;
-    if (!btf.resolve("bpf_iter_task_file", target, q))
+    if (!btf.resolve(funcs, q))
       return std::nullopt;
     for (const auto& one : q)
       if (one.offset < 0)
         return std::nullopt;
-    long f_inode = q[0].offset, i_sb = q[1].offset, i_ino = q[2].offset, i_mode = q[3].offset,
-         s_magic = q[4].offset, tgid = q[5].offset;
-    auto off = [](long v) { return static_cast<int>(v); };
-    // ctx (struct bpf_iter__task_file): meta at 0, task at 8, fd at 16, file at 24.
-    const bpf_insn prog[] = {
+    auto off = [&](std::size_t i) { return static_cast<int>(q[i].offset); };
+    enum { f_inode, i_sb, i_ino, i_mode, s_magic, tgid, pid };
+
+    // Per descriptor (ctx bpf_iter__task_file: meta 0, task 8, fd 16, file 24): nsfs files
+    // and sockets only, as {kind, 0, tgid, fd, inode}.
+    const bpf_insn files[] = {
         mov_reg(6, 1),
         ldx(BPF_DW, 7, 6, 0),
         ldx(BPF_DW, 8, 6, 8),
@@ -293,46 +353,45 @@ std::optional<std::vector<open_descriptor>> iterate_descriptors() noexcept {
         ldx(BPF_DW, 1, 7, 0),  // meta->seq
         mov_reg(2, 10),
         insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -24),
-        mov_imm(3, sizeof(record)),
+        mov_imm(3, sizeof(file_record)),
         insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
         mov_imm(0, 0),
         insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
     };
-    static const char license[] = "GPL";
-    bpf_attr attr{};
-    attr.prog_type = BPF_PROG_TYPE_TRACING;
-    attr.expected_attach_type = BPF_TRACE_ITER;
-    attr.attach_btf_id = target;
-    attr.insns = reinterpret_cast<std::uintptr_t>(prog);
-    attr.insn_cnt = std::size(prog);
-    attr.license = reinterpret_cast<std::uintptr_t>(license);
-    unique_fd prog_fd(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
-    if (!prog_fd)
+    // Per task (ctx bpf_iter__task: meta 0, task 8): threads other than the main one, as
+    // {tgid, tid}.
+    const bpf_insn tasks[] = {
+        mov_reg(6, 1),
+        ldx(BPF_DW, 7, 6, 0),
+        ldx(BPF_DW, 8, 6, 8),
+        jeq_imm(8, 0, 10),
+        ldx(BPF_W, 1, 8, off(tgid)),
+        ldx(BPF_W, 2, 8, off(pid)),
+        insn(BPF_JMP | BPF_JEQ | BPF_X, 1, 2, 7, 0),  // the main thread: skip
+        stx(BPF_W, 10, 1, -8),
+        stx(BPF_W, 10, 2, -4),
+        ldx(BPF_DW, 1, 7, 0),
+        mov_reg(2, 10),
+        insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8),
+        mov_imm(3, 8),
+        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
+        mov_imm(0, 0),
+        insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+    };
+    task_listing out;
+    unique_fd fi = start_iterator(funcs[0].id, files, std::size(files));
+    unique_fd ti = start_iterator(funcs[1].id, tasks, std::size(tasks));
+    if (!fi || !ti)
       return std::nullopt;
-    attr = {};
-    attr.link_create.prog_fd = static_cast<std::uint32_t>(prog_fd.get());
-    attr.link_create.attach_type = BPF_TRACE_ITER;
-    unique_fd link(static_cast<int>(bpf(BPF_LINK_CREATE, attr)));
-    if (!link)
+    bool ok = read_records<file_record>(fi, [&](const file_record& r) {
+      out.descriptors.push_back(
+          {static_cast<pid_t>(r.tgid), static_cast<int>(r.fd), r.kind == 2, r.ino});
+    });
+    ok = ok && read_records<thread_record>(ti, [&](const thread_record& r) {
+           out.threads.push_back({static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid)});
+         });
+    if (!ok)
       return std::nullopt;
-    attr = {};
-    attr.iter_create.link_fd = static_cast<std::uint32_t>(link.get());
-    unique_fd iter(static_cast<int>(bpf(BPF_ITER_CREATE, attr)));
-    if (!iter)
-      return std::nullopt;
-    ::fcntl(iter.get(), F_SETFD, FD_CLOEXEC);
-    std::vector<open_descriptor> out;
-    record buf[512];
-    for (;;) {
-      ssize_t n = ::read(iter.get(), buf, sizeof buf);
-      if (n < 0)
-        return std::nullopt;
-      if (n == 0)
-        break;
-      for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof(record); ++i)
-        out.push_back({static_cast<pid_t>(buf[i].tgid), static_cast<int>(buf[i].fd),
-                       buf[i].kind == 2, buf[i].ino});
-    }
     return out;
   } catch (...) {
     return std::nullopt;
