@@ -97,7 +97,7 @@ class kernel_btf {
             if (t.name_off == name_off(f.name))
               f.id = id;
         if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
-          return;
+          return true;
         for (std::size_t i = 0; i < q.size(); ++i) {
           if (q[i].offset >= 0)
             continue;
@@ -119,6 +119,13 @@ class kernel_btf {
               next.push_back({i, mem.type, base + bits / 8});
           }
         }
+        // Stop reading once everything is known.
+        bool complete = next.empty();
+        for (const auto& f : funcs)
+          complete = complete && f.id != 0;
+        for (const auto& one : q)
+          complete = complete && one.offset >= 0;
+        return !complete;
       });
       if (!ok)
         return false;
@@ -156,9 +163,17 @@ class kernel_btf {
       if (nul == nullptr)
         return false;
       std::string_view s(in.data(), static_cast<std::size_t>(nul - in.data()));
-      for (auto n : names)
-        if (s == n && name_off(n) == ~0U)
+      bool all_found = true;
+      for (auto n : names) {
+        if (name_off(n) != ~0U)
+          continue;
+        if (s == n)
           strings_.emplace_back(n, off);
+        else
+          all_found = false;
+      }
+      if (all_found)
+        return true;
       in.skip(s.size() + 1);
       off += static_cast<std::uint32_t>(s.size() + 1);
     }
@@ -202,7 +217,8 @@ class kernel_btf {
       }
       if (!in.ensure(sizeof t + extra))
         return false;
-      visit(id, t, in.data() + sizeof t);
+      if (!visit(id, t, in.data() + sizeof t))
+        return true;
       in.skip(sizeof t + extra);
     }
     return true;

@@ -244,6 +244,9 @@ int run(const options& opts) {
                    wants(column::pns) || wants(column::ons) || wants(column::holders);
   // The namespace argument lists every process of one namespace, each with its PPID and user.
   what.details = opts.ns ? process_details::all : process_details::representatives;
+  // The inode identifies a namespace within one scan; NS_GET_ID costs an open per namespace,
+  // so it is asked for only when NSID is printed or filtered on.
+  what.ids = wants(column::nsid);
   what.owners_of_any_type = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner;
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
