@@ -114,6 +114,7 @@ class scanner {
   void collect_mounts();
   void scan_bind_mounts();
   void add_nsfs_descriptor(int dir, const char* name, const proc_path& path);
+  void add_descriptor_ns(unique_fd fd, std::uint64_t ino, std::string path);
   void add_mounts(const std::vector<ns_mount>& mounts, bool own, const mount_ns* where);
   void resolve();
   void resolve_one(std::size_t index, unique_fd fd);
@@ -305,15 +306,20 @@ void scanner::add_nsfs_descriptor(int dir, const char* name, const proc_path& pa
   struct stat st {};
   if (::fstatat(dir, name, &st, 0) < 0 || st.st_dev != nsfs_dev_ || nsfs_dev_ == 0)
     return;
-  unique_fd fd(::openat(dir, name, O_RDONLY | O_CLOEXEC));
+  add_descriptor_ns(unique_fd(::openat(dir, name, O_RDONLY | O_CLOEXEC)), st.st_ino,
+                    std::string(path.base()) + "fd/" + name);
+}
+
+// A namespace seen only as a descriptor: its type comes from the file itself.
+void scanner::add_descriptor_ns(unique_fd fd, std::uint64_t ino, std::string path) {
   int flag = fd ? ::ioctl(fd.get(), NS_GET_NSTYPE) : -1;
   auto type = flag >= 0 ? ns_type_from_clone_flag(flag) : std::nullopt;
   if (!type || !opts_.types.contains(*type))
     return;
   bool created = false;
-  auto& ns = record(*type, st.st_ino, created);
+  auto& ns = record(*type, ino, created);
   if (created)
-    ns.path = std::string(path.base()) + "fd/" + name;
+    ns.path = std::move(path);
   ns.holders.add(ns_holder::descriptor);
 }
 
@@ -601,16 +607,7 @@ void scanner::add_listed_descriptors() {
       out_.namespaces[it->second].holders.add(ns_holder::descriptor);
       continue;
     }
-    unique_fd fd(::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC));
-    int flag = fd ? ::ioctl(fd.get(), NS_GET_NSTYPE) : -1;
-    auto type = flag >= 0 ? ns_type_from_clone_flag(flag) : std::nullopt;
-    if (!type || !opts_.types.contains(*type))
-      continue;
-    bool created = false;
-    auto& ns = record(*type, d.ino, created);
-    if (created)
-      ns.path = fd_path;
-    ns.holders.add(ns_holder::descriptor);
+    add_descriptor_ns(unique_fd(::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC)), d.ino, fd_path);
   }
   flush();
   descriptors_.clear();

@@ -95,7 +95,10 @@ struct discovery_options {
   ns_set types = ns_set::all();
   /// /proc/PID/task/TID/ns of multi-threaded processes, and thread counts.
   bool threads = true;
-  /// Open namespace descriptors of every process (/proc/PID/fd).
+  /// Open namespace descriptors of every process. With CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON
+  /// in the initial PID namespace, on a kernel with BTF (Linux 5.8), one BPF task_file
+  /// iterator lists them (and a task iterator the threads) in a single read; otherwise
+  /// /proc/PID/fd of each process is walked.
   bool descriptors = true;
   /// The network namespaces of every process's sockets (pidfd_getfd + SIOCGSKNS, Linux 5.6;
   /// needs ptrace rights over the process).
@@ -109,7 +112,8 @@ struct discovery_options {
   /// With `relations`: add the owning user namespaces even when user is not in `types` (as
   /// lsns's parent and owner trees do).
   bool owners_of_any_type = false;
-  /// NS_GET_ID for every namespace; namespaces are then merged by ID rather than by inode.
+  /// NS_GET_ID for every namespace (one open each). Within one scan a namespace is identified
+  /// by its inode, which no other live namespace shares.
   bool ids = true;
   /// listns(2) (Linux 6.19, probed): adds namespaces no other source found.
   bool listns = true;
