@@ -91,4 +91,73 @@ inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
   return static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, targetfd, flags));
 }
 
+// listmount(2) and statmount(2) (Linux 6.8; mnt_ns_id in the request since about 6.11).
+struct mnt_id_req {
+  std::uint32_t size;
+  std::uint32_t spare;
+  std::uint64_t mnt_id;
+  std::uint64_t param;
+  std::uint64_t mnt_ns_id;
+};
+inline constexpr std::uint32_t mnt_id_req_size_ver1 = 32;
+inline constexpr std::uint64_t lsmt_root = ~std::uint64_t{0};
+inline constexpr std::uint64_t statmount_sb_basic = 0x1;
+inline constexpr std::uint64_t statmount_mnt_root = 0x8;
+inline constexpr std::uint64_t statmount_mnt_point = 0x10;
+
+// The fixed part of struct statmount is 512 bytes; its strings follow it (str[] in the kernel,
+// left out here: flexible array members are not C++), as offsets from that point.
+struct statmount_buf {
+  std::uint32_t size;
+  std::uint32_t mnt_opts;
+  std::uint64_t mask;
+  std::uint32_t sb_dev_major;
+  std::uint32_t sb_dev_minor;
+  std::uint64_t sb_magic;
+  std::uint32_t sb_flags;
+  std::uint32_t fs_type;
+  std::uint64_t mnt_id;
+  std::uint64_t mnt_parent_id;
+  std::uint32_t mnt_id_old;
+  std::uint32_t mnt_parent_id_old;
+  std::uint64_t mnt_attr;
+  std::uint64_t mnt_propagation;
+  std::uint64_t mnt_peer_group;
+  std::uint64_t mnt_master;
+  std::uint64_t propagate_from;
+  std::uint32_t mnt_root;
+  std::uint32_t mnt_point;
+  std::uint64_t mnt_ns_id;
+  std::uint64_t spare[49];
+};
+static_assert(sizeof(statmount_buf) == 512);
+
+inline long listmount(const mnt_id_req* req, std::uint64_t* ids, std::size_t n, unsigned flags) {
+  return ::syscall(SYS_listmount, req, ids, n, flags);
+}
+inline long statmount(const mnt_id_req* req, statmount_buf* buf, std::size_t size, unsigned flags) {
+  return ::syscall(SYS_statmount, req, buf, size, flags);
+}
+
+// listns(2) (Linux 6.19): the final 32-byte request layout.
+struct ns_id_req {
+  std::uint32_t size;
+  std::uint32_t spare;
+  std::uint64_t ns_id;
+  std::uint32_t ns_type;
+  std::uint32_t spare2;
+  std::uint64_t user_ns_id;
+};
+// nsfs file handles (Linux 6.18): open_by_handle_at(FD_NSFS_ROOT, {ns_id, ns_type, ns_inum}).
+inline constexpr int fileid_nsfs = 0xf1;
+inline constexpr int fd_nsfs_root = -10003;
+inline long listns(const ns_id_req* req, std::uint64_t* ids, std::size_t n, unsigned flags) {
+  return ::syscall(SYS_listns, req, ids, n, flags);
+}
+
+// linux/sockios.h: the network namespace of a socket (Linux 4.9).
+#ifndef SIOCGSKNS
+#  define SIOCGSKNS 0x894C
+#endif
+
 }  // namespace nsutil::compat

@@ -1,0 +1,147 @@
+/// @file
+/// Finding every namespace on the system: through processes, threads, open descriptors,
+/// sockets, bind mounts in every mount namespace, and the parent/owner ancestors of those.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <nsutil/export.hpp>
+#include <nsutil/ns_handle.hpp>
+#include <nsutil/ns_type.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nsutil {
+
+/// What keeps a namespace alive; a namespace may have several holders at once.
+enum class ns_holder : std::uint8_t {
+  process,     ///< a process is in it (its /proc/PID/ns entry)
+  thread,      ///< a thread is in it that its process's main thread is not
+  descriptor,  ///< a process holds an open descriptor of its nsfs file
+  socket,      ///< a socket of some process belongs to it (network namespaces only)
+  bind_mount,  ///< its nsfs file is bind-mounted, in any mount namespace
+  child,       ///< it is the parent or owner of another namespace found
+};
+
+/// The name of a holder as xlsns prints it ("process", "bind-mount", ...).
+NSUTIL_API std::string_view to_string(ns_holder holder) noexcept;
+
+/// A set of holders.
+struct ns_holders {
+  std::uint8_t bits = 0;
+  void add(ns_holder h) noexcept { bits |= static_cast<std::uint8_t>(1U << static_cast<int>(h)); }
+  [[nodiscard]] bool contains(ns_holder h) const noexcept {
+    return (bits & (1U << static_cast<int>(h))) != 0;
+  }
+};
+
+/// One process seen by the scan.
+struct scanned_process {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  /// The owner of /proc/PID (the effective UID of the process, as lsns reports it).
+  uid_t uid = 0;
+  /// Whether ppid and uid were read (see discovery_options::details).
+  bool detailed = false;
+};
+
+/// Which processes get their PPID and UID read (one stat and one read of /proc/PID/stat each).
+enum class process_details {
+  none,             ///< none
+  representatives,  ///< the lowest PID of each namespace (what lsns prints)
+  all,              ///< every process
+};
+
+/// Reads the PPID and UID of `proc` (by its pid) and sets `detailed`. Returns false when the
+/// process has gone or cannot be read. Never throws.
+NSUTIL_API bool read_details(scanned_process& proc) noexcept;
+
+/// One namespace found by discover().
+struct found_namespace {
+  ns_type type = ns_type::mnt;
+  /// Device and inode of its nsfs file (lsns's NS column is the inode).
+  ns_inode inode;
+  /// The 64-bit ID from NS_GET_ID (Linux 6.18); nullopt on older kernels or when it could not
+  /// be opened (a bind mount seen only inside another mount namespace without processes).
+  std::optional<std::uint64_t> id;
+  /// PIDs of the processes in it (by /proc/PID/ns, i.e. their main thread), ascending.
+  std::vector<pid_t> pids;
+  /// The lowest PID whose process has some thread in it (the representative for a namespace
+  /// that only a thread is in), or 0.
+  pid_t thread_pid = 0;
+  /// How many threads (tasks) are in it; counted only when discovery_options::threads is set.
+  std::size_t nthreads = 0;
+  ns_holders holders;
+  /// Where it is bind-mounted in the caller's mount namespace (lsns's NSFS), in mount order.
+  std::vector<std::string> mounts;
+  /// Bind mounts inside other mount namespaces, as "mnt:[INODE]:/path".
+  std::vector<std::string> foreign_mounts;
+  /// A path that opens it now ("/proc/PID/ns/net", a bind mount, "/proc/PID/fd/N"), or empty.
+  std::string path;
+  /// With discovery_options::relations: the inode of the parent (pid and user namespaces) and
+  /// of the owning user namespace; 0 when there is none or it is out of reach.
+  std::uint64_t parent_ino = 0;
+  std::uint64_t owner_ino = 0;
+  /// With discovery_options::relations: the creator of its owning user namespace
+  /// (NS_GET_OWNER_UID; for a user namespace, its own creator).
+  std::optional<uid_t> owner_uid;
+};
+
+/// What discover() looks at. Each source costs time; leave off what is not needed.
+struct discovery_options {
+  /// Only namespaces of these types are looked for (and only their /proc entries read).
+  ns_set types = ns_set::all();
+  /// /proc/PID/task/TID/ns of multi-threaded processes, and thread counts.
+  bool threads = true;
+  /// Open namespace descriptors of every process. With CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON
+  /// in the initial PID namespace, on a kernel with BTF (Linux 5.8), one BPF task_file
+  /// iterator lists them (and a task iterator the threads) in a single read; otherwise
+  /// /proc/PID/fd of each process is walked.
+  bool descriptors = true;
+  /// The network namespaces of every process's sockets (pidfd_getfd + SIOCGSKNS, Linux 5.6;
+  /// needs ptrace rights over the process).
+  bool sockets = true;
+  /// nsfs bind mounts: in every mount namespace through NS_MNT_GET_NEXT and listmount/statmount
+  /// (Linux 6.12), else through /proc/PID/mountinfo of one process per mount namespace.
+  bool bind_mounts = true;
+  /// Parent and owner links, and the ancestors that nothing else holds (NS_GET_PARENT,
+  /// NS_GET_USERNS, Linux 4.9), and owner_uid.
+  bool relations = false;
+  /// With `relations`: add the owning user namespaces even when user is not in `types` (as
+  /// lsns's parent and owner trees do).
+  bool owners_of_any_type = false;
+  /// NS_GET_ID for every namespace (one open each). Within one scan a namespace is identified
+  /// by its inode, which no other live namespace shares.
+  bool ids = true;
+  /// listns(2) (Linux 6.19, probed): adds namespaces no other source found.
+  bool listns = true;
+  /// Which processes get their PPID and UID.
+  process_details details = process_details::representatives;
+};
+
+/// The result of discover().
+struct NSUTIL_API discovery {
+  /// Every namespace found, ascending by inode.
+  std::vector<found_namespace> namespaces;
+  /// Every process seen, ascending by PID.
+  std::vector<scanned_process> processes;
+  /// Processes (and mount namespaces) that could not be read for lack of privilege: when
+  /// non-zero, the list is incomplete.
+  std::size_t denied = 0;
+  /// The index in `processes` of `pid`, or nullopt.
+  [[nodiscard]] std::optional<std::size_t> find_process(pid_t pid) const noexcept;
+};
+
+/// Scans the system for namespaces. Processes that exit during the scan, and entries that
+/// cannot be read (EACCES, ENOENT, ESRCH), are skipped; unreadable ones are counted in `denied`.
+/// Needs no privilege: an unprivileged caller gets what it may see (its own processes). Throws
+/// nsutil::error only when /proc itself cannot be read. Does not change the calling process.
+NSUTIL_API discovery discover(const discovery_options& opts = {});
+
+/// The command line of process `pid` as lsns prints it (arguments joined by spaces), falling
+/// back to its name (/proc/PID/comm) when the command line is empty. Empty when unreadable.
+NSUTIL_API std::string process_command(pid_t pid);
+
+}  // namespace nsutil

@@ -1,0 +1,25 @@
+/// @file
+/// Peer network-namespace IDs (the "netnsid" of ip-netns and lsns's NETNSID column).
+#pragma once
+
+#include <nsutil/export.hpp>
+#include <nsutil/unique_fd.hpp>
+#include <optional>
+
+namespace nsutil {
+
+/// An rtnetlink socket in the caller's network namespace that asks for the ID this namespace
+/// has assigned to other network namespaces (RTM_GETNSID with NETNSA_FD, Linux 4.0).
+class NSUTIL_API netnsid_query {
+ public:
+  /// Opens the socket. Throws nsutil::error("socket"). Needs no privilege.
+  netnsid_query();
+  /// The ID of the network namespace `netns_fd` as seen from the caller's: -1 when none is
+  /// assigned ("unassigned"), nullopt when the kernel refused to say. Never throws.
+  [[nodiscard]] std::optional<int> of(const unique_fd& netns_fd) const noexcept;
+
+ private:
+  unique_fd sock_;
+};
+
+}  // namespace nsutil

@@ -1,0 +1,417 @@
+#include "fd_iter.hpp"
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nsutil/unique_fd.hpp>
+#include <string>
+#include <string_view>
+
+#include "compat.hpp"
+
+namespace nsutil::detail {
+namespace {
+
+// Reads a file through one fixed buffer: the kernel's BTF is megabytes, of which the program
+// needs a handful of facts, so it is streamed rather than held in memory.
+class stream {
+ public:
+  stream(int fd, std::uint64_t start, std::uint64_t length)
+      : fd_(fd), next_(start), end_(start + length) {}
+  // Makes `n` bytes available at data(); false at the end or on a read error.
+  bool ensure(std::size_t n) {
+    if (len_ - pos_ >= n)
+      return true;
+    std::memmove(buf_, buf_ + pos_, len_ - pos_);
+    len_ -= pos_;
+    pos_ = 0;
+    while (len_ < n && next_ < end_) {
+      std::size_t want = std::min<std::uint64_t>(sizeof buf_ - len_, end_ - next_);
+      ssize_t got = ::pread(fd_, buf_ + len_, want, static_cast<off_t>(next_));
+      if (got <= 0)
+        return false;
+      len_ += static_cast<std::size_t>(got);
+      next_ += static_cast<std::uint64_t>(got);
+    }
+    return len_ >= n;
+  }
+  [[nodiscard]] const char* data() const { return buf_ + pos_; }
+  void skip(std::size_t n) { pos_ += n; }
+  [[nodiscard]] std::uint64_t offset() const { return next_ - (len_ - pos_); }
+
+ private:
+  int fd_;
+  std::uint64_t next_, end_;
+  char buf_[1 << 16];
+  std::size_t pos_ = 0, len_ = 0;
+};
+
+// The few facts about the running kernel's structures that the program needs, from its BTF
+// (/sys/kernel/btf/vmlinux): offsets differ between builds, so they are never hard-coded.
+class kernel_btf {
+ public:
+  struct member_query {
+    std::string_view type, member;
+    long offset = -1;
+  };
+
+  struct func_query {
+    std::string_view name;
+    std::uint32_t id = 0;
+  };
+
+  // Finds the ID of every FUNC in `funcs` and the byte offset of every member query.
+  bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
+    unique_fd fd(::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
+    if (!fd || ::pread(fd.get(), &hdr_, sizeof hdr_, 0) != sizeof hdr_ || hdr_.magic != BTF_MAGIC)
+      return false;
+    fd_ = fd.get();
+    std::vector<std::string_view> names;
+    for (const auto& f : funcs)
+      names.push_back(f.name);
+    for (const auto& one : q) {
+      names.push_back(one.type);
+      names.push_back(one.member);
+    }
+    if (!find_strings(names))
+      return false;
+    // Members inside anonymous structs and unions: look into those types on the next pass.
+    struct pending {
+      std::size_t query;
+      std::uint32_t type;
+      long base;
+    };
+    std::vector<pending> wanted;
+    for (int pass = 0; pass < 4; ++pass) {
+      std::vector<pending> next;
+      bool ok = walk_types([&](std::uint32_t id, const btf_type& t, const char* extra) {
+        unsigned kind = BTF_INFO_KIND(t.info);
+        if (pass == 0 && kind == BTF_KIND_FUNC)
+          for (auto& f : funcs)
+            if (t.name_off == name_off(f.name))
+              f.id = id;
+        if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
+          return true;
+        for (std::size_t i = 0; i < q.size(); ++i) {
+          if (q[i].offset >= 0)
+            continue;
+          long base = -1;
+          if (pass == 0 && kind == BTF_KIND_STRUCT && t.name_off == name_off(q[i].type))
+            base = 0;
+          for (const auto& w : wanted)
+            if (w.query == i && w.type == id)
+              base = w.base;
+          if (base < 0)
+            continue;
+          for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info); ++m) {
+            btf_member mem{};
+            std::memcpy(&mem, extra + m * sizeof mem, sizeof mem);
+            long bits = BTF_INFO_KFLAG(t.info) ? BTF_MEMBER_BIT_OFFSET(mem.offset) : mem.offset;
+            if (mem.name_off != 0 && mem.name_off == name_off(q[i].member))
+              q[i].offset = base + bits / 8;
+            else if (mem.name_off == 0)
+              next.push_back({i, mem.type, base + bits / 8});
+          }
+        }
+        // Stop reading once everything is known.
+        bool complete = next.empty();
+        for (const auto& f : funcs)
+          complete = complete && f.id != 0;
+        for (const auto& one : q)
+          complete = complete && one.offset >= 0;
+        return !complete;
+      });
+      if (!ok)
+        return false;
+      wanted = std::move(next);
+      bool done = true;
+      for (const auto& one : q)
+        done = done && one.offset >= 0;
+      if (done || wanted.empty())
+        break;
+    }
+    for (const auto& f : funcs)
+      if (f.id == 0)
+        return false;
+    return true;
+  }
+
+ private:
+  std::uint32_t name_off(std::string_view name) const {
+    for (const auto& [n, off] : strings_)
+      if (n == name)
+        return off;
+    return ~0U;
+  }
+
+  // The offsets of `names` in the string section (each stored once: BTF deduplicates).
+  bool find_strings(const std::vector<std::string_view>& names) {
+    stream in(fd_, hdr_.hdr_len + hdr_.str_off, hdr_.str_len);
+    std::uint32_t off = 0;
+    while (off < hdr_.str_len) {
+      // Strings are short (names); look for the terminator in the next 4 KiB at most.
+      std::size_t avail = std::min<std::size_t>(4096, hdr_.str_len - off);
+      if (!in.ensure(avail))
+        return false;
+      const char* nul = static_cast<const char*>(std::memchr(in.data(), '\0', avail));
+      if (nul == nullptr)
+        return false;
+      std::string_view s(in.data(), static_cast<std::size_t>(nul - in.data()));
+      bool all_found = true;
+      for (auto n : names) {
+        if (name_off(n) != ~0U)
+          continue;
+        if (s == n)
+          strings_.emplace_back(n, off);
+        else
+          all_found = false;
+      }
+      if (all_found)
+        return true;
+      in.skip(s.size() + 1);
+      off += static_cast<std::uint32_t>(s.size() + 1);
+    }
+    return true;
+  }
+
+  template <class Visit>
+  bool walk_types(Visit&& visit) {
+    stream in(fd_, hdr_.hdr_len + hdr_.type_off, hdr_.type_len);
+    std::uint64_t end = hdr_.hdr_len + hdr_.type_off + hdr_.type_len;
+    for (std::uint32_t id = 1; in.offset() < end; ++id) {
+      if (!in.ensure(sizeof(btf_type)))
+        return false;
+      btf_type t{};
+      std::memcpy(&t, in.data(), sizeof t);
+      std::size_t vlen = BTF_INFO_VLEN(t.info);
+      std::size_t extra = 0;
+      switch (BTF_INFO_KIND(t.info)) {
+        case BTF_KIND_INT:
+        case BTF_KIND_VAR:
+        case BTF_KIND_DECL_TAG:
+          extra = 4;
+          break;
+        case BTF_KIND_ARRAY:
+          extra = sizeof(btf_array);
+          break;
+        case BTF_KIND_STRUCT:
+        case BTF_KIND_UNION:
+          extra = vlen * sizeof(btf_member);
+          break;
+        case BTF_KIND_ENUM:
+        case BTF_KIND_FUNC_PROTO:
+          extra = vlen * 8;
+          break;
+        case BTF_KIND_DATASEC:
+        case 19:  // BTF_KIND_ENUM64
+          extra = vlen * 12;
+          break;
+        default:
+          break;
+      }
+      if (!in.ensure(sizeof t + extra))
+        return false;
+      if (!visit(id, t, in.data() + sizeof t))
+        return true;
+      in.skip(sizeof t + extra);
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  btf_header hdr_{};
+  std::vector<std::pair<std::string_view, std::uint32_t>> strings_;
+};
+
+constexpr bpf_insn insn(std::uint8_t code, int dst, int src, int off, int imm) {
+  bpf_insn i{};
+  i.code = code;
+  i.dst_reg = static_cast<std::uint8_t>(dst) & 0xf;
+  i.src_reg = static_cast<std::uint8_t>(src) & 0xf;
+  i.off = static_cast<std::int16_t>(off);
+  i.imm = imm;
+  return i;
+}
+constexpr bpf_insn ldx(int size, int dst, int src, int off) {
+  return insn(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
+}
+constexpr bpf_insn stx(int size, int dst, int src, int off) {
+  return insn(BPF_STX | BPF_MEM | size, dst, src, off, 0);
+}
+constexpr bpf_insn mov_reg(int dst, int src) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+constexpr bpf_insn mov_imm(int dst, int imm) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+constexpr bpf_insn jeq_imm(int dst, int imm, int off) {
+  return insn(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, off, imm);
+}
+
+long bpf(int cmd, bpf_attr& attr) {
+  return ::syscall(SYS_bpf, cmd, &attr, sizeof attr);
+}
+
+// The records the programs write.
+struct thread_record {
+  std::uint32_t tgid;
+  std::uint32_t tid;
+};
+struct file_record {
+  std::uint32_t kind;  // 1 nsfs, 2 socket
+  std::uint32_t pad;
+  std::uint32_t tgid;
+  std::uint32_t fd;
+  std::uint64_t ino;
+};
+
+// Loads `prog` as an iterator program for the kernel function `target` (a bpf_iter_* BTF ID)
+// and returns the descriptor to read its output from.
+unique_fd start_iterator(std::uint32_t target, const bpf_insn* prog, std::size_t count) {
+  static const char license[] = "GPL";  // bpf_seq_write is for GPL programs only
+  bpf_attr attr{};
+  attr.prog_type = BPF_PROG_TYPE_TRACING;
+  attr.expected_attach_type = BPF_TRACE_ITER;
+  attr.attach_btf_id = target;
+  attr.insns = reinterpret_cast<std::uintptr_t>(prog);
+  attr.insn_cnt = static_cast<std::uint32_t>(count);
+  attr.license = reinterpret_cast<std::uintptr_t>(license);
+  unique_fd prog_fd(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
+  if (!prog_fd)
+    return {};
+  attr = {};
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(prog_fd.get());
+  attr.link_create.attach_type = BPF_TRACE_ITER;
+  unique_fd link(static_cast<int>(bpf(BPF_LINK_CREATE, attr)));
+  if (!link)
+    return {};
+  attr = {};
+  attr.iter_create.link_fd = static_cast<std::uint32_t>(link.get());
+  unique_fd iter(static_cast<int>(bpf(BPF_ITER_CREATE, attr)));
+  if (iter)
+    ::fcntl(iter.get(), F_SETFD, FD_CLOEXEC);
+  return iter;
+}
+
+// Reads every fixed-size record an iterator writes; false on a read error.
+template <class Record, class Add>
+bool read_records(const unique_fd& iter, Add&& add) {
+  Record buf[512];
+  for (;;) {
+    ssize_t n = ::read(iter.get(), buf, sizeof buf);
+    if (n < 0)
+      return false;
+    if (n == 0)
+      return true;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof(Record); ++i)
+      add(buf[i]);
+  }
+}
+
+}  // namespace
+
+std::optional<task_listing> iterate_tasks() noexcept {
+  try {
+    // Global PIDs are what the iterators report: use them only where they are ours.
+    struct stat pidns {};
+    if (::stat("/proc/self/ns/pid", &pidns) < 0 || pidns.st_ino != 0xEFFFFFFCU)
+      return std::nullopt;
+    std::vector<kernel_btf::func_query> funcs{{"bpf_iter_task_file"}, {"bpf_iter_task"}};
+    std::vector<kernel_btf::member_query> q{{"file", "f_inode"},        {"inode", "i_sb"},
+                                            {"inode", "i_ino"},         {"inode", "i_mode"},
+                                            {"super_block", "s_magic"}, {"task_struct", "tgid"},
+                                            {"task_struct", "pid"}};
+    kernel_btf btf;
+    if (!btf.resolve(funcs, q))
+      return std::nullopt;
+    for (const auto& one : q)
+      if (one.offset < 0)
+        return std::nullopt;
+    auto off = [&](std::size_t i) { return static_cast<int>(q[i].offset); };
+    enum { f_inode, i_sb, i_ino, i_mode, s_magic, tgid, pid };
+
+    // Per descriptor (ctx bpf_iter__task_file: meta 0, task 8, fd 16, file 24): nsfs files
+    // and sockets only, as {kind, 0, tgid, fd, inode}.
+    const bpf_insn files[] = {
+        mov_reg(6, 1),
+        ldx(BPF_DW, 7, 6, 0),
+        ldx(BPF_DW, 8, 6, 8),
+        ldx(BPF_DW, 9, 6, 24),
+        jeq_imm(8, 0, 27),  // no task: done
+        jeq_imm(9, 0, 26),  // no file
+        ldx(BPF_DW, 2, 9, off(f_inode)),
+        jeq_imm(2, 0, 24),
+        ldx(BPF_DW, 3, 2, off(i_sb)),
+        jeq_imm(3, 0, 22),
+        ldx(BPF_DW, 4, 3, off(s_magic)),
+        ldx(BPF_H, 5, 2, off(i_mode)),
+        insn(BPF_ALU64 | BPF_AND | BPF_K, 5, 0, 0, S_IFMT),
+        mov_imm(0, 1),
+        jeq_imm(4, NSFS_MAGIC, 3),
+        mov_imm(0, 2),
+        jeq_imm(5, S_IFSOCK, 1),
+        insn(BPF_JMP | BPF_JA, 0, 0, 14, 0),  // neither: skip
+        ldx(BPF_DW, 1, 2, off(i_ino)),
+        stx(BPF_DW, 10, 1, -8),
+        ldx(BPF_W, 1, 8, off(tgid)),
+        stx(BPF_W, 10, 1, -16),
+        ldx(BPF_W, 1, 6, 16),
+        stx(BPF_W, 10, 1, -12),
+        stx(BPF_W, 10, 0, -24),
+        mov_imm(1, 0),
+        stx(BPF_W, 10, 1, -20),
+        ldx(BPF_DW, 1, 7, 0),  // meta->seq
+        mov_reg(2, 10),
+        insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -24),
+        mov_imm(3, sizeof(file_record)),
+        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
+        mov_imm(0, 0),
+        insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+    };
+    // Per task (ctx bpf_iter__task: meta 0, task 8): threads other than the main one, as
+    // {tgid, tid}.
+    const bpf_insn tasks[] = {
+        mov_reg(6, 1),
+        ldx(BPF_DW, 7, 6, 0),
+        ldx(BPF_DW, 8, 6, 8),
+        jeq_imm(8, 0, 10),
+        ldx(BPF_W, 1, 8, off(tgid)),
+        ldx(BPF_W, 2, 8, off(pid)),
+        insn(BPF_JMP | BPF_JEQ | BPF_X, 1, 2, 7, 0),  // the main thread: skip
+        stx(BPF_W, 10, 1, -8),
+        stx(BPF_W, 10, 2, -4),
+        ldx(BPF_DW, 1, 7, 0),
+        mov_reg(2, 10),
+        insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8),
+        mov_imm(3, 8),
+        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
+        mov_imm(0, 0),
+        insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+    };
+    task_listing out;
+    unique_fd fi = start_iterator(funcs[0].id, files, std::size(files));
+    unique_fd ti = start_iterator(funcs[1].id, tasks, std::size(tasks));
+    if (!fi || !ti)
+      return std::nullopt;
+    bool ok = read_records<file_record>(fi, [&](const file_record& r) {
+      out.descriptors.push_back(
+          {static_cast<pid_t>(r.tgid), static_cast<int>(r.fd), r.kind == 2, r.ino});
+    });
+    ok = ok && read_records<thread_record>(ti, [&](const thread_record& r) {
+           out.threads.push_back({static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid)});
+         });
+    if (!ok)
+      return std::nullopt;
+    return out;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace nsutil::detail

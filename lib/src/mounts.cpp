@@ -1,0 +1,158 @@
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <libmount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <memory>
+#include <nsutil/error.hpp>
+#include <nsutil/mounts.hpp>
+
+#include "compat.hpp"
+
+namespace nsutil {
+namespace {
+
+std::optional<mount_ns> describe_mount_ns(int fd, bool own) noexcept {
+  compat::mnt_ns_info info{};
+  info.size = sizeof info;
+  if (::ioctl(fd, compat::ns_mnt_get_info, &info) < 0)
+    return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) < 0)
+    return std::nullopt;
+  mount_ns ns;
+  ns.id = info.mnt_ns_id;
+  ns.inode = {st.st_dev, st.st_ino};
+  std::uint64_t nsid = 0;
+  if (::ioctl(fd, NS_GET_ID, &nsid) == 0)
+    ns.nsid = nsid;
+  ns.own = own;
+  return ns;
+}
+
+// NS_MNT_GET_NEXT/PREV hand back a new descriptor for the neighbour in ID order and fail with
+// ENOENT at either end; walking both ways from our own namespace covers the whole list.
+void walk(int start, unsigned long request, std::vector<mount_ns>& out) noexcept {
+  unique_fd cur;
+  int from = start;
+  for (;;) {
+    compat::mnt_ns_info info{};
+    info.size = sizeof info;
+    int fd = ::ioctl(from, request, &info);
+    if (fd < 0)
+      return;
+    cur.reset(fd);
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (auto ns = describe_mount_ns(fd, false))
+      out.push_back(*ns);
+    from = cur.get();
+  }
+}
+
+}  // namespace
+
+std::optional<std::pair<ns_type, std::uint64_t>> parse_ns_link(std::string_view text) noexcept {
+  auto colon = text.find(":[");
+  if (colon == std::string_view::npos || text.empty() || text.back() != ']')
+    return std::nullopt;
+  auto type = parse_ns_type(text.substr(0, colon));
+  if (!type)
+    return std::nullopt;
+  std::uint64_t ino = 0;
+  const char* first = text.data() + colon + 2;
+  const char* last = text.data() + text.size() - 1;
+  auto [end, ec] = std::from_chars(first, last, ino);
+  if (ec != std::errc() || end != last)
+    return std::nullopt;
+  return std::pair{*type, ino};
+}
+
+std::optional<std::vector<mount_ns>> list_mount_namespaces() noexcept {
+  unique_fd self(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!self)
+    return std::nullopt;
+  auto own = describe_mount_ns(self.get(), true);
+  if (!own)
+    return std::nullopt;  // no NS_MNT_GET_INFO: the kernel predates 6.12
+  std::vector<mount_ns> out{*own};
+  walk(self.get(), compat::ns_mnt_get_prev, out);
+  walk(self.get(), compat::ns_mnt_get_next, out);
+  return out;
+}
+
+std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt_ns_id) {
+  std::vector<std::uint64_t> ids;
+  compat::mnt_id_req req{};
+  req.size = compat::mnt_id_req_size_ver1;
+  req.mnt_id = compat::lsmt_root;
+  req.mnt_ns_id = mnt_ns_id;
+  std::uint64_t batch[256];
+  for (;;) {
+    long n = compat::listmount(&req, batch, std::size(batch), 0);
+    if (n < 0) {
+      if (errno == ENOSYS || errno == EINVAL || errno == E2BIG)
+        return std::nullopt;
+      throw_errno("listmount", fmt::format("mount namespace {}", mnt_ns_id));
+    }
+    ids.insert(ids.end(), batch, batch + n);
+    if (static_cast<std::size_t>(n) < std::size(batch))
+      break;
+    req.param = batch[n - 1];
+  }
+
+  std::vector<ns_mount> out;
+  constexpr std::size_t buf_size = 8192;
+  std::unique_ptr<std::uint64_t[]> storage(new std::uint64_t[buf_size / 8]);
+  auto* sm = reinterpret_cast<compat::statmount_buf*>(storage.get());
+  const char* strings =
+      reinterpret_cast<const char*>(storage.get()) + sizeof(compat::statmount_buf);
+  for (std::uint64_t id : ids) {
+    compat::mnt_id_req one{};
+    one.size = compat::mnt_id_req_size_ver1;
+    one.mnt_id = id;
+    one.param = compat::statmount_sb_basic;
+    one.mnt_ns_id = mnt_ns_id;
+    // Ask for the cheap superblock part first: only nsfs mounts need their strings.
+    if (compat::statmount(&one, sm, buf_size, 0) < 0 || sm->sb_magic != NSFS_MAGIC)
+      continue;
+    one.param = compat::statmount_mnt_root | compat::statmount_mnt_point;
+    if (compat::statmount(&one, sm, buf_size, 0) < 0)
+      continue;
+    if ((sm->mask & (compat::statmount_mnt_root | compat::statmount_mnt_point)) !=
+        (compat::statmount_mnt_root | compat::statmount_mnt_point))
+      continue;
+    auto link = parse_ns_link(strings + sm->mnt_root);
+    if (!link)
+      continue;
+    out.push_back({link->first, link->second, strings + sm->mnt_point});
+  }
+  return out;
+}
+
+std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path) {
+  std::unique_ptr<libmnt_table, void (*)(libmnt_table*)> table(mnt_new_table(), mnt_unref_table);
+  if (!table)
+    throw_error(ENOMEM, "read", path);
+  int rc = mnt_table_parse_file(table.get(), path.c_str());
+  if (rc != 0)
+    throw_error(rc < 0 ? -rc : EINVAL, "read", path);
+  std::vector<ns_mount> out;
+  std::unique_ptr<libmnt_iter, void (*)(libmnt_iter*)> iter(mnt_new_iter(MNT_ITER_FORWARD),
+                                                            mnt_free_iter);
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    const char* fstype = mnt_fs_get_fstype(fs);
+    const char* root = mnt_fs_get_root(fs);
+    const char* target = mnt_fs_get_target(fs);
+    if (fstype == nullptr || root == nullptr || target == nullptr ||
+        std::string_view(fstype) != "nsfs")
+      continue;
+    if (auto link = parse_ns_link(root))
+      out.push_back({link->first, link->second, target});
+  }
+  return out;
+}
+
+}  // namespace nsutil

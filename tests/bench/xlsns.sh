@@ -1,0 +1,100 @@
+#!/bin/bash
+# Benchmark: xlsns against util-linux lsns on a busy machine (not a meson test; run as root).
+#
+#   tests/bench/xlsns.sh [RUNS]
+#
+# Builds the scene itself (200 `unshare -n -u` shells with 5 sleeps each, plus 500 sleeps: about
+# 1,700 processes in 400 more namespaces), alternates lsns and xlsns runs, prints the medians,
+# the ratios and the peak RSS, then a scaling run with 2,000 and 20,000 sleeps. Everything it
+# starts is killed by PID on exit.
+set -u
+XLSNS=${XLSNS:-$(dirname "$0")/../../build/tools/xlsns/xlsns}
+LSNS=${LSNS:-lsns}
+RUNS=${1:-15}
+shells=()
+sleeps=()
+
+cleanup() {
+  local p
+  for p in "${shells[@]}"; do pkill -KILL -P "$p" 2>/dev/null; done
+  kill -KILL "${shells[@]}" "${sleeps[@]}" 2>/dev/null
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+add_sleeps() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    sleep 100000 &
+    sleeps+=($!)
+  done
+}
+add_shells() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    unshare -n -u sh -c 'for i in 1 2 3 4 5; do sleep 100000 & done; wait' &
+    shells+=($!)
+  done
+}
+drop_sleeps() {
+  kill -KILL "${sleeps[@]}" 2>/dev/null
+  wait "${sleeps[@]}" 2>/dev/null
+  sleeps=()
+}
+
+now_ns() { date +%s%N; }
+# time_one CMD...: prints the wall time of one run in milliseconds.
+time_one() {
+  local t0 t1
+  t0=$(now_ns)
+  "$@" >/dev/null 2>&1
+  t1=$(now_ns)
+  echo $(((t1 - t0) / 1000))
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.1f ms", us / 1000}'; }
+
+# compare LABEL ARGS...: alternates lsns ARGS and xlsns ARGS, RUNS times each.
+compare() {
+  local label=$1 i; shift
+  local a=() b=()
+  for ((i = 0; i < RUNS; i++)); do
+    a+=("$(time_one "$LSNS" "$@")")
+    b+=("$(time_one "$XLSNS" "$@")")
+  done
+  local ma mb
+  ma=$(printf '%s\n' "${a[@]}" | median)
+  mb=$(printf '%s\n' "${b[@]}" | median)
+  printf '%-22s lsns %10s   xlsns %10s   ratio %.2f\n' "$label" "$(ms "$ma")" "$(ms "$mb")" \
+    "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print b / a}')"
+}
+rows() { "$@" -n -l -o NS 2>/dev/null | wc -l; }
+peak_rss() {
+  if [ -x /usr/bin/time ]; then /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; else echo "?"; fi
+}
+
+[ "$(id -u)" = 0 ] || echo "# not root: both tools see only this user's processes"
+add_shells 200
+add_sleeps 500
+sleep 2
+echo "scene: $(ls /proc | grep -c '^[0-9]') processes"
+echo "namespaces found: lsns $(rows "$LSNS"), xlsns $(rows "$XLSNS")"
+echo "medians of $RUNS alternating runs:"
+compare "default columns"
+compare "-J" -J
+compare "-t net" -t net
+echo "peak RSS (KiB): lsns $(peak_rss "$LSNS"), xlsns $(peak_rss "$XLSNS");" \
+  "-J: lsns $(peak_rss "$LSNS" -J), xlsns $(peak_rss "$XLSNS" -J)"
+
+cleanup
+shells=()
+[ "${SCALE:-1}" = 1 ] || exit 0
+echo "scaling (sleeps only, medians of 5):"
+RUNS=5
+for n in 2000 20000; do
+  add_sleeps "$n"
+  sleep 2
+  compare "$(ls /proc | grep -c '^[0-9]') processes"
+  drop_sleeps
+done

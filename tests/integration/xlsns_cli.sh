@@ -1,0 +1,95 @@
+# xlsns: bad input, valid JSON whatever command lines hold, -H, and what an unprivileged user
+# gets. Runs as root and as an unprivileged user.
+. "$(dirname "$0")/lib.sh"
+
+plan 24
+
+# one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
+one_error() {
+  local err rc
+  err=$("$XLSNS" "$@" 2>&1 >/dev/null)
+  rc=$?
+  local first=${err%%$'\n'*}
+  echo "rc=$rc lines=$(printf '%s\n' "$err" | grep -vc '^Try ') prefix=$([ "${first#xlsns: }" != "$first" ] && echo yes || echo no)"
+}
+want="rc=1 lines=1 prefix=yes"
+check_eq "unknown column" "$want" "$(one_error -o NS,BOGUS)"
+check_eq "unknown type" "$want" "$(one_error -t bogus)"
+check_eq "non-numeric PID" "$want" "$(one_error -p 12x)"
+check_eq "-T bogus" "$want" "$(one_error -T bogus)"
+check_eq "-Tbogus" "$want" "$(one_error -Tbogus)"
+check_eq "unknown namespace" "$want" "$(one_error 12345)"
+check_eq "--json with --raw" "$want" "$(one_error -J -r)"
+check_eq "bad filter" "$want" "$(one_error -Q 'NS ==')"
+long=$(printf 'NS,%.0s' $(seq 20000))NS
+check_eq "a very long -o list" "$want" "$(one_error -o "$long")"
+# A PID that does not exist (lsns prints nothing and succeeds; xlsns says so).
+gone=$(sh -c 'echo $$')
+check_eq "-p with a PID that does not exist" "$want" "$(one_error -p "$gone")"
+check_eq "unknown option: usage error with a Try line" \
+  "rc=1 Try=1" "$("$XLSNS" --bogus >/dev/null 2>/tmp/nsutil-xlsns-$$; echo "rc=$? Try=$(grep -c "^Try 'xlsns --help'" /tmp/nsutil-xlsns-$$)"; rm -f /tmp/nsutil-xlsns-$$)"
+
+# -H: the column list, also as JSON.
+check "-H lists NSID, NTHREADS and HOLDERS" sh -c "'$XLSNS' -H | grep -q '^NSID ' && '$XLSNS' -H | grep -q '^HOLDERS' && '$XLSNS' -H | grep -q '^NTHREADS'"
+check "-H -J is valid JSON" sh -c "'$XLSNS' -H -J | python3 -c 'import json,sys; json.load(sys.stdin)'"
+
+# JSON stays valid with quotes, backslashes, control characters and invalid UTF-8 in a command
+# line (the process is the first of its own uts namespace, so its command is printed).
+if is_root; then box=(unshare --uts); else box=(unshare --user --map-root-user --uts); fi
+start_bg "${box[@]}" bash -c $'exec -a \'we"ird\\\\ \x01\t\xff\xfe\xc3 name\' sleep 1000'
+pid=$BG_PID
+for _ in $(seq 50); do
+  [ "$(readlink /proc/$pid/ns/uts)" != "$(readlink /proc/self/ns/uts)" ] &&
+    grep -q '^we' /proc/$pid/cmdline && break
+  sleep 0.1
+done
+parse='import json,sys
+d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+def walk(rows):
+    for n in rows:
+        yield n.get("command") or ""
+        yield from walk(n.get("children", []))
+cmds = list(walk(d["namespaces"]))
+print("ok" if any(c.startswith("we\"ird\\\\ \x01\t") for c in cmds) else "missing: %r" % cmds)'
+check_eq "JSON with a strange command line parses" ok "$("$XLSNS" -J -p "$pid" | python3 -c "$parse" 2>&1)"
+check_eq "JSON of the whole list parses" ok "$("$XLSNS" -J --output-all | python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8")); print("ok")' 2>&1)"
+check_eq "tree JSON parses" ok "$("$XLSNS" -J -Tparent | python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8")); print("ok")' 2>&1)"
+check_eq "numbers are JSON numbers" ok "$("$XLSNS" -J -o NS,NPROCS,PID,NSID,NTHREADS -p "$pid" | python3 -c '
+import json,sys
+d = json.load(sys.stdin)["namespaces"]
+print("ok" if all(isinstance(n["ns"], int) and isinstance(n["nprocs"], int) and isinstance(n["nthreads"], int) for n in d) else d)')"
+
+# The unprivileged view: exit 0, a one-line note when something could not be read.
+if is_root; then as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups); else as_user=(); fi
+out=$("${as_user[@]}" "$XLSNS" 2>/tmp/nsutil-xlsns-err-$$ >/dev/null; echo "rc=$?")
+note=$(cat /tmp/nsutil-xlsns-err-$$); rm -f /tmp/nsutil-xlsns-err-$$
+check_eq "unprivileged: exit 0" "rc=0" "$out"
+check_eq "unprivileged: one note on stderr" "1" "$(printf '%s\n' "$note" | grep -c '^xlsns: note: .*incomplete')"
+check "unprivileged: sees its own processes" sh -c "${as_user[*]} '$XLSNS' -n -l -o PID 2>/dev/null | grep -q ."
+check_eq "-p of a process the user may not read is still fine" "rc=0" \
+  "$("${as_user[@]}" "$XLSNS" -p 1 >/dev/null 2>&1; echo "rc=$?")"
+check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
+  "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
+
+# NSID is the kernel's NS_GET_ID (_IOR(0xb7, 13, u64)).
+nsid=$(python3 -c '
+import fcntl, os, struct, sys
+fd = os.open("/proc/%s/ns/uts" % sys.argv[1], os.O_RDONLY)
+print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$pid" 2>/dev/null)
+check_eq "NSID is NS_GET_ID" "${nsid:-no NS_GET_ID}" "$("$XLSNS" -n -r -o NSID -t uts -p "$pid")"
+
+# Every long option of --help is in the man page and in the three completions.
+src=${NSUTIL_SOURCE_ROOT:-$(dirname "$0")/../..}
+missing=""
+for opt in $("$XLSNS" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+  for f in man/xlsns.8.scd completions/bash/xlsns completions/zsh/_xlsns completions/fish/xlsns.fish; do
+    case $f in
+      *.fish) pat="-l ${opt#--}" ;;
+      *.scd) pat="*$opt*" ;;
+      *) pat="$opt" ;;
+    esac
+    grep -qF -- "$pat" "$src/$f" || missing="$missing $f:$opt"
+  done
+done
+check_eq "every --help option is documented and completed" "" "$missing"
+done_testing

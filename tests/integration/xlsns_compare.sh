@@ -1,0 +1,59 @@
+# xlsns against util-linux lsns, byte for byte, on controlled targets: inside a fresh PID
+# namespace (with its own /proc) that holds a net+uts sandbox, a PID sandbox and a chain of
+# nested user namespaces. Namespaces only xlsns can see (bind mounts of the whole machine, fds)
+# are left out with -Q 'NPROCS > 0', which keeps exactly the ones lsns 2.38 lists.
+. "$(dirname "$0")/lib.sh"
+
+if [ "${1:-}" != --inside ]; then
+  command -v lsns >/dev/null || skip_all "util-linux lsns is not installed"
+  if is_root; then
+    exec unshare --pid --fork --mount-proc bash "$0" --inside root
+  fi
+  can_userns || skip_all "cannot create a user namespace"
+  exec unshare --user --map-root-user --pid --fork --mount-proc bash "$0" --inside user
+fi
+real_root() { [ "$2" = root ]; }
+
+# Both programs must show the same command line for themselves: run them by the same name.
+bin=$(mktemp -d /tmp/nsutil-xlsns-$$.XXXXXX)
+on_exit "rm -rf '$bin'"
+mkdir "$bin/l" "$bin/x"
+ln -s "$(command -v lsns)" "$bin/l/lsns"
+ln -s "$XLSNS" "$bin/x/lsns"
+L() { PATH="$bin/l:$PATH" lsns "$@" 2>&1; echo "rc=$?"; }
+X() { PATH="$bin/x:$PATH" lsns "$@" 2>&1; echo "rc=$?"; }
+
+# The targets. This is PID 1 of the sandbox: everything ends with it.
+unshare --net --uts sh -c 'sleep 1000 & sleep 1000' &
+NETUTS=$!
+unshare --net --uts sleep 1000 &
+unshare --pid --fork sleep 1000 &
+PIDBOX=$!
+if can_userns; then
+  # A chain of three user namespaces, made by an unprivileged user when we are root.
+  chain='unshare -r sh -c "unshare -r sh -c \"unshare -r sleep 1000\""'
+  if real_root "$@"; then setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "$chain" &
+  else sh -c "$chain" & fi
+fi
+sleep 1
+
+netns=$(stat -L -c %i /proc/$NETUTS/ns/net)
+cases=(
+  "" "-J" "-l" "-r" "-n" "-u" "-W" "-n -r" "-t net" "-t uts -t pid" "-t user" "-J -t net"
+  "-o NS,TYPE,PATH,NPROCS,PID,PPID,COMMAND,UID,USER,NETNSID,NSFS,PNS,ONS"
+  "-J -o NS,TYPE,PATH,NPROCS,PID,PPID,COMMAND,UID,USER,NETNSID,NSFS,PNS,ONS"
+  "-o +PATH,PPID" "-r -o NS,TYPE" "-T" "-Towner" "-Tparent" "-Tprocess" "-J -T" "-r -Tparent"
+  "-l -T" "-T -t user" "-Tparent -t user" "-p $NETUTS" "-J -p $PIDBOX" "-p $NETUTS -o NS,PID -r"
+)
+ns_cases=("$netns" "-J $netns" "-l $netns" "-r -o PID,PPID,COMMAND,NS $netns")
+plan $((${#cases[@]} + ${#ns_cases[@]}))
+
+for c in "${cases[@]}"; do
+  # shellcheck disable=SC2086
+  check_eq "same output: lsns $c" "$(L $c)" "$(X $c -Q 'NPROCS > 0')"
+done
+for c in "${ns_cases[@]}"; do
+  # shellcheck disable=SC2086
+  check_eq "same output: lsns $c" "$(L $c)" "$(X $c)"
+done
+done_testing

@@ -1,0 +1,88 @@
+# xlsns discovery sources that need root, each on its own: a netns made by `ip netns add` with
+# no process, a uts namespace persisted to a file, a netns held only by an open descriptor of
+# another process, NSFS and NETNSID against lsns and ip, and -P.
+. "$(dirname "$0")/lib.sh"
+
+is_root || skip_all "needs root (ip netns, bind mounts)"
+command -v ip >/dev/null || skip_all "iproute2 is not installed"
+plan 16
+
+# lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the folders here.
+new_scratch() {
+  local d
+  d=$(mktemp -d /tmp/nsutil-xlsns-$$.XXXXXX)
+  on_exit "findmnt -rn -o TARGET | grep -F '$d' | sort -r | xargs -r -n1 umount -l; rm -rf '$d'"
+  printf -v "$1" %s "$d"
+}
+
+name=nsutil-xlsns-$$-a
+ip netns add "$name" || skip_all "ip netns add failed"
+on_exit "ip netns del '$name'"
+ino=$(stat -L -c %i "/run/netns/$name")
+row() { "$XLSNS" -n -r -W "$@"; }
+
+check_eq "ip netns add: found with no process, held by its mount" \
+  "$ino net 0 mount /run/netns/$name" \
+  "$(row -o NS,TYPE,NPROCS,HOLDERS,NSFS -Q "NS == $ino")"
+check_eq "-P lists it" "$ino" "$(row -P -o NS -t net | grep -x "$ino")"
+check_eq "-P leaves out namespaces with processes" "" \
+  "$(row -P -o NPROCS | grep -vx 0)"
+
+new_scratch dir
+touch "$dir/uts"
+unshare --uts="$dir/uts" true
+uts=$(stat -L -c %i "$dir/uts")
+check_eq "a uts namespace persisted to a file" "uts 0 mount $dir/uts" \
+  "$(row -o TYPE,NPROCS,HOLDERS,NSFS -Q "NS == $uts")"
+check_eq "PATH of a process-less namespace is its bind mount" "$dir/uts" \
+  "$(row -o PATH -Q "NS == $uts")"
+
+# A netns held only by a descriptor of another process: open it, then drop its mount.
+name2=nsutil-xlsns-$$-b
+ip netns add "$name2"
+on_exit "ip netns del '$name2'"
+fdns=$(stat -L -c %i "/run/netns/$name2")
+start_bg bash -c "exec 7</run/netns/$name2; exec sleep 1000"
+holder=$BG_PID
+sleep 0.3
+ip netns del "$name2"
+check_eq "a netns held only by a descriptor" "net 0 fd" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == $fdns")"
+check_eq "...and it is opened through that descriptor" "/proc/$holder/fd/7" \
+  "$(row -o PATH -Q "NS == $fdns")"
+
+# NSFS and NETNSID of a netns with a process in it, against lsns (lsns/nsfs, lsns/netnsid).
+ip netns exec "$name" sleep 1000 &
+inside=$!
+on_exit "kill -KILL $inside"
+mount --bind "/run/netns/$name" "$dir/also" 2>/dev/null || { touch "$dir/also"; mount --bind "/run/netns/$name" "$dir/also"; }
+on_exit "umount '$dir/also'"
+sleep 0.3
+check_eq "NSFS, multi-line, as lsns" "$(lsns -n -o NSFS -t net -p $inside)" \
+  "$("$XLSNS" -n -o NSFS -t net -p $inside)"
+check_eq "NSFS with --nowrap, as lsns" "$(lsns -n -W -o NSFS -t net -p $inside)" \
+  "$("$XLSNS" -n -W -o NSFS -t net -p $inside)"
+check_eq "NSFS lists both mounts" "/run/netns/$name,$dir/also" "$(row -o NSFS -t net -p $inside)"
+ip netns set "$name" 42 2>/dev/null
+check_eq "NETNSID as ip netns list-id" "42" "$(row -o NETNSID -Q "NS == $ino")"
+check_eq "NETNSID as lsns" "$(lsns -n -o NETNSID -t net -p $inside)" \
+  "$("$XLSNS" -n -o NETNSID -t net -p $inside)"
+check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
+  "$(row -o HOLDERS -Q "NS == $ino")"
+
+# A mount namespace that no process is in (kept by a bind mount), holding the only bind mount
+# of a uts namespace: found through NS_MNT_GET_NEXT and listmount/statmount.
+new_scratch priv
+mount --bind "$priv" "$priv" && mount --make-private "$priv"
+touch "$priv/mnt" "$priv/uts"
+unshare --mount="$priv/mnt" sh -c "umount '$priv/mnt' 2>/dev/null; unshare --uts='$priv/uts' true"
+on_exit "umount '$priv/mnt'"
+mntns=$(stat -L -c %i "$priv/mnt")
+# The uts bind mount exists only inside that mount namespace: read it from there.
+utsino=$(nsenter --mount="$priv/mnt" stat -L -c %i "$priv/uts" 2>/dev/null)
+check_eq "a process-less mount namespace kept by a bind mount" "mnt 0 mount" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == $mntns")"
+check_eq "a uts bind mount that exists only inside it" "uts 0 mount" \
+  "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == ${utsino:-0}")"
+check_eq "...which has no NSFS entry here" "" "$(row -o NSFS -Q "NS == ${utsino:-0}")"
+done_testing

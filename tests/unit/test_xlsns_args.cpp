@@ -1,0 +1,123 @@
+#include <boost/program_options/errors.hpp>
+#include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "xlsns.hpp"
+
+using nsutil::ns_type;
+using nsutil::xlsns::column;
+using nsutil::xlsns::options;
+using nsutil::xlsns::tree_mode;
+
+namespace {
+
+nsutil::cli::parse_result<options> parse(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  return nsutil::xlsns::parse_args(std::span<char* const>(argv.data(), argv.size()));
+}
+
+options opts(std::vector<std::string> args) {
+  return std::get<options>(parse(std::move(args)));
+}
+
+std::string error_of(std::vector<std::string> args) {
+  try {
+    (void)parse(std::move(args));
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("xlsns defaults are lsns's: six columns and a process tree", "[xlsns]") {
+  auto o = opts({});
+  CHECK(o.columns == std::vector<column>{column::ns, column::type, column::nprocs, column::pid,
+                                         column::user, column::command});
+  CHECK(o.tree == tree_mode::process);
+  CHECK(o.types == nsutil::ns_set::all());
+  CHECK_FALSE(o.json);
+}
+
+TEST_CASE("xlsns -t net adds NETNSID and NSFS before COMMAND; -t repeats", "[xlsns]") {
+  auto o = opts({"-t", "net", "--type=uts"});
+  CHECK(o.columns == std::vector<column>{column::ns, column::type, column::nprocs, column::pid,
+                                         column::user, column::netnsid, column::nsfs,
+                                         column::command});
+  CHECK(o.types == nsutil::ns_set{ns_type::net, ns_type::uts});
+}
+
+TEST_CASE("xlsns -o replaces the columns, +LIST appends, --output-all has all", "[xlsns]") {
+  CHECK(opts({"-o", "ns,NsId"}).columns == std::vector<column>{column::ns, column::nsid});
+  auto plus = opts({"-o+PATH"}).columns;
+  CHECK(plus.size() == 7);
+  CHECK(plus.back() == column::path);
+  auto all = opts({"--output-all"});
+  CHECK(all.columns.size() == 16);
+  CHECK(all.tree == tree_mode::none);  // as lsns: --output-all drops the default tree
+  CHECK(opts({"-o", "NS"}).tree == tree_mode::process);
+}
+
+TEST_CASE("xlsns tree modes: -l drops the default, -T wins, the value must be attached",
+          "[xlsns]") {
+  CHECK(opts({"-l"}).tree == tree_mode::none);
+  CHECK(opts({"-T"}).tree == tree_mode::owner);
+  CHECK(opts({"-l", "-Tparent"}).tree == tree_mode::parent);
+  CHECK(opts({"--tree=process"}).tree == tree_mode::process);
+  CHECK(error_of({"-Tbogus"}) == "unknown tree type: bogus");
+  // As lsns: a detached word is the namespace argument.
+  CHECK(error_of({"-T", "bogus"}) == "invalid namespace argument: 'bogus'");
+}
+
+TEST_CASE("xlsns namespace argument: process columns", "[xlsns]") {
+  auto o = opts({"4026531836"});
+  REQUIRE(o.ns);
+  CHECK(*o.ns == 4026531836U);
+  CHECK(o.columns == std::vector<column>{column::pid, column::ppid, column::user, column::command});
+  CHECK(error_of({"123x"}) == "invalid namespace argument: '123x'");
+  CHECK_THROWS_AS(parse({"1", "2"}), nsutil::cli::usage_error);
+}
+
+TEST_CASE("xlsns rejects bad input with lsns's messages", "[xlsns]") {
+  CHECK(error_of({"-o", "FOO"}) == "unknown column: FOO");
+  CHECK(error_of({"-o", "NS,,TYPE"}) == "unknown column: ");
+  CHECK(error_of({"-t", "bogus"}) == "unknown namespace type: bogus");
+  CHECK(error_of({"-p", "abc"}) == "invalid PID argument: 'abc'");
+  CHECK(error_of({"-p", "0"}) == "invalid PID argument: '0'");
+  CHECK(error_of({"-J", "-r"}) == "mutually exclusive arguments: --json --raw");
+  CHECK(error_of({"-p", "1", "42"}) == "--task is mutually exclusive with <namespace>");
+  CHECK(error_of({"-P", "-p", "1"}) == "mutually exclusive arguments: --persistent --task");
+  std::string many = "NS";
+  for (int i = 0; i < 10000; ++i)
+    many += ",NS";
+  CHECK(error_of({"-o", many}) == "too many columns specified, the limit is 32 columns");
+  CHECK_THROWS_AS(parse({"--bogus"}), boost::program_options::error);
+  CHECK_THROWS_AS(parse({"--ty=net"}), boost::program_options::error);  // no abbreviations
+  CHECK(error_of({"-Q", "NS =="}).starts_with("failed to parse filter"));
+}
+
+TEST_CASE("xlsns flags", "[xlsns]") {
+  auto o = opts({"-JnuWP", "-Q", "NPROCS > 1", "-H"});
+  CHECK(o.json);
+  CHECK(o.noheadings);
+  CHECK(o.notruncate);
+  CHECK(o.nowrap);
+  CHECK(o.persistent);
+  CHECK(o.list_columns);
+  CHECK(o.filter == "NPROCS > 1");
+  CHECK(opts({"-r"}).raw);
+  CHECK(*opts({"--task=42"}).task == 42);
+}
+
+TEST_CASE("xlsns --help and --version", "[xlsns]") {
+  auto help = std::get<nsutil::cli::early_exit>(parse({"--help"})).text;
+  CHECK(help.find("Usage:\n xlsns [options] [<namespace>]") != std::string::npos);
+  CHECK(help.find("--list-columns") != std::string::npos);
+  CHECK(help.find("     HOLDERS  what keeps the namespace alive") != std::string::npos);
+  CHECK(std::get<nsutil::cli::early_exit>(parse({"-V"})).text == "xlsns from nsutil 0.1.0\n");
+}

@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+#include <map>
+#include <string>
+
+#include "filter.hpp"
+
+using nsutil::xlsns::column;
+using nsutil::xlsns::filter_error;
+using nsutil::xlsns::filter_expr;
+
+namespace {
+
+// A row: NS 4026531993, TYPE net, NPROCS 3, COMMAND "sleep 100", USER empty.
+bool match(const std::string& text) {
+  std::map<column, std::string> row{{column::ns, "4026531993"},
+                                    {column::type, "net"},
+                                    {column::nprocs, "3"},
+                                    {column::command, "sleep 100"},
+                                    {column::user, ""}};
+  return filter_expr::parse(text).matches([&](column c) { return row[c]; });
+}
+
+}  // namespace
+
+TEST_CASE("filter comparisons", "[xlsns][filter]") {
+  CHECK(match("NS == 4026531993"));
+  CHECK(match("TYPE == 'net'"));
+  CHECK(match("TYPE == \"net\""));
+  CHECK_FALSE(match("TYPE != 'net'"));
+  CHECK(match("NPROCS > 2"));
+  CHECK(match("NPROCS >= 3"));
+  CHECK_FALSE(match("NPROCS < 3"));
+  CHECK(match("NPROCS <= 3"));
+  CHECK(match("NPROCS > 10") == false);  // numerically, not as text ("3" > "10")
+  CHECK(match("COMMAND =~ '^sle+p'"));
+  CHECK(match("COMMAND !~ 'bash'"));
+  CHECK(match("nprocs == 3"));  // column names in any case
+}
+
+TEST_CASE("filter logic, precedence and word forms", "[xlsns][filter]") {
+  CHECK(match("TYPE == 'net' && NPROCS == 3"));
+  CHECK(match("TYPE == 'uts' || NPROCS == 3"));
+  CHECK_FALSE(match("!(TYPE == 'net')"));
+  CHECK(match("TYPE == 'uts' || TYPE == 'net' && NPROCS == 3"));  // && binds tighter
+  CHECK_FALSE(match("(TYPE == 'uts' || TYPE == 'net') && NPROCS == 4"));
+  CHECK(match("TYPE eq 'net' and NPROCS gt 2 AND NOT NPROCS lt 1"));
+  CHECK(match("TYPE ne 'pid' or false"));
+  CHECK(match("NPROCS ge 3 && NPROCS le 3"));
+  CHECK(match("NPROCS"));  // a column alone: non-empty and not 0
+  CHECK_FALSE(match("USER"));
+  CHECK(match("true"));
+}
+
+TEST_CASE("filter reports the columns it reads", "[xlsns][filter]") {
+  auto f = filter_expr::parse("NS == 1 || (TYPE == 'x' && NS > 2)");
+  CHECK(f.columns() == std::vector<column>{column::ns, column::type});
+}
+
+TEST_CASE("filter syntax errors", "[xlsns][filter]") {
+  CHECK_THROWS_AS(filter_expr::parse("NS =="), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("(NS == 1"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS == 1)"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("BOGUS == 1"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("TYPE == 'net"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("COMMAND =~ '('"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS # 1"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse(""), filter_error);
+  CHECK_THROWS_WITH(filter_expr::parse("NS == 1 )"),
+                    "failed to parse filter: unexpected ')' at position 9");
+}

@@ -1,0 +1,173 @@
+#include "columns.hpp"
+
+#include <fcntl.h>
+#include <libsmartcols.h>
+#include <pwd.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <nsutil/error.hpp>
+#include <nsutil/netnsid.hpp>
+#include <nsutil/ns_handle.hpp>
+
+namespace nsutil::xlsns {
+namespace {
+
+std::string join(const std::vector<std::string>& items, bool nowrap) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty())
+      out += nowrap ? "," : "\n";
+    out += item;
+  }
+  return out;
+}
+
+// The creator of a namespace's owning user namespace, for rows without a process (lsns 2.42
+// shows that as UID/USER). Opens the namespace only when such a column is printed.
+std::optional<uid_t> owner_uid_of(const found_namespace& ns) {
+  if (ns.owner_uid)
+    return ns.owner_uid;
+  if (ns.path.empty())
+    return std::nullopt;
+  try {
+    auto handle = ns_handle::open(ns.path);
+    if (handle.type() == ns_type::user)
+      return handle.owner_uid();
+    if (auto owner = handle.owner())
+      return owner->owner_uid();
+  } catch (const error&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<column_info>& all_columns() {
+  static const std::vector<column_info> table{
+      {column::ns, "NS", 10, SCOLS_FL_RIGHT, column_kind::number,
+       "namespace identifier (inode number)"},
+      {column::type, "TYPE", 5, 0, column_kind::string, "kind of namespace"},
+      {column::path, "PATH", 0, 0, column_kind::string, "path to the namespace"},
+      {column::nprocs, "NPROCS", 5, SCOLS_FL_RIGHT, column_kind::number,
+       "number of processes in the namespace"},
+      {column::pid, "PID", 5, SCOLS_FL_RIGHT, column_kind::number, "lowest PID in the namespace"},
+      {column::ppid, "PPID", 5, SCOLS_FL_RIGHT, column_kind::number, "PPID of the PID"},
+      {column::command, "COMMAND", 0, SCOLS_FL_TRUNC, column_kind::string,
+       "command line of the PID"},
+      {column::uid, "UID", 0, SCOLS_FL_RIGHT, column_kind::number, "UID of the PID"},
+      {column::user, "USER", 0, 0, column_kind::string, "username of the PID"},
+      {column::netnsid, "NETNSID", 0, SCOLS_FL_RIGHT, column_kind::string,
+       "namespace ID as used by network subsystem"},
+      {column::nsfs, "NSFS", 0, SCOLS_FL_WRAP, column_kind::string,
+       "nsfs mountpoint (usually used network subsystem)"},
+      {column::pns, "PNS", 10, SCOLS_FL_RIGHT, column_kind::number,
+       "parent namespace identifier (inode number)"},
+      {column::ons, "ONS", 10, SCOLS_FL_RIGHT, column_kind::number,
+       "owner namespace identifier (inode number)"},
+      {column::nsid, "NSID", 0, SCOLS_FL_RIGHT, column_kind::number,
+       "namespace ID (NS_GET_ID), never reused"},
+      {column::nthreads, "NTHREADS", 5, SCOLS_FL_RIGHT, column_kind::number,
+       "number of threads in the namespace"},
+      {column::holders, "HOLDERS", 0, SCOLS_FL_WRAP, column_kind::string,
+       "what keeps the namespace alive"},
+  };
+  return table;
+}
+
+const column_info& info(column id) {
+  return all_columns()[static_cast<std::size_t>(id)];
+}
+
+std::optional<column> parse_column(std::string_view name) {
+  for (const auto& c : all_columns())
+    if (c.name.size() == name.size() && strncasecmp(c.name.data(), name.data(), name.size()) == 0)
+      return c.id;
+  return std::nullopt;
+}
+
+std::string cell_context::user_name(uid_t uid) {
+  for (const auto& [known, name] : users_)
+    if (known == uid)
+      return name;
+  const passwd* pw = ::getpwuid(uid);
+  std::string name = pw != nullptr ? pw->pw_name : std::to_string(uid);
+  users_.emplace_back(uid, name);
+  return name;
+}
+
+std::string cell_context::netnsid(const found_namespace& ns) {
+  for (const auto& [ino, text] : netnsids_)
+    if (ino == ns.inode.ino)
+      return text;
+  std::string text;
+  try {
+    static const netnsid_query query;
+    unique_fd fd = open_fd(ns.path, O_RDONLY);
+    if (auto id = query.of(fd))
+      text = *id < 0 ? "unassigned" : std::to_string(*id);
+  } catch (const error&) {
+  }
+  netnsids_.emplace_back(ns.inode.ino, text);
+  return text;
+}
+
+std::string cell_context::value(column id, const row_source& row) {
+  const found_namespace& ns = *row.ns;
+  const scanned_process* proc = row.proc;
+  auto uid = [&]() -> std::optional<uid_t> {
+    if (proc != nullptr)
+      return proc->uid;
+    return owner_uid_of(ns);
+  };
+  switch (id) {
+    case column::ns:
+      return std::to_string(ns.inode.ino);
+    case column::type:
+      return std::string(to_string(ns.type));
+    case column::path:
+      // The process's own entry, unless only one of its threads is in the namespace.
+      if (proc != nullptr && (!ns.pids.empty() || row.ns_process_rows))
+        return "/proc/" + std::to_string(proc->pid) + "/ns/" +
+               std::string(info(ns.type).proc_entry);
+      return ns.path;
+    case column::nprocs:
+      return std::to_string(ns.pids.size());
+    case column::pid:
+      return proc != nullptr ? std::to_string(proc->pid) : std::string();
+    case column::ppid:
+      return proc != nullptr ? std::to_string(proc->ppid) : std::string();
+    case column::command:
+      return proc != nullptr ? process_command(proc->pid) : std::string();
+    case column::uid: {
+      auto u = uid();
+      return u ? std::to_string(*u) : std::string();
+    }
+    case column::user: {
+      auto u = uid();
+      return u ? user_name(*u) : std::string();
+    }
+    case column::netnsid:
+      return ns.type == ns_type::net && !ns.path.empty() ? netnsid(ns) : std::string();
+    case column::nsfs:
+      return join(ns.mounts, nowrap_);
+    case column::pns:
+      return std::to_string(ns.parent_ino);
+    case column::ons:
+      return std::to_string(ns.owner_ino);
+    case column::nsid:
+      return ns.id ? std::to_string(*ns.id) : std::string();
+    case column::nthreads:
+      return std::to_string(ns.nthreads);
+    case column::holders: {
+      std::vector<std::string> names;
+      for (int h = 0; h <= static_cast<int>(ns_holder::child); ++h)
+        if (ns.holders.contains(static_cast<ns_holder>(h)))
+          names.emplace_back(to_string(static_cast<ns_holder>(h)));
+      return join(names, nowrap_);
+    }
+  }
+  return {};
+}
+
+}  // namespace nsutil::xlsns

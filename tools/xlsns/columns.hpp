@@ -1,0 +1,74 @@
+// xlsns's columns: the table of names, help texts and layout flags, and the value of each cell.
+#pragma once
+
+#include <cstdint>
+#include <nsutil/discovery.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nsutil::xlsns {
+
+enum class column {
+  ns,
+  type,
+  path,
+  nprocs,
+  pid,
+  ppid,
+  command,
+  uid,
+  user,
+  netnsid,
+  nsfs,
+  pns,
+  ons,
+  nsid,
+  nthreads,
+  holders,
+};
+
+/// How a column's values compare in a filter and print in JSON.
+enum class column_kind { string, number };
+
+struct column_info {
+  column id;
+  std::string_view name;
+  double width_hint;
+  int flags;  // SCOLS_FL_*
+  column_kind kind;
+  std::string_view help;
+};
+
+/// Every column, in lsns's order followed by the new ones.
+const std::vector<column_info>& all_columns();
+const column_info& info(column id);
+/// Looks a column up by name, case-insensitively as lsns does.
+std::optional<column> parse_column(std::string_view name);
+
+/// One row's source: a namespace, and the process shown for it (the representative, or, in the
+/// namespace-argument mode, each process in turn). `proc` may be null.
+struct row_source {
+  const found_namespace* ns = nullptr;
+  const scanned_process* proc = nullptr;
+  /// True in the namespace-argument mode, where every row is a process in the namespace.
+  bool ns_process_rows = false;
+};
+
+/// Lazily computed values shared by every cell (user names, the netlink socket, commands).
+class cell_context {
+ public:
+  explicit cell_context(bool nowrap) : nowrap_(nowrap) {}
+  /// The text of one cell; empty when the value does not exist.
+  std::string value(column id, const row_source& row);
+
+ private:
+  std::string user_name(uid_t uid);
+  std::string netnsid(const found_namespace& ns);
+  bool nowrap_;
+  std::vector<std::pair<uid_t, std::string>> users_;
+  std::vector<std::pair<std::uint64_t, std::string>> netnsids_;
+};
+
+}  // namespace nsutil::xlsns

@@ -1,0 +1,311 @@
+#include "filter.hpp"
+
+#include <fmt/format.h>
+#include <regex.h>
+#include <strings.h>
+
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+namespace nsutil::xlsns {
+
+enum class op { none, eq, ne, lt, le, gt, ge, re, nre, and_, or_, not_ };
+
+struct term {
+  enum class kind { column, number, string, boolean } what = kind::string;
+  column col = column::ns;
+  std::string text;
+  double number = 0;
+};
+
+struct compiled_regex {
+  regex_t re{};
+  bool ok = false;
+  compiled_regex() = default;
+  compiled_regex(const compiled_regex&) = delete;
+  compiled_regex& operator=(const compiled_regex&) = delete;
+  ~compiled_regex() {
+    if (ok)
+      regfree(&re);
+  }
+};
+
+struct filter_expr::node {
+  op what = op::none;
+  term left, right;  // for comparisons (op::none: just `left`)
+  std::unique_ptr<node> a, b;
+  std::unique_ptr<compiled_regex> regex;
+};
+
+namespace {
+
+struct token {
+  enum class kind { end, word, number, string, symbol } what = kind::end;
+  std::string text;
+  std::size_t pos = 0;
+};
+
+class parser {
+ public:
+  parser(std::string_view text, std::vector<column>& columns) : text_(text), columns_(columns) {
+    next();
+  }
+
+  std::unique_ptr<filter_expr::node> parse_all() {
+    auto n = parse_or();
+    if (tok_.what != token::kind::end)
+      fail("unexpected '" + tok_.text + "'");
+    return n;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw filter_error(fmt::format("failed to parse filter: {} at position {}", why, tok_.pos + 1));
+  }
+
+  void next() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_])))
+      ++pos_;
+    tok_ = {};
+    tok_.pos = pos_;
+    if (pos_ >= text_.size())
+      return;
+    char c = text_[pos_];
+    if (c == '\'' || c == '"') {
+      std::string s;
+      ++pos_;
+      while (pos_ < text_.size() && text_[pos_] != c) {
+        if (text_[pos_] == '\\' && pos_ + 1 < text_.size())
+          ++pos_;
+        s += text_[pos_++];
+      }
+      if (pos_ >= text_.size())
+        fail("unterminated string");
+      ++pos_;
+      tok_ = {token::kind::string, s, tok_.pos};
+      return;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) ||
+        (c == '-' && pos_ + 1 < text_.size() &&
+         std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
+      std::size_t start = pos_++;
+      while (pos_ < text_.size() &&
+             (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.'))
+        ++pos_;
+      tok_ = {token::kind::number, std::string(text_.substr(start, pos_ - start)), start};
+      return;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::size_t start = pos_;
+      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+                                     text_[pos_] == '_' || text_[pos_] == '-'))
+        ++pos_;
+      tok_ = {token::kind::word, std::string(text_.substr(start, pos_ - start)), start};
+      return;
+    }
+    static constexpr std::string_view symbols[] = {"==", "!=", "<=", ">=", "=~", "!~", "&&",
+                                                   "||", "<",  ">",  "!",  "(",  ")"};
+    for (auto s : symbols) {
+      if (text_.substr(pos_, s.size()) == s) {
+        tok_ = {token::kind::symbol, std::string(s), pos_};
+        pos_ += s.size();
+        return;
+      }
+    }
+    fail(fmt::format("unexpected '{}'", c));
+  }
+
+  bool is_word(std::string_view w) const {
+    return tok_.what == token::kind::word && tok_.text.size() == w.size() &&
+           strncasecmp(tok_.text.c_str(), w.data(), w.size()) == 0;
+  }
+  bool is_symbol(std::string_view s) const {
+    return tok_.what == token::kind::symbol && tok_.text == s;
+  }
+
+  std::unique_ptr<filter_expr::node> binary(op what, std::unique_ptr<filter_expr::node> a,
+                                            std::unique_ptr<filter_expr::node> b) {
+    auto n = std::make_unique<filter_expr::node>();
+    n->what = what;
+    n->a = std::move(a);
+    n->b = std::move(b);
+    return n;
+  }
+
+  std::unique_ptr<filter_expr::node> parse_or() {
+    auto left = parse_and();
+    while (is_symbol("||") || is_word("or")) {
+      next();
+      left = binary(op::or_, std::move(left), parse_and());
+    }
+    return left;
+  }
+
+  std::unique_ptr<filter_expr::node> parse_and() {
+    auto left = parse_unary();
+    while (is_symbol("&&") || is_word("and")) {
+      next();
+      left = binary(op::and_, std::move(left), parse_unary());
+    }
+    return left;
+  }
+
+  std::unique_ptr<filter_expr::node> parse_unary() {
+    if (is_symbol("!") || is_word("not")) {
+      next();
+      return binary(op::not_, parse_unary(), nullptr);
+    }
+    if (is_symbol("(")) {
+      next();
+      auto inner = parse_or();
+      if (!is_symbol(")"))
+        fail("missing ')'");
+      next();
+      return inner;
+    }
+    auto n = std::make_unique<filter_expr::node>();
+    n->left = parse_term();
+    n->what = parse_op();
+    if (n->what == op::none)
+      return n;
+    next();
+    n->right = parse_term();
+    if (n->what == op::re || n->what == op::nre) {
+      if (n->right.what != term::kind::string)
+        fail("a regular expression must be a string");
+      n->regex = std::make_unique<compiled_regex>();
+      if (regcomp(&n->regex->re, n->right.text.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
+        fail(fmt::format("bad regular expression '{}'", n->right.text));
+      n->regex->ok = true;
+    }
+    return n;
+  }
+
+  op parse_op() const {
+    static constexpr std::pair<std::string_view, op> table[] = {
+        {"==", op::eq}, {"eq", op::eq}, {"!=", op::ne}, {"ne", op::ne}, {"<", op::lt},
+        {"lt", op::lt}, {"<=", op::le}, {"le", op::le}, {">", op::gt},  {"gt", op::gt},
+        {">=", op::ge}, {"ge", op::ge}, {"=~", op::re}, {"!~", op::nre}};
+    for (const auto& [name, value] : table)
+      if (is_symbol(name) || is_word(name))
+        return value;
+    return op::none;
+  }
+
+  term parse_term() {
+    term t;
+    switch (tok_.what) {
+      case token::kind::string:
+        t.what = term::kind::string;
+        t.text = tok_.text;
+        break;
+      case token::kind::number: {
+        t.what = term::kind::number;
+        t.text = tok_.text;
+        auto [p, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), t.number);
+        if (ec != std::errc() || p != t.text.data() + t.text.size())
+          fail(fmt::format("bad number '{}'", t.text));
+        break;
+      }
+      case token::kind::word:
+        if (is_word("true") || is_word("false")) {
+          t.what = term::kind::boolean;
+          t.number = is_word("true") ? 1 : 0;
+          break;
+        }
+        if (auto col = parse_column(tok_.text)) {
+          t.what = term::kind::column;
+          t.col = *col;
+          if (std::find(columns_.begin(), columns_.end(), *col) == columns_.end())
+            columns_.push_back(*col);
+          break;
+        }
+        fail(fmt::format("unknown column '{}'", tok_.text));
+      default:
+        fail(tok_.what == token::kind::end ? "unexpected end" : "expected a value");
+    }
+    next();
+    return t;
+  }
+
+  std::string_view text_;
+  std::vector<column>& columns_;
+  std::size_t pos_ = 0;
+  token tok_;
+};
+
+std::optional<double> as_number(const std::string& s) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+bool evaluate(const filter_expr::node& n, const std::function<std::string(column)>& value) {
+  switch (n.what) {
+    case op::and_:
+      return evaluate(*n.a, value) && evaluate(*n.b, value);
+    case op::or_:
+      return evaluate(*n.a, value) || evaluate(*n.b, value);
+    case op::not_:
+      return !evaluate(*n.a, value);
+    default:
+      break;
+  }
+  auto text = [&](const term& t) { return t.what == term::kind::column ? value(t.col) : t.text; };
+  std::string left = text(n.left);
+  if (n.what == op::none) {
+    if (n.left.what == term::kind::boolean || n.left.what == term::kind::number)
+      return n.left.number != 0;
+    return !left.empty() && left != "0";
+  }
+  if (n.what == op::re || n.what == op::nre) {
+    bool hit = regexec(&n.regex->re, left.c_str(), 0, nullptr, 0) == 0;
+    return n.what == op::re ? hit : !hit;
+  }
+  std::string right = text(n.right);
+  int cmp = 0;
+  auto ln = as_number(left);
+  auto rn = as_number(right);
+  if (ln && rn)
+    cmp = *ln < *rn ? -1 : *ln > *rn ? 1 : 0;
+  else
+    cmp = left.compare(right) < 0 ? -1 : left.compare(right) > 0 ? 1 : 0;
+  switch (n.what) {
+    case op::eq:
+      return cmp == 0;
+    case op::ne:
+      return cmp != 0;
+    case op::lt:
+      return cmp < 0;
+    case op::le:
+      return cmp <= 0;
+    case op::gt:
+      return cmp > 0;
+    case op::ge:
+      return cmp >= 0;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+filter_expr filter_expr::parse(std::string_view text) {
+  filter_expr f;
+  parser p(text, f.columns_);
+  f.root_ = p.parse_all();
+  return f;
+}
+
+filter_expr::filter_expr(filter_expr&&) noexcept = default;
+filter_expr& filter_expr::operator=(filter_expr&&) noexcept = default;
+filter_expr::~filter_expr() = default;
+
+bool filter_expr::matches(const std::function<std::string(column)>& value) const {
+  return root_ ? evaluate(*root_, value) : true;
+}
+
+}  // namespace nsutil::xlsns

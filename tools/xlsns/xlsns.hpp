@@ -1,0 +1,49 @@
+// xlsns: a drop-in lsns. The options, their parsing (pure, unit-tested) and run().
+#pragma once
+
+#include <sys/types.h>
+
+#include <cli.hpp>
+#include <cstdint>
+#include <nsutil/ns_type.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "columns.hpp"
+
+namespace nsutil::xlsns {
+
+enum class tree_mode { none, process, parent, owner };
+
+struct options {
+  bool json = false;
+  bool list = false;
+  bool noheadings = false;
+  bool raw = false;
+  bool notruncate = false;
+  bool nowrap = false;
+  bool persistent = false;
+  bool list_columns = false;
+  /// The columns to print, resolved (defaults, "+LIST", --output-all).
+  std::vector<column> columns;
+  /// -p: only namespaces this process is in.
+  std::optional<pid_t> task;
+  /// -t: the types to list (all when none was given).
+  ns_set types = ns_set::all();
+  tree_mode tree = tree_mode::none;
+  /// -Q: a filter expression (checked by parse_args).
+  std::string filter;
+  /// The namespace argument: list that namespace's processes.
+  std::optional<std::uint64_t> ns;
+};
+
+/// Parses xlsns's command line (without argv[0]). Throws cli::usage_error or a Boost error for
+/// bad input. Does no I/O.
+cli::parse_result<options> parse_args(std::span<char* const> args);
+
+/// Lists namespaces as `opts` asks; returns the exit status.
+int run(const options& opts);
+
+}  // namespace nsutil::xlsns
