@@ -81,7 +81,16 @@ void arm_death_signal(int sig, const unique_fd& parent_pidfd, pid_t parent) noex
   }
 }
 
+// In a child of fork_child(): the write end of its error pipe, until report_started().
+int report_fd = -1;
+
 }  // namespace
+
+void report_started() noexcept {
+  if (report_fd >= 0)
+    ::close(report_fd);
+  report_fd = -1;
+}
 
 process process::open(pid_t pid) {
   std::string name = std::to_string(pid);
@@ -196,16 +205,17 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
       ::sigprocmask(SIG_SETMASK, opts.signal_mask, nullptr);
     // From here on the child must leave through _exit(): unwinding or exit() would run the
     // parent's destructors and flush its stdio buffers a second time.
+    report_fd = report_write.release();
     try {
       body();
     } catch (const error& e) {
-      send_report(report_write.get(), e.errno_value(), e.op(), e.path(), e.detail());
+      send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
       ::_exit(1);
     } catch (const std::exception& e) {
-      send_report(report_write.get(), 0, {}, {}, e.what());
+      send_report(report_fd, 0, {}, {}, e.what());
       ::_exit(1);
     } catch (...) {
-      send_report(report_write.get(), 0, {}, {}, "unknown error in child process");
+      send_report(report_fd, 0, {}, {}, "unknown error in child process");
       ::_exit(1);
     }
     ::_exit(0);

@@ -110,6 +110,12 @@ class NSUTIL_API child {
 /// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
 
+/// For the body of a fork_child() child that will not exec (an init, a long-running helper):
+/// closes the child's end of the error pipe now, so that the parent's child::wait_started()
+/// returns; an error thrown by the body after this call is no longer sent to the parent (the
+/// child just exits with status 1). Does nothing outside such a child or when called twice.
+NSUTIL_API void report_started() noexcept;
+
 /// The `op` of the error exec_program() throws, so a tool can tell exec failures (exit status 126,
 /// or 127 when the program was not found) from its own.
 inline constexpr std::string_view exec_op = "failed to execute";
