@@ -1,12 +1,14 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
@@ -224,6 +226,42 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
   // The child is ours and unreaped, so its PID cannot be recycled before this pidfd_open().
   unique_fd pidfd(compat::pidfd_open(pid, 0));
   return child(process(pid, std::move(pidfd)), std::move(report_read));
+}
+
+void check_program(const std::string& file) {
+  auto usable = [](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) < 0)
+      return errno;
+    if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) < 0)
+      return EACCES;
+    return 0;
+  };
+  if (file.empty())
+    throw_error(ENOENT, exec_op, file);
+  if (file.find('/') != std::string::npos) {
+    if (int e = usable(file))
+      throw_error(e, exec_op, file);
+    return;
+  }
+  // As execvp: an entry that exists but cannot run is remembered (EACCES) while the search
+  // goes on; only when nothing runs is that the error.
+  const char* env = std::getenv("PATH");
+  std::string_view path = env != nullptr ? env : "/bin:/usr/bin";
+  int err = ENOENT;
+  for (;;) {
+    auto colon = path.find(':');
+    std::string dir(path.substr(0, colon));
+    int e = usable((dir.empty() ? std::string(".") : dir) + "/" + file);
+    if (e == 0)
+      return;
+    if (e == EACCES)
+      err = EACCES;
+    if (colon == std::string_view::npos)
+      break;
+    path.remove_prefix(colon + 1);
+  }
+  throw_error(err, exec_op, file);
 }
 
 void exec_program(const std::string& file, const std::vector<std::string>& argv) {

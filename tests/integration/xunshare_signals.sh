@@ -11,14 +11,14 @@ fi
 command -v script >/dev/null || skip_all "script(1) is missing"
 d=$(scratch)
 
-# on_tty OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a second,
-# and writes "rc=STATUS ms=DURATION" of CMD to OUT. The shell around CMD has a handler for
+# on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
+# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The shell around CMD has a handler for
 # SIGINT (not SIG_IGN, which CMD would inherit), so it survives to write the line.
 on_tty() {
-  local out=$1; shift
+  local hold=$1 out=$2; shift 2
   local cmd
   printf -v cmd '%q ' "$@"
-  (sleep 0.5; printf '\003'; sleep 6) |
+  (sleep 0.5; printf '\003'; sleep "$hold") |
     SHELL=/bin/bash timeout 20 script -qec \
       "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
       /dev/null >/dev/null 2>&1
@@ -26,18 +26,18 @@ on_tty() {
 ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
 rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
 
-on_tty "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep 5
+on_tty 2 "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep 5
 check_eq "Ctrl+C ends xunshare -fp --mount-proc sleep (as death by SIGINT)" 130 "$(rc_of "$d/ours")"
 check "... well before the program would have ended" [ "$(ms_of "$d/ours")" -lt 3000 ]
-on_tty "$d/theirs" unshare "${U[@]}" -fp --mount-proc sleep 5
+on_tty 5.5 "$d/theirs" unshare "${U[@]}" -fp --mount-proc sleep 5
 check "util-linux unshare -fp ignores Ctrl+C (runs the full 5 s)" [ "$(ms_of "$d/theirs")" -ge 4500 ]
 
 # A program with a handler gets a Ctrl+C once, not once from the terminal and once forwarded.
-on_tty "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
+on_tty 2 "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
   'n=0; trap "n=\$((n+1))" INT; sleep 1.5 & wait; wait; exit $((40+n))'
 check_eq "a handled Ctrl+C arrives exactly once" 41 "$(rc_of "$d/once")"
 
-on_tty "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep 5
+on_tty 2 "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep 5
 check_eq "Ctrl+C ends --init sleep" 130 "$(rc_of "$d/init")"
 check "... at once" [ "$(ms_of "$d/init")" -lt 3000 ]
 

@@ -63,12 +63,15 @@ void prepare(const options& o) {
     keep_capabilities();
 }
 
+std::pair<std::string, std::vector<std::string>> program_of(const options& o) {
+  if (o.command.empty())
+    return cli::default_shell();
+  return {o.command.front(), o.command};
+}
+
 [[noreturn]] void exec_command(const options& o) {
-  if (o.command.empty()) {
-    auto [file, argv] = cli::default_shell();
-    exec_program(file, argv);
-  }
-  exec_program(o.command.front(), o.command);
+  auto [file, argv] = program_of(o);
+  exec_program(file, argv);
 }
 
 void unshare_with_hint(const options& o) {
@@ -91,56 +94,82 @@ void persist_now(const options& o, std::optional<persist_helper>& binder) {
     persist_own(o.persist);
 }
 
-int run_forked(const options& o, std::optional<persist_helper>& binder) {
-  // The child waits at this gate until the namespaces are persisted; a failure there closes it
-  // unopened and the program never starts.
-  bool gated = !o.persist.empty();
-  auto [gate_read, gate_write] = make_pipe();
-  unique_fd status_read;
-  unique_fd status_write;
-  if (o.init) {
-    auto pipe = make_pipe();
-    status_read = std::move(pipe.first);
-    status_write = std::move(pipe.second);
+bool read_byte(const unique_fd& fd) {
+  char byte;
+  ssize_t n;
+  while ((n = ::read(fd.get(), &byte, 1)) < 0 && errno == EINTR) {
   }
+  return n == 1;
+}
+
+void write_byte(const unique_fd& fd) {
+  char byte = 1;
+  ssize_t n;
+  while ((n = ::write(fd.get(), &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1)
+    throw_errno("write", "child pipe");
+}
+
+// With persistence the child and the parent meet twice: the child says it is ready (every step
+// that could fail is done, and the program was found), then the parent binds the namespaces
+// and opens the gate. So a failure on either side leaves nothing mounted.
+struct handshake {
+  std::pair<unique_fd, unique_fd> ready;
+  std::pair<unique_fd, unique_fd> gate;
+};
+
+int run_forked(const options& o, std::optional<persist_helper>& binder) {
+  std::optional<handshake> hs;
+  if (!o.persist.empty())
+    hs.emplace(handshake{make_pipe(), make_pipe()});
+  std::pair<unique_fd, unique_fd> status;  // --init's report of the program's wait status
+  if (o.init)
+    status = make_pipe();
   supervisor sup(supervise_options{.pid1_default_action = !o.init});
   child c = fork_child(
       [&] {
-        gate_write.reset();
-        status_read.reset();
+        status.first.reset();
         prepare(o);
-        if (gated) {
-          char byte;
-          if (::read(gate_read.get(), &byte, 1) != 1)
+        if (hs) {
+          hs->ready.first.reset();
+          hs->gate.second.reset();
+          check_program(program_of(o).first);
+          write_byte(hs->ready.second);
+          hs->ready.second.reset();
+          if (!read_byte(hs->gate.first))
             ::_exit(1);
+          hs->gate.first.reset();
         }
-        gate_read.reset();
         if (o.init)
-          run_init([&] { exec_command(o); }, std::move(status_write));
+          run_init([&] { exec_command(o); }, std::move(status.second));
         exec_command(o);
       },
       {.death_signal = o.kill_child, .signal_mask = sup.child_mask()});
-  gate_read.reset();
-  status_write.reset();
-  if (gated) {
+  status.second.reset();
+  if (hs) {
+    hs->ready.second.reset();
+    hs->gate.first.reset();
+    if (!read_byte(hs->ready.first)) {
+      c.wait();  // rethrows the child's error
+      throw_error(EIO, "child", "", "ended before running the program");
+    }
     try {
       persist_now(o, binder);
     } catch (...) {
-      gate_write.reset();
+      hs->gate.second.reset();
       try {
         c.wait();
       } catch (const std::exception&) {
       }
       throw;
     }
-    char go = 1;
-    if (::write(gate_write.get(), &go, 1) != 1)
-      throw_errno("write", "child gate");
+    write_byte(hs->gate.second);
+    hs.reset();
   }
-  gate_write.reset();
   child_status st = sup.wait(c);
   if (o.init)
-    st = init_result(st, std::move(status_read));
+    st = init_result(st, std::move(status.first));
   return cli::mirror_status(st);
 }
 
@@ -172,7 +201,10 @@ int run(const options& o) {
   if (o.fork)
     return run_forked(o, binder);
   prepare(o);
-  persist_now(o, binder);
+  if (!o.persist.empty()) {
+    check_program(program_of(o).first);
+    persist_now(o, binder);
+  }
   exec_command(o);
 }
 

@@ -120,6 +120,12 @@ NSUTIL_API void report_started() noexcept;
 /// or 127 when the program was not found) from its own.
 inline constexpr std::string_view exec_op = "failed to execute";
 
+/// Checks that exec_program(file, ...) would find `file` (searched in PATH when it has no '/')
+/// and that it is an executable regular file, without running it. Throws the error
+/// exec_program() would (op exec_op; ENOENT when not found, EACCES when not executable), so a
+/// caller can fail before doing something that must be undone. Does not change anything.
+NSUTIL_API void check_program(const std::string& file);
+
 /// Replaces the calling process with `file` (searched in PATH when it has no '/'), run with
 /// arguments `argv` (argv[0] included). Does not return; on failure throws
 /// nsutil::error(exec_op, file).
