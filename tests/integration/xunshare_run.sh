@@ -103,6 +103,32 @@ else
   check_eq "--setgroups deny with -r" deny "$(timeout 10 "${X[@]}" --setgroups deny cat /proc/self/setgroups)"
 fi
 
+# ranged maps: root writes them itself (util-linux 2.40+; 2.38 runs newuidmap even for root).
+maps() { timeout 10 "$XUNSHARE" "$@" sh -c 'cat /proc/self/uid_map /proc/self/gid_map' | xargs; }
+if is_root; then
+  check_eq "--map-users/--map-groups as root" "0 100000 1000 0 100000 1000" \
+    "$(maps --map-users=0:100000:1000 --map-groups=100000,0,1000)"
+  check_eq "repeated --map-users" "0 100000 10 10 200000 5 0 0 1" \
+    "$(maps --map-users=0:100000:10 --map-users=10:200000:5 --map-groups=0:0:1)"
+  check_eq "-r with a range cuts a hole without skipping outer ids" "0 0 1 1 100000 999 0 0 1" \
+    "$(maps -r --map-users=0:100000:1000)"
+  check_eq "--map-users=all is the identity" "0 0 4294967295 0 0 4294967295" \
+    "$(maps --map-users=all --map-groups=all)"
+  check_eq "--owner: the namespace's ids map onto the owner" "0 65534 1 0 65534 1" \
+    "$(maps --owner=65534:65534 -r)"
+  out=$(HOME=/ timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$XUNSHARE" \
+    --map-users=0:4000000000:10 true 2>&1); rc=$?
+else
+  out=$(timeout 10 "$XUNSHARE" --map-users=0:4000000000:10 true 2>&1); rc=$?
+fi
+check_eq "an unprivileged range outside /etc/subuid fails with status 1" 1 "$rc"
+check "... and names newuidmap" grep -q "^xunshare: newuidmap" <<<"$out"
+if ! grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+  out=$(timeout 10 "$XUNSHARE" --map-auto true 2>&1); rc=$?
+  check_eq "--map-auto without subordinate ids: one line, status 1" \
+    "1 xunshare: map '/etc/subuid': no subordinate IDs for user $(id -un)" "$rc $out"
+fi
+
 # propagation
 if is_root; then
   both "propagation private (default)" -m findmnt -n -o PROPAGATION /
