@@ -148,6 +148,16 @@ else
   check "--keep-caps raises ambient caps" [ "$out" != "CapAmb:	0000000000000000" ]
 fi
 
+# binfmt_misc: an interpreter registered in a namespace of one's own, the host untouched.
+out=$(timeout 10 "$XUNSHARE" -rp -l ':nsutil-xunshare:E::nsutilx::/bin/sh:' \
+  sh -c 'head -2 /proc/sys/fs/binfmt_misc/nsutil-xunshare' | xargs)
+check_eq "-l registers an interpreter in a new binfmt_misc" "enabled interpreter /bin/sh" "$out"
+check "... not on the host" [ ! -e /proc/sys/fs/binfmt_misc/nsutil-xunshare ]
+check_eq "--mount-binfmt=DIR mounts binfmt_misc there" "register status" \
+  "$(timeout 10 "$XUNSHARE" -r --mount-binfmt=/mnt sh -c 'ls /mnt' | xargs)"
+check_eq "--forward-signals is accepted and forks" 1 \
+  "$(timeout 10 "${X[@]}" -p --forward-signals sh -c 'echo $$')"
+
 # The unprivileged note.
 if ! is_root; then
   out=$(timeout 10 "$XUNSHARE" -n true 2>&1); rc=$?
