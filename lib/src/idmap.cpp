@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -132,6 +133,20 @@ std::vector<id_range> identity_of(std::string_view map_text) {
       out.push_back({f[0], f[0], f[2]});
   }
   return out;
+}
+
+std::pair<std::uint32_t, std::uint32_t> subids_of(id_kind kind, uid_t uid) {
+  const char* file = kind == id_kind::uid ? "/etc/subuid" : "/etc/subgid";
+  const passwd* pw = ::getpwuid(uid);
+  std::string name = pw != nullptr ? pw->pw_name : std::to_string(uid);
+  auto block = find_subids(read_file(file), name, uid);
+  if (!block)
+    throw_error(ENOENT, "map", file, fmt::format("no subordinate IDs for user {}", name));
+  return *block;
+}
+
+std::vector<id_range> identity_of_self(id_kind kind) {
+  return identity_of(read_file(kind == id_kind::uid ? "/proc/self/uid_map" : "/proc/self/gid_map"));
 }
 
 std::vector<id_range> merge_single(const std::vector<id_range>& ranges, id_range single) {

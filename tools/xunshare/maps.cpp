@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <nsutil/error.hpp>
-#include <nsutil/unique_fd.hpp>
 
 namespace nsutil::xunshare {
 namespace {
@@ -29,30 +28,26 @@ std::uint32_t resolve(const map_target& t, id_kind kind, std::uint32_t current) 
 
 std::vector<id_range> ranges_of(const std::vector<map_spec>& specs, id_kind kind) {
   std::vector<id_range> out;
-  const char* file = kind == id_kind::uid ? "/etc/subuid" : "/etc/subgid";
   for (const auto& s : specs) {
-    if (s.what == map_spec::kind::range) {
-      out.push_back(s.range);
-      continue;
+    switch (s.what) {
+      case map_spec::kind::range:
+        out.push_back(s.range);
+        break;
+      case map_spec::kind::all:
+        for (const auto& r : identity_of_self(kind))
+          out.push_back(r);
+        break;
+      case map_spec::kind::auto_: {
+        auto [start, count] = subids_of(kind, ::geteuid());
+        out.push_back({0, start, count});
+        break;
+      }
+      case map_spec::kind::subids: {
+        auto [start, count] = subids_of(kind, ::geteuid());
+        out.push_back({start, start, count});
+        break;
+      }
     }
-    if (s.what == map_spec::kind::all) {
-      for (const auto& r : identity_of(
-               read_file(kind == id_kind::uid ? "/proc/self/uid_map" : "/proc/self/gid_map")))
-        out.push_back(r);
-      continue;
-    }
-    // Subordinate IDs belong to the user: look them up by the user's name or number, also
-    // for /etc/subgid (as newgidmap does).
-    const passwd* pw = ::getpwuid(::geteuid());
-    auto block = find_subids(read_file(file), pw != nullptr ? pw->pw_name : "", ::geteuid());
-    if (!block)
-      throw_error(ENOENT, "map", file,
-                  fmt::format("no subordinate IDs for user {}",
-                              pw ? pw->pw_name : std::to_string(::geteuid())));
-    if (s.what == map_spec::kind::auto_)
-      out.push_back({0, block->first, block->second});
-    else
-      out.push_back({block->first, block->first, block->second});
   }
   return out;
 }

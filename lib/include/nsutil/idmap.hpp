@@ -49,6 +49,15 @@ NSUTIL_API std::optional<std::pair<std::uint32_t, std::uint32_t>> find_subids(
 /// `--map-users=all` asks for: every ID the caller has, mapped onto itself). Pure.
 NSUTIL_API std::vector<id_range> identity_of(std::string_view map_text);
 
+/// The first block of subordinate IDs of the user `uid` (looked up by name and by number) in
+/// /etc/subuid, or /etc/subgid for id_kind::gid (newgidmap also looks groups up by user), as
+/// {start, count}. Throws nsutil::error("map", file) with ENOENT when there is none. Reads
+/// files only.
+NSUTIL_API std::pair<std::uint32_t, std::uint32_t> subids_of(id_kind kind, uid_t uid);
+
+/// identity_of() the calling process's own /proc/self/{uid,gid}_map. Reads files only.
+NSUTIL_API std::vector<id_range> identity_of_self(id_kind kind);
+
 /// Puts the single mapping {inner, outer, 1} first and cuts `inner` out of every range that
 /// covers it. The part of a range above the hole keeps counting from where the lower part
 /// stopped on the outside, so no outer ID is skipped; the range loses its topmost ID. Pure.
