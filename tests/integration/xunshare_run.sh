@@ -116,6 +116,21 @@ if is_root; then
     "$(maps --map-users=all --map-groups=all)"
   check_eq "--owner: the namespace's ids map onto the owner" "0 65534 1 0 65534 1" \
     "$(maps --owner=65534:65534 -r)"
+  # Subordinate IDs from a stand-in /etc/subuid, bound over the real one in a private mount
+  # namespace (root writes the maps itself, so newuidmap does not read them).
+  printf 'root:100000:65536\n' >"$d/subids"
+  sub() {
+    timeout 10 unshare -m sh -c 'mount --bind "$1" /etc/subuid && mount --bind "$1" /etc/subgid &&
+      shift && "$@"' _ "$d/subids" "$XUNSHARE" "$@" sh -c 'cat /proc/self/uid_map /proc/self/gid_map' | xargs
+  }
+  check_eq "--map-auto maps the first subordinate block to 0" \
+    "0 100000 65536 0 100000 65536" "$(sub --map-auto)"
+  check_eq "-r --map-auto keeps every subordinate id but the top one" \
+    "0 0 1 1 100000 65535 0 0 1 1 100000 65535" "$(sub -r --map-auto)"
+  check_eq "--map-subids maps the block onto itself" \
+    "100000 100000 65536 100000 100000 65536" "$(sub --map-subids)"
+  check_eq "--map-users=auto with --map-groups=subids" \
+    "0 100000 65536 100000 100000 65536" "$(sub --map-users=auto --map-groups=subids)"
   out=$(HOME=/ timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$XUNSHARE" \
     --map-users=0:4000000000:10 true 2>&1); rc=$?
 else
