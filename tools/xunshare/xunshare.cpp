@@ -2,12 +2,10 @@
 // work. What differs on purpose: -p forks, signals reach a PID 1, persistence never stacks.
 #include "xunshare.hpp"
 
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <nsutil/error.hpp>
 #include <nsutil/init.hpp>
 #include <nsutil/supervise.hpp>
