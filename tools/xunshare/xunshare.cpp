@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <nsutil/error.hpp>
 #include <nsutil/init.hpp>
 #include <nsutil/supervise.hpp>
@@ -168,7 +169,14 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
   child_status st = sup.wait(c);
   if (o.init)
     st = init_result(st, std::move(status.first));
-  return cli::mirror_status(st);
+  int code = cli::mirror_status(st);
+  if (o.namespaces.contains(ns_type::pid)) {
+    // Our children would go into the new PID namespace, whose init has ended: fork(2) fails
+    // there (ENOMEM). End at once, before an exit handler tries (LeakSanitizer's does).
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return code;
 }
 
 }  // namespace
