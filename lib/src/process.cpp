@@ -229,6 +229,7 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
 }
 
 void check_program(const std::string& file) {
+  // 0 when `path` is a file exec would run; else the errno exec would give.
   auto usable = [](const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) < 0)
@@ -244,22 +245,22 @@ void check_program(const std::string& file) {
       throw_error(e, exec_op, file);
     return;
   }
-  // As execvp: an entry that exists but cannot run is remembered (EACCES) while the search
-  // goes on; only when nothing runs is that the error.
+  // EACCES only for a file that exists but cannot run: a PATH folder the caller cannot search
+  // (one under /root for an unprivileged user) does not make a missing program "not runnable".
   const char* env = std::getenv("PATH");
-  std::string_view path = env != nullptr ? env : "/bin:/usr/bin";
+  std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
   int err = ENOENT;
   for (;;) {
-    auto colon = path.find(':');
-    std::string dir(path.substr(0, colon));
-    int e = usable((dir.empty() ? std::string(".") : dir) + "/" + file);
+    std::string_view dir = path.substr(0, path.find(':'));
+    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, file);
+    int e = usable(candidate);
     if (e == 0)
       return;
-    if (e == EACCES)
+    if (e == EACCES && ::access(candidate.c_str(), F_OK) == 0)
       err = EACCES;
-    if (colon == std::string_view::npos)
+    if (dir.size() == path.size())
       break;
-    path.remove_prefix(colon + 1);
+    path.remove_prefix(dir.size() + 1);
   }
   throw_error(err, exec_op, file);
 }
