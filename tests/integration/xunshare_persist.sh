@@ -42,6 +42,12 @@ umount "$d/u2" "$d/n2"; rm -f "$d/u2" "$d/n2"
 check_eq "--time without fork persists" nsfs "$(findmnt -n -o FSTYPE "$d/t2")"
 umount "$d/t2"
 
+# --user=FILE alone (util-linux before 2.42 always failed: it had lost the right to mount).
+"$XUNSHARE" --user="$d/u9" true
+check_eq "--user=FILE alone persists" "user:[$(stat -L -c %i "$d/u9" 2>/dev/null)]" \
+  "$(timeout 10 nsenter --preserve-credentials --user="$d/u9" readlink /proc/self/ns/user 2>&1)"
+umount "$d/u9"; rm -f "$d/u9"
+
 # Refuse to stack: /run/netns/NAME made by ip netns add.
 name=nsutil-xunshare-$$-stack
 ip netns add "$name" && on_exit "ip netns del $name"
