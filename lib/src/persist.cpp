@@ -12,6 +12,7 @@
 #include <nsutil/persist.hpp>
 
 #include "compat.hpp"
+#include "gate.hpp"
 
 namespace nsutil {
 namespace {
@@ -132,46 +133,17 @@ void persist_own(const std::vector<persist_request>& requests) {
 }
 
 persist_helper persist_helper::start(std::vector<persist_request> requests) {
-  auto [go_read, go_write] = make_pipe();
   pid_t caller = ::getpid();
-  // SIGKILL if the caller dies first: there is nothing left to persist then.
-  child helper = fork_child(
-      [&] {
-        go_write.reset();
-        char byte;
-        ssize_t n;
-        while ((n = ::read(go_read.get(), &byte, 1)) < 0 && errno == EINTR) {
-        }
-        // EOF: the caller gave up (its unshare failed), so there is nothing to bind.
-        if (n == 1)
-          persist_all(caller, requests);
-      },
-      {.death_signal = SIGKILL});
-  return persist_helper(std::move(helper), std::move(go_write));
+  auto [helper, go] = gate::start([&] { persist_all(caller, requests); });
+  return persist_helper(std::move(helper), std::move(go));
 }
 
 void persist_helper::bind() {
-  char byte = 1;
-  while (::write(go_.get(), &byte, 1) < 0) {
-    if (errno != EINTR)
-      throw_errno("write", "persist helper");
-  }
-  go_.reset();
-  child_status status = helper_.wait();
-  if (status != child_status{})
-    throw_error(EIO, "persist", "",
-                fmt::format("helper process ended with status {}", status.shell_code()));
+  gate::open(helper_, go_, "persist");
 }
 
 persist_helper::~persist_helper() {
-  if (!go_)
-    return;
-  go_.reset();
-  try {
-    helper_.wait();
-  } catch (const std::exception&) {
-    // Dropped without bind(): the helper did nothing, and its exit status is of no interest.
-  }
+  gate::close(helper_, go_);
 }
 
 }  // namespace nsutil

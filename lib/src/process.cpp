@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -82,7 +84,16 @@ void arm_death_signal(int sig, const unique_fd& parent_pidfd, pid_t parent) noex
   }
 }
 
+// In a child of fork_child(): the write end of its error pipe, until report_started().
+int report_fd = -1;
+
 }  // namespace
+
+void report_started() noexcept {
+  if (report_fd >= 0)
+    ::close(report_fd);
+  report_fd = -1;
+}
 
 process process::open(pid_t pid) {
   std::string name = std::to_string(pid);
@@ -197,16 +208,17 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
       ::sigprocmask(SIG_SETMASK, opts.signal_mask, nullptr);
     // From here on the child must leave through _exit(): unwinding or exit() would run the
     // parent's destructors and flush its stdio buffers a second time.
+    report_fd = report_write.release();
     try {
       body();
     } catch (const error& e) {
-      send_report(report_write.get(), e.errno_value(), e.op(), e.path(), e.detail());
+      send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
       ::_exit(1);
     } catch (const std::exception& e) {
-      send_report(report_write.get(), 0, {}, {}, e.what());
+      send_report(report_fd, 0, {}, {}, e.what());
       ::_exit(1);
     } catch (...) {
-      send_report(report_write.get(), 0, {}, {}, "unknown error in child process");
+      send_report(report_fd, 0, {}, {}, "unknown error in child process");
       ::_exit(1);
     }
     ::_exit(0);
@@ -231,7 +243,53 @@ void exec_file(const std::string& path, std::vector<char*>& args) {
   errno = ENOEXEC;
 }
 
+// 0 when `path` is a file exec would run; else the errno exec would give.
+int usable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0)
+    return errno;
+  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) < 0)
+    return EACCES;
+  return 0;
+}
+
+// Tries `file` in each PATH folder as execvp(3) does; `attempt` returns 0 for success (it may
+// not return at all: exec) or the errno of that candidate. Unlike execvp(3), EACCES is kept only
+// for a file that exists but cannot run: a PATH folder the caller cannot search (one under /root
+// for an unprivileged user) does not turn a missing program into "Permission denied".
+int search_path(const std::string& file, const std::function<int(const std::string&)>& attempt) {
+  if (file.size() > NAME_MAX)
+    return ENAMETOOLONG;  // as execvp(3): no folder can hold it
+  const char* env = std::getenv("PATH");
+  std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  int result = ENOENT;
+  for (;;) {
+    std::string_view dir = path.substr(0, path.find(':'));
+    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, file);
+    int e = attempt(candidate);
+    if (e == 0)
+      return 0;
+    if (e == EACCES) {
+      if (::access(candidate.c_str(), F_OK) == 0)
+        result = EACCES;
+    } else if (e != ENOENT && e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG) {
+      return e;
+    }
+    if (dir.size() == path.size())
+      return result;
+    path.remove_prefix(dir.size() + 1);
+  }
+}
+
 }  // namespace
+
+void check_program(const std::string& file) {
+  if (file.empty())
+    throw_error(ENOENT, exec_op, file);
+  int e = file.find('/') != std::string::npos ? usable(file) : search_path(file, usable);
+  if (e != 0)
+    throw_error(e, exec_op, file);
+}
 
 void exec_program(const std::string& file, const std::vector<std::string>& argv) {
   std::vector<char*> args;
@@ -243,28 +301,12 @@ void exec_program(const std::string& file, const std::vector<std::string>& argv)
     exec_file(file, args);
     throw_errno(exec_op, file);
   }
-  // Our own PATH search: execvp(3) reports EACCES when some PATH folder cannot be searched
-  // (e.g. one under /root for an unprivileged user) even though the program exists nowhere;
-  // "not found" (127) is the truth then. EACCES stays for a file that exists but cannot run.
-  const char* env = std::getenv("PATH");
-  std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-  int error = ENOENT;
-  for (;;) {
-    std::string_view dir = path.substr(0, path.find(':'));
-    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, file);
-    exec_file(candidate, args);
-    int e = errno;
-    if (e == EACCES) {
-      if (::access(candidate.c_str(), F_OK) == 0)
-        error = EACCES;
-    } else if (e != ENOENT && e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG) {
-      throw_error(e, exec_op, file);
-    }
-    if (dir.size() == path.size())
-      break;
-    path.remove_prefix(dir.size() + 1);
-  }
-  throw_error(error, exec_op, file);
+  throw_error(search_path(file,
+                          [&](const std::string& candidate) {
+                            exec_file(candidate, args);
+                            return errno;
+                          }),
+              exec_op, file);
 }
 
 }  // namespace nsutil

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -67,12 +68,19 @@ bool default_terminates(int sig) {
 }  // namespace
 
 signal_disposition signal_disposition_of(pid_t pid, int sig) {
-  std::string status = read_file(fmt::format("/proc/{}/status", pid));
+  return signal_disposition_of(open_fd("/proc", O_PATH | O_DIRECTORY), pid, sig);
+}
+
+signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, int sig) {
+  std::string status = read_file_at(proc_dir, fmt::format("{}/status", pid));
   return {is_nested_init(status), mask_has(status, "\nSigCgt:", sig),
           mask_has(status, "\nSigIgn:", sig)};
 }
 
-supervisor::supervisor(supervise_options opts) : opts_(std::move(opts)) {
+supervisor::supervisor(supervise_options opts)
+    // A child that mounts a proc of its own PID namespace on /proc (unshare --mount-proc, in a
+    // mount namespace the caller shares) would hide its PID from a later open of /proc/PID.
+    : opts_(std::move(opts)), proc_(open_fd("/proc", O_PATH | O_DIRECTORY)) {
   sigset_t block;
   sigemptyset(&block);
   for (int sig : opts_.forward)
@@ -106,7 +114,7 @@ bool supervisor::handle_for_pid1(const child& c, int sig) {
     return false;
   signal_disposition d;
   try {
-    d = signal_disposition_of(c.pid(), sig);
+    d = signal_disposition_of(proc_, c.pid(), sig);
   } catch (const error&) {
     return false;  // gone already; SIGCHLD follows
   }

@@ -39,7 +39,11 @@ std::pair<unique_fd, unique_fd> make_pipe() {
 }
 
 std::string read_file(const std::string& path) {
-  unique_fd fd = open_fd(path, O_RDONLY);
+  return read_file_at(unique_fd(), path);
+}
+
+std::string read_file_at(const unique_fd& dir, const std::string& path) {
+  unique_fd fd = open_fd_at(dir, path, O_RDONLY);
   std::string data;
   char buf[4096];
   for (;;) {

@@ -1,8 +1,16 @@
+#include <fmt/format.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <nsutil/error.hpp>
+#include <nsutil/unique_fd.hpp>
 #include <nsutil/unshare.hpp>
 
 namespace nsutil {
@@ -46,6 +54,62 @@ void set_root_propagation(propagation mode) {
     throw_error(EINVAL, "mount", "/",
                 "'/' is not a mount point (a chroot?); leave the propagation unchanged");
   throw_errno("mount", "/");
+}
+
+void mount_proc(const std::string& dir, bool make_private) {
+  if (make_private && ::mount("none", dir.c_str(), nullptr, MS_PRIVATE | MS_REC, nullptr) < 0 &&
+      errno != EINVAL)
+    throw_errno("mount", dir);
+  if (::mount("proc", dir.c_str(), "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr) < 0)
+    throw_errno("mount", dir);
+}
+
+void mount_binfmt(const std::string& dir) {
+  if (::mount("binfmt_misc", dir.c_str(), "binfmt_misc", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+              nullptr) < 0)
+    throw_errno("mount", dir);
+}
+
+void register_binfmt(const std::string& dir, const std::string& definition) {
+  write_file(dir + "/register", definition);
+}
+
+void switch_ids(std::optional<uid_t> uid, std::optional<gid_t> gid) {
+  if (gid) {
+    if (::setgroups(0, nullptr) < 0)
+      throw_errno("setgroups");
+    if (::setgid(*gid) < 0)
+      throw_errno("setgid", std::to_string(*gid));
+  }
+  if (uid && ::setuid(*uid) < 0)
+    throw_errno("setuid", std::to_string(*uid));
+}
+
+void set_time_offsets(const time_offsets& offsets) {
+  // One write per clock: the kernel takes the lines one by one, and a failure then names it.
+  constexpr const char* path = "/proc/self/timens_offsets";
+  if (offsets.boottime)
+    write_file(path, fmt::format("{} {} 0", CLOCK_BOOTTIME, *offsets.boottime));
+  if (offsets.monotonic)
+    write_file(path, fmt::format("{} {} 0", CLOCK_MONOTONIC, *offsets.monotonic));
+}
+
+void keep_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (::syscall(SYS_capget, &header, data) < 0)
+    throw_errno("capget");
+  // Ambient capabilities must also be permitted and inheritable.
+  for (auto& d : data)
+    d.inheritable = d.permitted;
+  if (::syscall(SYS_capset, &header, data) < 0)
+    throw_errno("capset");
+  for (unsigned cap = 0; cap < 32 * _LINUX_CAPABILITY_U32S_3; ++cap) {
+    if ((data[cap / 32].permitted & (1U << (cap % 32))) == 0)
+      continue;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
+      throw_errno("prctl", fmt::format("PR_CAP_AMBIENT_RAISE {}", cap));
+  }
 }
 
 }  // namespace nsutil

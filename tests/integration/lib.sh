@@ -57,13 +57,20 @@ skip_all() {
 is_root() { [ "$(id -u)" = 0 ]; }
 can_userns() { unshare -U true 2>/dev/null; }
 
-# scratch: a fresh folder removed on exit (with whatever is mounted below it).
-scratch() {
+# scratch: a fresh folder removed on exit (with whatever is mounted below it). Used as
+# d=$(scratch), which runs in a subshell, so the cleanup is not registered there: every folder
+# with this script's prefix is removed by the main shell's exit trap, after all other cleanups.
+_scratch_prefix=/tmp/nsutil-it.$$.
+scratch() { mktemp -d "${_scratch_prefix}XXXXXX"; }
+_cleanup_scratch() {
   local d
-  d=$(mktemp -d /tmp/nsutil-it.XXXXXX)
-  on_exit "findmnt -rn -o TARGET | grep -F '$d' | sort -r | xargs -r -n1 umount -l; rm -rf '$d'"
-  echo "$d"
+  for d in "$_scratch_prefix"*; do
+    [ -d "$d" ] || continue
+    findmnt -rn -o TARGET | grep -F "$d" | sort -r | xargs -r -n1 umount -l
+    rm -rf "$d"
+  done
 }
+_cleanup+=(_cleanup_scratch)
 
 # status CMD...: runs CMD and prints its exit status (stdout and stderr discarded).
 status() { "$@" >/dev/null 2>&1; echo $?; }

@@ -75,15 +75,34 @@ split_args split_at_command(std::span<char* const> args, const po::options_descr
   return out;
 }
 
-po::variables_map parse_options(const std::vector<std::string>& options,
-                                const po::options_description& desc) {
+namespace {
+
+po::parsed_options parse_strictly(const std::vector<std::string>& options,
+                                  const po::options_description& desc) {
   // No prefix guessing: "--mo" must not mean --mount (util-linux's getopt would accept it, but
   // a script that relies on it breaks when an option is added).
   constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
+  return po::command_line_parser(options).options(desc).style(style).run();
+}
+
+}  // namespace
+
+po::variables_map parse_options(const std::vector<std::string>& options,
+                                const po::options_description& desc) {
   po::variables_map vm;
-  po::store(po::command_line_parser(options).options(desc).style(style).run(), vm);
+  po::store(parse_strictly(options, desc), vm);
   po::notify(vm);
   return vm;
+}
+
+std::vector<po::option> parse_options_in_order(const std::vector<std::string>& options,
+                                               const po::options_description& desc) {
+  po::parsed_options parsed = parse_strictly(options, desc);
+  for (const auto& o : parsed.options) {
+    if (o.unregistered || o.position_key >= 0)
+      throw po::unknown_option(o.original_tokens.empty() ? o.string_key : o.original_tokens[0]);
+  }
+  return std::move(parsed.options);
 }
 
 std::string version_text(std::string_view tool) {

@@ -56,6 +56,12 @@ boost::program_options::variables_map parse_options(
     const std::vector<std::string>& options,
     const boost::program_options::options_description& desc);
 
+/// Like parse_options(), but returns every occurrence in command-line order instead of a map,
+/// for tools whose options may repeat or override each other as in a getopt loop.
+std::vector<boost::program_options::option> parse_options_in_order(
+    const std::vector<std::string>& options,
+    const boost::program_options::options_description& desc);
+
 /// The text of --version: "TOOL from nsutil VERSION".
 std::string version_text(std::string_view tool);
 

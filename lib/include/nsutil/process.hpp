@@ -110,9 +110,22 @@ class NSUTIL_API child {
 /// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
 
+/// For the body of a fork_child() child that will not exec (an init, a long-running helper):
+/// closes the child's end of the error pipe now, so that the parent's child::wait_started()
+/// returns; an error thrown by the body after this call is no longer sent to the parent (the
+/// child just exits with status 1). Does nothing outside such a child or when called twice.
+NSUTIL_API void report_started() noexcept;
+
 /// The `op` of the error exec_program() throws, so a tool can tell exec failures (exit status 126,
 /// or 127 when the program was not found) from its own.
 inline constexpr std::string_view exec_op = "failed to execute";
+
+/// Checks that exec_program(file, ...) would find `file` (searched in PATH when it has no '/')
+/// and that it is an executable regular file, without running it. Throws the error
+/// exec_program() would (op exec_op; ENOENT when not found, EACCES when a file of that name
+/// exists but cannot run; a PATH folder the caller cannot search counts as not found), so a
+/// caller can fail before doing something that must be undone. Does not change anything.
+NSUTIL_API void check_program(const std::string& file);
 
 /// Replaces the calling process with `file` (searched in PATH when it has no '/'), run with
 /// arguments `argv` (argv[0] included). Does not return; on failure throws

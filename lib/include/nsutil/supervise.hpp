@@ -58,6 +58,7 @@ class NSUTIL_API supervisor {
   sigset_t old_mask_{};
   struct sigaction old_chld_ {};
   unique_fd signals_;
+  unique_fd proc_;            // /proc as it was at construction, before a new one may hide it
   int pid1_kill_signal_ = 0;  // the signal a PID 1 was killed for, to report instead of SIGKILL
 };
 
@@ -70,5 +71,8 @@ struct signal_disposition {
 };
 /// Throws nsutil::error("read", "/proc/PID/status") when the process is gone.
 NSUTIL_API signal_disposition signal_disposition_of(pid_t pid, int sig);
+/// The same, reading PID/status relative to `proc_dir`, an open proc instance: the one at /proc
+/// may since have been replaced by a proc of another PID namespace (xunshare --mount-proc).
+NSUTIL_API signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, int sig);
 
 }  // namespace nsutil

@@ -60,6 +60,10 @@ NSUTIL_API std::pair<unique_fd, unique_fd> make_pipe();
 /// path).
 NSUTIL_API std::string read_file(const std::string& path);
 
+/// read_file() relative to the directory `dir` (e.g. a /proc instance opened earlier, which
+/// keeps showing the same PID namespace when another proc is mounted over /proc).
+NSUTIL_API std::string read_file_at(const unique_fd& dir, const std::string& path);
+
 /// Writes `data` to `path` (opened O_WRONLY) in one write(2), as /proc control files require
 /// (uid_map, setgroups, timens_offsets). Throws nsutil::error("write", path).
 NSUTIL_API void write_file(const std::string& path, std::string_view data);

@@ -3,9 +3,13 @@
 /// namespace.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <nsutil/export.hpp>
 #include <nsutil/ns_type.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace nsutil {
@@ -31,5 +35,43 @@ NSUTIL_API std::optional<propagation> parse_propagation(std::string_view name) n
 /// Needs CAP_SYS_ADMIN in the namespace's owner. Throws nsutil::error("mount", "/"); when "/" is
 /// not a mount point (inside a chroot) the detail says to use unchanged.
 NSUTIL_API void set_root_propagation(propagation mode);
+
+/// Clock offsets of a new time namespace, in seconds (negative values allowed).
+struct time_offsets {
+  std::optional<std::int64_t> monotonic;
+  std::optional<std::int64_t> boottime;
+};
+
+/// Writes `offsets` to /proc/self/timens_offsets (boottime first, then monotonic). Valid only
+/// after unshare() with a new time namespace and before any process is in it (before the first
+/// fork); needs CAP_SYS_TIME in the namespace's owning user namespace. Linux 5.6. Throws
+/// nsutil::error("write", "/proc/self/timens_offsets").
+NSUTIL_API void set_time_offsets(const time_offsets& offsets);
+
+/// Copies the permitted capabilities into the inheritable and ambient sets, so that they survive
+/// execve(2) even for a non-root user ID (--keep-caps). Changes the calling thread; Linux 4.3
+/// (ambient capabilities). Throws nsutil::error("capset") or ("prctl").
+NSUTIL_API void keep_capabilities();
+
+/// Mounts a new proc filesystem on `dir` (nosuid, noexec, nodev), as seen from the calling
+/// process's PID namespace; call it in a process that is inside the new PID namespace. When
+/// `make_private` is set, `dir` is first made a private mount (EINVAL, e.g. when it is no mount
+/// point yet, is ignored), so the new mount does not propagate back to the host. Needs
+/// CAP_SYS_ADMIN over the mount namespace. Throws nsutil::error("mount", dir).
+NSUTIL_API void mount_proc(const std::string& dir, bool make_private);
+
+/// Mounts a binfmt_misc filesystem on `dir` (nosuid, noexec, nodev). On kernels before 6.7
+/// binfmt_misc is not per user namespace and this fails for a non-root owner. Throws
+/// nsutil::error("mount", dir).
+NSUTIL_API void mount_binfmt(const std::string& dir);
+
+/// Registers an interpreter by writing `definition` (":name:type:offset:magic:mask:interpreter:
+/// flags") to DIR/register. Throws nsutil::error("write", "DIR/register").
+NSUTIL_API void register_binfmt(const std::string& dir, const std::string& definition);
+
+/// Drops supplementary groups and switches to `gid`, then to `uid` (each only if given). Changes
+/// the calling process; needs CAP_SETGID/CAP_SETUID. Throws nsutil::error("setgroups", ...),
+/// ("setgid") or ("setuid").
+NSUTIL_API void switch_ids(std::optional<uid_t> uid, std::optional<gid_t> gid);
 
 }  // namespace nsutil

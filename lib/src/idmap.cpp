@@ -1,0 +1,217 @@
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <nsutil/error.hpp>
+#include <nsutil/idmap.hpp>
+#include <nsutil/unique_fd.hpp>
+
+#include "gate.hpp"
+
+namespace nsutil {
+namespace {
+
+constexpr std::uint64_t id_space = std::uint64_t{1} << 32;
+
+std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
+  std::uint32_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return v;
+}
+
+// Splits "a<sep>b<sep>c" into exactly three numbers.
+std::optional<std::array<std::uint32_t, 3>> three_numbers(std::string_view spec, char sep) {
+  std::array<std::uint32_t, 3> out{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto end = i < 2 ? spec.find(sep) : spec.size();
+    if (end == std::string_view::npos)
+      return std::nullopt;
+    auto n = parse_u32(spec.substr(0, end));
+    if (!n)
+      return std::nullopt;
+    out[i] = *n;
+    spec.remove_prefix(std::min(end + 1, spec.size()));
+  }
+  return out;
+}
+
+std::vector<std::string> map_args(pid_t pid, const std::vector<id_range>& ranges) {
+  std::vector<std::string> args{std::to_string(pid)};
+  for (const auto& r : ranges) {
+    args.push_back(std::to_string(r.inner));
+    args.push_back(std::to_string(r.outer));
+    args.push_back(std::to_string(r.count));
+  }
+  return args;
+}
+
+// newuidmap/newgidmap check the caller's /etc/subuid and /etc/subgid entries (they are
+// setuid root); an unprivileged process cannot write multi-line maps any other way.
+void run_newidmap(const std::string& tool, pid_t pid, const std::vector<id_range>& ranges) {
+  std::vector<std::string> argv{tool};
+  for (auto& a : map_args(pid, ranges))
+    argv.push_back(std::move(a));
+  child c = fork_child([&] { exec_program(tool, argv); });
+  child_status st = c.wait();
+  if (st != child_status{})
+    throw_error(EPERM, tool, std::to_string(pid),
+                fmt::format("{} failed with status {} (check /etc/sub{}id)", tool, st.shell_code(),
+                            tool == "newuidmap" ? "u" : "g"));
+}
+
+}  // namespace
+
+std::optional<id_range> parse_id_range(std::string_view spec) noexcept {
+  id_range r;
+  if (auto v = three_numbers(spec, ':'))
+    r = {(*v)[0], (*v)[1], (*v)[2]};
+  else if (auto legacy = three_numbers(spec, ','))
+    r = {(*legacy)[1], (*legacy)[0], (*legacy)[2]};
+  else
+    return std::nullopt;
+  if (r.count == 0 || r.inner + std::uint64_t{r.count} > id_space ||
+      r.outer + std::uint64_t{r.count} > id_space)
+    return std::nullopt;
+  return r;
+}
+
+std::optional<std::uint32_t> parse_id(std::string_view text) noexcept {
+  auto v = parse_u32(text);
+  if (!v || *v == static_cast<std::uint32_t>(-1))
+    return std::nullopt;
+  return v;
+}
+
+std::optional<std::pair<std::uint32_t, std::uint32_t>> find_subids(std::string_view file_text,
+                                                                   std::string_view name,
+                                                                   std::uint32_t id) noexcept {
+  std::string number = std::to_string(id);
+  while (!file_text.empty()) {
+    auto eol = std::min(file_text.find('\n'), file_text.size());
+    std::string_view line = file_text.substr(0, eol);
+    file_text.remove_prefix(std::min(eol + 1, file_text.size()));
+    auto c1 = line.find(':');
+    auto c2 = line.find(':', c1 == std::string_view::npos ? line.size() : c1 + 1);
+    if (c2 == std::string_view::npos)
+      continue;
+    std::string_view owner = line.substr(0, c1);
+    if (owner != name && owner != number)
+      continue;
+    auto start = parse_u32(line.substr(c1 + 1, c2 - c1 - 1));
+    auto count = parse_u32(line.substr(c2 + 1));
+    if (start && count && *count > 0)
+      return std::pair{*start, *count};
+  }
+  return std::nullopt;
+}
+
+std::vector<id_range> identity_of(std::string_view map_text) {
+  std::vector<id_range> out;
+  while (!map_text.empty()) {
+    auto eol = std::min(map_text.find('\n'), map_text.size());
+    std::string_view line = map_text.substr(0, eol);
+    map_text.remove_prefix(std::min(eol + 1, map_text.size()));
+    std::uint32_t f[3];
+    int n = 0;
+    while (n < 3) {
+      auto b = line.find_first_not_of(' ');
+      if (b == std::string_view::npos)
+        break;
+      line.remove_prefix(b);
+      auto e = std::min(line.find(' '), line.size());
+      auto v = parse_u32(line.substr(0, e));
+      if (!v)
+        break;
+      f[n++] = *v;
+      line.remove_prefix(e);
+    }
+    // The caller's IDs are the first column of its own map; map each onto itself.
+    if (n == 3)
+      out.push_back({f[0], f[0], f[2]});
+  }
+  return out;
+}
+
+std::pair<std::uint32_t, std::uint32_t> subids_of(id_kind kind, uid_t uid) {
+  const char* file = kind == id_kind::uid ? "/etc/subuid" : "/etc/subgid";
+  const passwd* pw = ::getpwuid(uid);
+  std::string name = pw != nullptr ? pw->pw_name : std::to_string(uid);
+  auto block = find_subids(read_file(file), name, uid);
+  if (!block)
+    throw_error(ENOENT, "map", file, fmt::format("no subordinate IDs for user {}", name));
+  return *block;
+}
+
+std::vector<id_range> identity_of_self(id_kind kind) {
+  return identity_of(read_file(kind == id_kind::uid ? "/proc/self/uid_map" : "/proc/self/gid_map"));
+}
+
+std::vector<id_range> merge_single(const std::vector<id_range>& ranges, id_range single) {
+  std::vector<id_range> out{single};
+  const std::uint32_t hole = single.inner;
+  for (const auto& r : ranges) {
+    if (hole < r.inner || hole - r.inner >= r.count) {
+      out.push_back(r);
+      continue;
+    }
+    std::uint32_t below = hole - r.inner;
+    if (below > 0)
+      out.push_back({r.inner, r.outer, below});
+    if (r.count - below > 1)
+      out.push_back({hole + 1, r.outer + below, r.count - below - 1});
+  }
+  return out;
+}
+
+std::string format_id_map(const std::vector<id_range>& ranges) {
+  if (ranges.empty())
+    throw_error(EINVAL, "id map", "", "no ranges to map");
+  std::string text;
+  for (const auto& r : ranges)
+    text += fmt::format("{} {} {}\n", r.inner, r.outer, r.count);
+  if (text.size() > id_map_max_size)
+    throw_error(EINVAL, "id map", "",
+                fmt::format("{} bytes is more than the kernel's limit of {}", text.size(),
+                            id_map_max_size));
+  return text;
+}
+
+void write_id_maps(pid_t pid, const id_maps& maps) {
+  std::string proc = pid == 0 ? "/proc/self" : fmt::format("/proc/{}", pid);
+  if (!maps.uids.empty())
+    write_file(proc + "/uid_map", format_id_map(maps.uids));
+  if (maps.deny_setgroups)
+    write_file(proc + "/setgroups", "deny");
+  if (!maps.gids.empty())
+    write_file(proc + "/gid_map", format_id_map(maps.gids));
+}
+
+id_map_helper id_map_helper::start(id_maps maps) {
+  pid_t caller = ::getpid();
+  auto [helper, go] = gate::start([&] {
+    if (::geteuid() == 0) {
+      write_id_maps(caller, maps);
+      return;
+    }
+    if (!maps.uids.empty())
+      run_newidmap("newuidmap", caller, maps.uids);
+    if (maps.deny_setgroups)
+      write_file(fmt::format("/proc/{}/setgroups", caller), "deny");
+    if (!maps.gids.empty())
+      run_newidmap("newgidmap", caller, maps.gids);
+  });
+  return id_map_helper(std::move(helper), std::move(go));
+}
+
+void id_map_helper::apply() {
+  gate::open(helper_, go_, "id map");
+}
+
+id_map_helper::~id_map_helper() {
+  gate::close(helper_, go_);
+}
+
+}  // namespace nsutil

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Every kind of bad input: one line on stderr starting "xunshare: " (usage errors add the
+# "Try 'xunshare --help'" line), exit status 1, no crash, nothing mounted.
+. "$(dirname "$0")/lib.sh"
+
+d=$(scratch)
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+
+# bad KIND DESC ARGS...: KIND is "usage" (a Try line follows) or "error" (one line only).
+bad() {
+  local kind=$1 what=$2 out rc first lines; shift 2
+  out=$(timeout 10 "$XUNSHARE" "$@" 2>&1 >/dev/null); rc=$?
+  first=$(head -n1 <<<"$out")
+  lines=$(printf '%s\n' "$out" | wc -l)
+  local want_lines=1
+  [ "$kind" = usage ] && want_lines=2
+  if [ "$rc" = 1 ] && [[ $first == "xunshare: "* ]] && [ "$lines" = "$want_lines" ] &&
+     [ "${#first}" -lt 600 ] && { [ "$kind" != usage ] ||
+       [ "$(tail -n1 <<<"$out")" = "Try 'xunshare --help' for more information." ]; }; then
+    ok "$what"
+  else
+    not_ok "$what"; diag "status $rc, output: $(head -c 400 <<<"$out")"
+  fi
+}
+
+bad usage "unknown long option" --bogus true
+bad usage "unknown short option" -x true
+bad usage "a prefix of a long option" --mou true
+bad usage "a prefix of --forward-signals" --forward true
+for opt in --root -R --wd -w --setuid -S --setgid -G --propagation --setgroups --map-user \
+           --map-group --map-users --map-groups --owner --monotonic --boottime --load-interp -l; do
+  bad usage "missing value for $opt" $opt
+done
+bad usage "unknown signal" --kill-child=BOGUS true
+bad usage "signal 0" --kill-child=0 true
+bad usage "signal out of range" --kill-child=65 true
+bad usage "non-numeric uid" -S abc true
+bad usage "negative uid" -S -1 true
+bad usage "uid -1 spelled out" -S 4294967295 true
+bad usage "uid out of range" -S 99999999999999 true
+bad usage "non-numeric gid" -G 1x true
+bad usage "map-user out of range" --map-user=99999999999 true
+bad usage "empty map-user" --map-user= true
+bad usage "map spec with two fields" --map-users=0:1000 true
+bad usage "map spec with count 0" --map-users=0:1000:0 true
+bad usage "map spec with letters" --map-groups=a:b:c true
+bad usage "map spec that wraps" --map-users=4294967295:0:2 true
+bad usage "unknown map keyword" --map-users=everything true
+bad usage "owner without gid" --owner=1000 true
+bad usage "owner with names" --owner=a:b true
+bad usage "--monotonic without -T" --monotonic 5 true
+bad usage "--boottime without -T" -u --boottime=5 true
+bad usage "non-numeric offset" -T --monotonic=five true
+bad usage "unknown propagation" --propagation bogus true
+bad usage "unknown setgroups value" --setgroups maybe true
+bad usage "setgroups allow with a gid map" --setgroups allow -r true
+
+U=(); is_root || U=(-r)
+if is_root || can_userns; then
+  bad error "missing --wd folder" "${U[@]}" -w "$d/missing" true
+  bad error "missing --root folder" "${U[@]}" -R "$d/missing" true
+  bad error "missing --mount-proc folder" "${U[@]}" --mount-proc="$d/missing" true
+  bad error "missing persistence folder" "${U[@]}" --uts="$d/missing/uts" true
+  bad error "persistence onto a folder" "${U[@]}" --uts="$d" true
+  bad error "100 kB persistence file" "${U[@]}" --uts="$d/$long" true
+  bad error "100 kB --wd" "${U[@]}" -w "/$long" true
+  bad error "100 kB --root" "${U[@]}" -R "/$long" true
+  bad error "100 kB --mount-proc" "${U[@]}" --mount-proc="/$long" true
+  bad error "unknown user name" --map-user=nsutil-no-such-user true
+  bad error "unknown group name" --map-group=nsutil-no-such-group true
+else
+  skip 11 "no way to create namespaces here"
+fi
+out=$(timeout 10 "$XUNSHARE" "${U[@]}" -u "$long" 2>&1); rc=$?
+check_eq "a 100 kB program name: the status of util-linux" \
+  "$(timeout 10 unshare "${U[@]}" -u "$long" >/dev/null 2>&1; echo $?)" "$rc"
+check "... with a shortened one-line message" [ "$(wc -l <<<"$out")" = 1 ] && [ "${#out}" -lt 600 ]
+check_eq "nothing was left mounted" 0 "$(findmnt -rn -o TARGET | grep -cF "$d")"
+
+plan $_tap_n
+done_testing

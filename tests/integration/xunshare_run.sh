@@ -1,0 +1,189 @@
+#!/bin/bash
+# xunshare against util-linux unshare: namespaces, exit statuses, signals of the program, the
+# default shell, descriptors. As an unprivileged user every call adds -r (both tools).
+. "$(dirname "$0")/lib.sh"
+
+U=()
+if ! is_root; then
+  can_userns || skip_all "unprivileged user namespaces are disabled"
+  U=(-r)
+fi
+X=("$XUNSHARE" "${U[@]}")
+UL=(unshare "${U[@]}")
+
+# both DESC ARGS...: the same stdout and exit status from xunshare and util-linux, and when
+# util-linux complains, xunshare does too (in its own words: one line, "xunshare: ").
+both() {
+  local what=$1 ours theirs ours_err theirs_err e; shift
+  e=$(mktemp); on_exit "rm -f '$e'"
+  ours=$(timeout 20 "${X[@]}" "$@" 2>"$e" </dev/null; echo "rc=$?"); ours_err=$(head -c 300 "$e")
+  theirs=$(timeout 20 "${UL[@]}" "$@" 2>"$e" </dev/null; echo "rc=$?"); theirs_err=$(head -c 300 "$e")
+  if [ -n "$theirs_err" ] && [[ $theirs_err == unshare:* ]] && [[ $ours_err != xunshare:* ]]; then
+    not_ok "$what"; diag "util-linux said: $theirs_err"; diag "xunshare said: $ours_err"; return
+  fi
+  check_eq "$what" "$theirs" "$ours"
+}
+
+for t in mnt uts ipc net pid cgroup time user; do
+  flag=$(case $t in mnt) echo -m;; uts) echo -u;; ipc) echo -i;; net) echo -n;; pid) echo -fp;;
+         cgroup) echo -C;; time) echo -T;; user) echo -U;; esac)
+  host=$(readlink /proc/self/ns/$t)
+  inner=$(timeout 10 "${X[@]}" $flag readlink /proc/self/ns/$t)
+  check "$flag makes a new $t namespace" [ -n "$inner" ] && [ "$inner" != "$host" ]
+done
+
+both "hostname in a UTS namespace" -u sh -c 'hostname nsutil-xunshare-h; hostname'
+check_eq "the hostname did not leak" "$(hostname)" "$(hostname)"
+both "the program's options are its own" -u ls -d -l /
+both "-- ends the options" -u -- sh -c 'echo "$0"' -x
+both "exit status passes through" -u sh -c 'exit 7'
+both "exit status with --fork" -f sh -c 'exit 9'
+both "death by a signal is passed on" -f sh -c 'kill -TERM $$'
+both "SIGSEGV is passed on" -f sh -c 'ulimit -c 0; kill -SEGV $$'
+both "a program that is not found gives 127" -u nsutil-xunshare-no-such-program
+both "a program that cannot run gives 126" -u /etc/passwd
+both "a directory cannot run either" -u /
+check_eq "the default shell is a login shell" "$(timeout 10 "${UL[@]}" -u <<<'echo "$0"')" \
+  "$(timeout 10 "${X[@]}" -u <<<'echo "$0"')"
+out=$(HOME=/nonexistent SHELL=/bin/bash timeout 10 "${X[@]}" -u <<<'echo "$0 $-"' 2>&1)
+check_eq "\$SHELL is the default shell" "-bash hBs" "$out"
+
+# -p without -f: util-linux leaves the program outside the namespace (its first child is PID 1,
+# the second fork fails); xunshare forks, so the program itself is PID 1.
+check_eq "echo \$\$ inside -fp prints 1" "1" "$(timeout 10 "${X[@]}" -fp sh -c 'echo $$')"
+check_eq "-p alone forks too" "1 2" "$(timeout 10 "${X[@]}" -p sh -c 'echo $$; sh -c "echo \$\$"' | xargs)"
+out=$(timeout 10 "${UL[@]}" -p sh -c 'sh -c true; sh -c true' 2>&1)
+check "util-linux -p alone breaks on the second fork (the trap xunshare avoids)" grep -q "Cannot fork" <<<"$out"
+check_eq "-mfp --mount-proc ps sees only itself" "1 ps" \
+  "$(timeout 10 "${X[@]}" -mfp --mount-proc ps -o pid=,comm= | xargs)"
+both "ps output matches util-linux" -mfp --mount-proc ps -o pid,comm
+
+# No descriptor of xunshare's reaches the program: its fd table is the same as under
+# util-linux (both inherit only this script's).
+both "no descriptor leaks (no fork)" -u ls /proc/self/fd
+both "no descriptor leaks (fork, pid)" -fp --mount-proc ls /proc/self/fd
+both "no descriptor leaks (--kill-child)" --kill-child ls /proc/self/fd
+check_eq "no descriptor leaks (--init)" "$(ls /proc/self/fd | xargs)" \
+  "$(timeout 10 "${X[@]}" --init ls /proc/self/fd | xargs)"
+
+# --wd and --root
+d=$(scratch)
+mkdir -p "$d/sub"
+both "--wd changes directory" -u -w "$d/sub" pwd
+both "--wd with a relative path" -u --wd=/ pwd
+if is_root; then
+  mkdir -p "$d/root/bin" "$d/root/lib" "$d/root/lib64" "$d/root/usr"
+  cp /bin/busybox "$d/root/bin/" 2>/dev/null || cp /bin/sh "$d/root/bin/"
+  mount --bind /usr "$d/root/usr"; on_exit "umount -l '$d/root/usr'"
+  for l in lib lib64 bin; do [ -L /$l ] && rm -rf "$d/root/$l" && ln -s usr/$l "$d/root/$l"; done
+  both "--root runs in the new root with cwd /" -R "$d/root" sh -c 'pwd; ls -d /usr'
+  both "--root with --wd" -R "$d/root" -w /usr sh -c pwd
+else
+  both "--root needs privilege in the user namespace too" -R / sh -c pwd
+fi
+
+# setuid/setgid, maps
+both "-S and -G" -U --map-user=0 --map-group=0 -S 0 -G 0 id -u
+if is_root; then
+  both "-S/-G without a user namespace" -u -S 65534 -G 65534 id
+  both "-r as root" -r id
+  both "-c as root" -c id
+  both "--map-user/--map-group by name" --map-user=nobody --map-group=nogroup id
+else
+  both "-r maps to root" id -u
+fi
+out=$(timeout 10 "$XUNSHARE" -c id -u)
+check_eq "-c maps the caller to itself" "$(id -u)" "$out"
+both "the uid map of -r" cat /proc/self/uid_map
+both "setgroups after a single gid map" cat /proc/self/setgroups
+if is_root; then
+  both "--setgroups deny" -U --setgroups deny cat /proc/self/setgroups
+else
+  # util-linux writes "deny" a second time after the gid map of -r and fails with EPERM.
+  check_eq "--setgroups deny with -r" deny "$(timeout 10 "${X[@]}" --setgroups deny cat /proc/self/setgroups)"
+fi
+
+# ranged maps: root writes them itself (util-linux 2.40+; 2.38 runs newuidmap even for root).
+maps() { timeout 10 "$XUNSHARE" "$@" sh -c 'cat /proc/self/uid_map /proc/self/gid_map' | xargs; }
+if is_root; then
+  check_eq "--map-users/--map-groups as root" "0 100000 1000 0 100000 1000" \
+    "$(maps --map-users=0:100000:1000 --map-groups=100000,0,1000)"
+  check_eq "repeated --map-users" "0 100000 10 10 200000 5 0 0 1" \
+    "$(maps --map-users=0:100000:10 --map-users=10:200000:5 --map-groups=0:0:1)"
+  check_eq "-r with a range cuts a hole without skipping outer ids" "0 0 1 1 100000 999 0 0 1" \
+    "$(maps -r --map-users=0:100000:1000)"
+  check_eq "--map-users=all is the identity" "0 0 4294967295 0 0 4294967295" \
+    "$(maps --map-users=all --map-groups=all)"
+  check_eq "--owner: the namespace's ids map onto the owner" "0 65534 1 0 65534 1" \
+    "$(maps --owner=65534:65534 -r)"
+  # Subordinate IDs from a stand-in /etc/subuid, bound over the real one in a private mount
+  # namespace (root writes the maps itself, so newuidmap does not read them).
+  printf 'root:100000:65536\n' >"$d/subids"
+  sub() {
+    timeout 10 unshare -m sh -c 'mount --bind "$1" /etc/subuid && mount --bind "$1" /etc/subgid &&
+      shift && "$@"' _ "$d/subids" "$XUNSHARE" "$@" sh -c 'cat /proc/self/uid_map /proc/self/gid_map' | xargs
+  }
+  check_eq "--map-auto maps the first subordinate block to 0" \
+    "0 100000 65536 0 100000 65536" "$(sub --map-auto)"
+  check_eq "-r --map-auto keeps every subordinate id but the top one" \
+    "0 0 1 1 100000 65535 0 0 1 1 100000 65535" "$(sub -r --map-auto)"
+  check_eq "--map-subids maps the block onto itself" \
+    "100000 100000 65536 100000 100000 65536" "$(sub --map-subids)"
+  check_eq "--map-users=auto with --map-groups=subids" \
+    "0 100000 65536 100000 100000 65536" "$(sub --map-users=auto --map-groups=subids)"
+  out=$(HOME=/ timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$XUNSHARE" \
+    --map-users=0:4000000000:10 true 2>&1); rc=$?
+else
+  out=$(timeout 10 "$XUNSHARE" --map-users=0:4000000000:10 true 2>&1); rc=$?
+fi
+check_eq "an unprivileged range outside /etc/subuid fails with status 1" 1 "$rc"
+check "... and names newuidmap" grep -q "^xunshare: newuidmap" <<<"$out"
+if ! grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+  out=$(timeout 10 "$XUNSHARE" --map-auto true 2>&1); rc=$?
+  check_eq "--map-auto without subordinate ids: one line, status 1" \
+    "1 xunshare: map '/etc/subuid': no subordinate IDs for user $(id -un)" "$rc $out"
+fi
+
+# propagation
+if is_root; then
+  both "propagation private (default)" -m findmnt -n -o PROPAGATION /
+  both "--propagation slave" -m --propagation slave findmnt -n -o PROPAGATION /
+  both "--propagation unchanged" -m --propagation unchanged findmnt -n -o PROPAGATION /
+fi
+
+# time namespace
+both "--monotonic offset" -T --monotonic 86400 sh -c 'cut -d" " -f1 /proc/uptime | cut -d. -f1 >/dev/null; cat /proc/self/timens_offsets'
+both "--boottime offset" -fT --boottime=-5 cat /proc/self/timens_offsets
+
+# --keep-caps
+if is_root; then
+  both "--keep-caps as a non-root uid" -U --map-user=1000 --keep-caps grep CapAmb /proc/self/status
+else
+  out=$(timeout 10 "$XUNSHARE" -U --map-user=1000 --keep-caps grep CapAmb /proc/self/status)
+  check "--keep-caps raises ambient caps" [ "$out" != "CapAmb:	0000000000000000" ]
+fi
+
+# binfmt_misc: an interpreter registered in a namespace of one's own, the host untouched.
+out=$(timeout 10 "$XUNSHARE" -rp -l ':nsutil-xunshare:E::nsutilx::/bin/sh:' \
+  sh -c 'head -2 /proc/sys/fs/binfmt_misc/nsutil-xunshare' | xargs)
+check_eq "-l registers an interpreter in a new binfmt_misc" "enabled interpreter /bin/sh" "$out"
+check "... not on the host" [ ! -e /proc/sys/fs/binfmt_misc/nsutil-xunshare ]
+check_eq "--mount-binfmt=DIR mounts binfmt_misc there" "register status" \
+  "$(timeout 10 "$XUNSHARE" -r --mount-binfmt=/mnt sh -c 'ls /mnt' | xargs)"
+check_eq "--forward-signals is accepted and forks" 1 \
+  "$(timeout 10 "${X[@]}" -p --forward-signals sh -c 'echo $$')"
+
+# The unprivileged note.
+if ! is_root; then
+  out=$(timeout 10 "$XUNSHARE" -n true 2>&1); rc=$?
+  check_eq "unprivileged -n fails with status 1" 1 "$rc"
+  check "the error says EPERM" grep -q "^xunshare: unshare failed: Operation not permitted" <<<"$out"
+  check "a note says -r would work" grep -q "^xunshare: note: .*-r (--map-root-user)" <<<"$out"
+else
+  out=$(timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$XUNSHARE" -n true 2>&1)
+  check "as nobody, a note says -r would work" grep -q "^xunshare: note: .*-r (--map-root-user)" <<<"$out"
+  check "as nobody, -r makes it work" timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$XUNSHARE" -rn true
+fi
+
+plan $_tap_n
+done_testing

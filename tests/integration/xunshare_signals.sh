@@ -1,0 +1,109 @@
+#!/bin/bash
+# Ctrl+C and kill(1) against a PID namespace: util-linux's -fp ignores both (the program is
+# PID 1 and has no handler); xunshare ends it. Also --kill-child and --init.
+. "$(dirname "$0")/lib.sh"
+
+U=()
+if ! is_root; then
+  can_userns || skip_all "unprivileged user namespaces are disabled"
+  U=(-r)
+fi
+command -v script >/dev/null || skip_all "script(1) is missing"
+d=$(scratch)
+
+# on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
+# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The shell around CMD has a handler for
+# SIGINT (not SIG_IGN, which CMD would inherit), so it survives to write the line.
+on_tty() {
+  local hold=$1 out=$2; shift 2
+  local cmd
+  printf -v cmd '%q ' "$@"
+  (sleep 0.5; printf '\003'; sleep "$hold") |
+    SHELL=/bin/bash timeout 20 script -qec \
+      "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
+      /dev/null >/dev/null 2>&1
+}
+ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
+rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
+
+on_tty 2 "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep 5
+check_eq "Ctrl+C ends xunshare -fp --mount-proc sleep (as death by SIGINT)" 130 "$(rc_of "$d/ours")"
+check "... within a second of the Ctrl+C (typed at 0.5 s)" [ "$(ms_of "$d/ours")" -lt 1500 ]
+on_tty 5.5 "$d/theirs" unshare "${U[@]}" -fp --mount-proc sleep 5
+check "util-linux unshare -fp ignores Ctrl+C (runs the full 5 s)" [ "$(ms_of "$d/theirs")" -ge 4500 ]
+
+# A program with a handler gets a Ctrl+C once, not once from the terminal and once forwarded.
+on_tty 2 "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
+  'n=0; trap "n=\$((n+1))" INT; sleep 1.5 & wait; wait; exit $((40+n))'
+check_eq "a handled Ctrl+C arrives exactly once" 41 "$(rc_of "$d/once")"
+
+on_tty 2 "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep 5
+check_eq "Ctrl+C ends --init sleep" 130 "$(rc_of "$d/init")"
+check "... within a second of the Ctrl+C" [ "$(ms_of "$d/init")" -lt 1500 ]
+
+# Signals sent to xunshare. Background jobs of a script start with SIGINT and SIGQUIT ignored;
+# env --default-signal undoes that, as an interactive shell would have it.
+for sig in TERM INT HUP QUIT; do
+  num=$(kill -l "$sig")
+  env --default-signal=INT,QUIT "$XUNSHARE" "${U[@]}" -fp sleep 5 &
+  pid=$!
+  sleep 0.3
+  kid=$(pgrep -P "$pid")
+  kill -s "$sig" "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$pid"; rc=$?
+  check_eq "SIG$sig to xunshare -fp ends it as death by SIG$sig" $((128 + num)) "$rc"
+  check "... and the program with it" [ ! -e "/proc/$kid" ] || grep -q '^State:.Z' "/proc/$kid/status"
+done
+
+# util-linux -fp: SIGTERM to unshare does nothing.
+unshare "${U[@]}" -fp sleep 3 &
+pid=$!
+sleep 0.3
+kill -TERM "$pid"
+sleep 0.5
+check "util-linux unshare -fp ignores SIGTERM" kill -0 "$pid"
+wait "$pid"
+
+# A program that handles SIGTERM gets it once and decides itself.
+"$XUNSHARE" "${U[@]}" -fp bash -c 'n=0; trap "n=\$((n+1))" TERM; sleep 1.5 & wait; wait; exit $((50+n))' &
+pid=$!
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+check_eq "a handled SIGTERM is passed on exactly once" 51 "$?"
+
+# --init: the program runs as PID 2 and gets signals passed on by PID 1.
+check_eq "--init runs the program as PID 2" 2 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'echo $$')"
+check_eq "--init exits with the program's status" 7 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'exit 7' >/dev/null; echo $?)"
+check_eq "--init passes death by a signal on" 143 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'kill -TERM $$' >/dev/null; echo $?)"
+out=$(timeout 10 "$XUNSHARE" "${U[@]}" --init --mount-proc sh -c 'sh -c "sleep 0.2 &"; sleep 0.5; ps -o stat= | grep -c Z')
+check_eq "--init reaps orphans (no zombies)" 0 "$out"
+"$XUNSHARE" "${U[@]}" --init sleep 5 &
+pid=$!
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+check_eq "SIGTERM to xunshare --init ends the program" 143 "$?"
+
+# --kill-child: the program dies with xunshare, even when xunshare is SIGKILLed.
+for opt in --kill-child --kill-child=TERM; do
+  "$XUNSHARE" "${U[@]}" $opt sleep 30 &
+  pid=$!
+  sleep 0.3
+  kid=$(pgrep -P "$pid")
+  kill -KILL "$pid"; wait "$pid" 2>/dev/null
+  sleep 0.3
+  check "$opt: the program dies when xunshare is killed" \
+    sh -c "[ ! -e /proc/$kid ] || grep -q '^State:.Z' /proc/$kid/status"
+done
+"$XUNSHARE" "${U[@]}" -f sleep 3 &
+pid=$!
+sleep 0.3
+kid=$(pgrep -P "$pid")
+kill -KILL "$pid"; wait "$pid" 2>/dev/null
+check "without --kill-child the program lives on" kill -0 "$kid"
+kill "$kid" 2>/dev/null
+
+plan $_tap_n
+done_testing

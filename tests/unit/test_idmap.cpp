@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+#include <nsutil/error.hpp>
+#include <nsutil/idmap.hpp>
+#include <string>
+
+using nsutil::id_range;
+
+TEST_CASE("id ranges parse in both spellings", "[idmap]") {
+  CHECK(nsutil::parse_id_range("0:100000:65536") == id_range{0, 100000, 65536});
+  // util-linux's older form is outer,inner,count.
+  CHECK(nsutil::parse_id_range("100000,0,65536") == id_range{0, 100000, 65536});
+  CHECK(nsutil::parse_id_range("4294967294:0:1") == id_range{4294967294U, 0, 1});
+  CHECK_FALSE(nsutil::parse_id_range("4294967295:0:2"));
+  CHECK_FALSE(nsutil::parse_id_range("0:0:0"));
+  CHECK_FALSE(nsutil::parse_id_range("0:0"));
+  CHECK_FALSE(nsutil::parse_id_range("0:0:1:"));
+  CHECK_FALSE(nsutil::parse_id_range("0,0:1"));
+  CHECK_FALSE(nsutil::parse_id_range(""));
+  CHECK_FALSE(nsutil::parse_id_range("-1:0:1"));
+  CHECK_FALSE(nsutil::parse_id_range(" 1:0:1"));
+}
+
+TEST_CASE("ids are 0 to 2^32-2", "[idmap]") {
+  CHECK(nsutil::parse_id("0") == 0U);
+  CHECK(nsutil::parse_id("4294967294") == 4294967294U);
+  CHECK_FALSE(nsutil::parse_id("4294967295"));
+  CHECK_FALSE(nsutil::parse_id("4294967296"));
+  CHECK_FALSE(nsutil::parse_id("-1"));
+  CHECK_FALSE(nsutil::parse_id("1a"));
+  CHECK_FALSE(nsutil::parse_id(""));
+}
+
+TEST_CASE("subordinate ids are found by name or number, first block only", "[idmap]") {
+  std::string text = "alice:100000:65536\nbob:165536:65536\n1001:231072:10\nbob:300000:5\n";
+  CHECK(nsutil::find_subids(text, "bob", 1000) ==
+        std::pair<std::uint32_t, std::uint32_t>{165536, 65536});
+  CHECK(nsutil::find_subids(text, "carol", 1001) ==
+        std::pair<std::uint32_t, std::uint32_t>{231072, 10});
+  CHECK_FALSE(nsutil::find_subids(text, "dave", 7));
+  CHECK_FALSE(nsutil::find_subids("broken line\n:1\n", "broken line", 0));
+}
+
+TEST_CASE("all turns the caller's map into an identity map", "[idmap]") {
+  auto m = nsutil::identity_of("         0          0 4294967295\n");
+  CHECK(m == std::vector<id_range>{{0, 0, 4294967295U}});
+  m = nsutil::identity_of("0 1000 1\n1 100000 65536\n");
+  CHECK(m == std::vector<id_range>{{0, 0, 1}, {1, 1, 65536}});
+}
+
+TEST_CASE("a single map cuts a hole in the ranges without skipping outer ids", "[idmap]") {
+  auto m = nsutil::merge_single({{0, 100000, 65536}}, {0, 1000, 1});
+  CHECK(m == std::vector<id_range>{{0, 1000, 1}, {1, 100000, 65535}});
+  m = nsutil::merge_single({{0, 100000, 10}}, {5, 1000, 1});
+  CHECK(m == std::vector<id_range>{{5, 1000, 1}, {0, 100000, 5}, {6, 100005, 4}});
+  m = nsutil::merge_single({{0, 100000, 1}}, {0, 1000, 1});
+  CHECK(m == std::vector<id_range>{{0, 1000, 1}});
+  m = nsutil::merge_single({{10, 100000, 5}}, {0, 1000, 1});
+  CHECK(m == std::vector<id_range>{{0, 1000, 1}, {10, 100000, 5}});
+}
+
+TEST_CASE("maps are formatted for the kernel, within 4 KiB", "[idmap]") {
+  CHECK(nsutil::format_id_map({{0, 1000, 1}, {1, 100000, 65536}}) == "0 1000 1\n1 100000 65536\n");
+  CHECK_THROWS_AS(nsutil::format_id_map({}), nsutil::error);
+  std::vector<id_range> many(400, id_range{4000000000U, 4000000000U, 1});
+  CHECK_THROWS_WITH(nsutil::format_id_map(many), Catch::Contains("limit of 4096"));
+}

@@ -1,0 +1,217 @@
+// xunshare's run(): the order of operations of util-linux unshare, with the library doing the
+// work. What differs on purpose: -p forks, signals reach a PID 1, persistence never stacks.
+#include "xunshare.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <nsutil/error.hpp>
+#include <nsutil/init.hpp>
+#include <nsutil/supervise.hpp>
+
+#include "maps.hpp"
+
+namespace nsutil::xunshare {
+namespace {
+
+void require_folder(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0)
+    throw_errno(what, path);
+  if (!S_ISDIR(st.st_mode))
+    throw_error(ENOTDIR, what, path);
+}
+
+// Bad paths fail before anything changes, so a failure leaves nothing mounted.
+void check_paths(const options& o) {
+  for (const auto& r : o.persist)
+    check_persist_target(r.target);
+  std::string base = o.root ? *o.root : "";
+  if (o.root)
+    require_folder(*o.root, "cannot change root directory to");
+  if (o.wd)
+    require_folder(o.wd->starts_with('/') || !o.root ? base + *o.wd : *o.wd,
+                   "cannot change directory to");
+  if (o.mount_proc && o.mount_proc->starts_with('/'))
+    require_folder(base + *o.mount_proc, "cannot mount proc on");
+}
+
+// Steps in the process that will exec the program, inside the new namespaces.
+void prepare(const options& o) {
+  if (o.namespaces.contains(ns_type::mnt))
+    set_root_propagation(o.prop);
+  if (o.root) {
+    if (::chroot(o.root->c_str()) < 0)
+      throw_errno("cannot change root directory to", *o.root);
+    if (!o.wd && ::chdir("/") < 0)
+      throw_errno("cannot chdir to", "/");
+  }
+  if (o.wd && ::chdir(o.wd->c_str()) < 0)
+    throw_errno("cannot change directory to", *o.wd);
+  if (o.mount_proc)
+    mount_proc(*o.mount_proc, !o.root && o.prop != propagation::private_);
+  if (o.mount_binfmt) {
+    mount_binfmt(*o.mount_binfmt);
+    for (const auto& def : o.load_interp)
+      register_binfmt(*o.mount_binfmt, def);
+  }
+  switch_ids(o.setuid, o.setgid);
+  if (o.keep_caps && o.namespaces.contains(ns_type::user))
+    keep_capabilities();
+}
+
+std::pair<std::string, std::vector<std::string>> program_of(const options& o) {
+  if (o.command.empty())
+    return cli::default_shell();
+  return {o.command.front(), o.command};
+}
+
+[[noreturn]] void exec_command(const options& o) {
+  auto [file, argv] = program_of(o);
+  exec_program(file, argv);
+}
+
+void unshare_with_hint(const options& o) {
+  try {
+    unshare(o.namespaces);
+  } catch (const error& e) {
+    if (e.errno_value() != EPERM || ::geteuid() == 0 || o.namespaces.contains(ns_type::user))
+      throw;
+    throw_error(EPERM, "unshare failed", "",
+                "Operation not permitted\nxunshare: note: an unprivileged user can create these "
+                "namespaces inside a new user namespace: add -r (--map-root-user) or -U");
+  }
+}
+
+// Binds the namespace files, from outside (helper) or from here.
+void persist_now(const options& o, std::optional<persist_helper>& binder) {
+  if (binder)
+    binder->bind();
+  else if (!o.persist.empty())
+    persist_own(o.persist);
+}
+
+bool read_byte(const unique_fd& fd) {
+  char byte;
+  ssize_t n;
+  while ((n = ::read(fd.get(), &byte, 1)) < 0 && errno == EINTR) {
+  }
+  return n == 1;
+}
+
+void write_byte(const unique_fd& fd) {
+  char byte = 1;
+  ssize_t n;
+  while ((n = ::write(fd.get(), &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1)
+    throw_errno("write", "child pipe");
+}
+
+// With persistence the child and the parent meet twice: the child says it is ready (every step
+// that could fail is done, and the program was found), then the parent binds the namespaces
+// and opens the gate. So a failure on either side leaves nothing mounted.
+struct handshake {
+  std::pair<unique_fd, unique_fd> ready;
+  std::pair<unique_fd, unique_fd> gate;
+};
+
+int run_forked(const options& o, std::optional<persist_helper>& binder) {
+  std::optional<handshake> hs;
+  if (!o.persist.empty())
+    hs.emplace(handshake{make_pipe(), make_pipe()});
+  std::pair<unique_fd, unique_fd> status;  // --init's report of the program's wait status
+  if (o.init)
+    status = make_pipe();
+  supervisor sup(supervise_options{.pid1_default_action = !o.init});
+  child c = fork_child(
+      [&] {
+        status.first.reset();
+        prepare(o);
+        if (hs) {
+          hs->ready.first.reset();
+          hs->gate.second.reset();
+          check_program(program_of(o).first);
+          write_byte(hs->ready.second);
+          hs->ready.second.reset();
+          if (!read_byte(hs->gate.first))
+            ::_exit(1);
+          hs->gate.first.reset();
+        }
+        if (o.init)
+          run_init([&] { exec_command(o); }, std::move(status.second));
+        exec_command(o);
+      },
+      {.death_signal = o.kill_child, .signal_mask = sup.child_mask()});
+  status.second.reset();
+  if (hs) {
+    hs->ready.second.reset();
+    hs->gate.first.reset();
+    if (!read_byte(hs->ready.first)) {
+      c.wait();  // rethrows the child's error
+      throw_error(EIO, "child", "", "ended before running the program");
+    }
+    try {
+      persist_now(o, binder);
+    } catch (...) {
+      hs->gate.second.reset();
+      try {
+        c.wait();
+      } catch (const std::exception&) {
+      }
+      throw;
+    }
+    write_byte(hs->gate.second);
+    hs.reset();
+  }
+  child_status st = sup.wait(c);
+  if (o.init)
+    st = init_result(st, std::move(status.first));
+  int code = cli::mirror_status(st);
+  if (o.namespaces.contains(ns_type::pid)) {
+    // Our children would go into the new PID namespace, whose init has ended: fork(2) fails
+    // there (ENOMEM). End at once, before an exit handler tries (LeakSanitizer's does).
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return code;
+}
+
+}  // namespace
+
+int run(const options& o) {
+  check_paths(o);
+  map_plan plan = plan_maps(o);
+  std::optional<persist_helper> binder;
+  if (!o.persist.empty() &&
+      (o.namespaces.contains(ns_type::mnt) || o.namespaces.contains(ns_type::user) || !o.fork))
+    binder.emplace(persist_helper::start(o.persist));
+  std::optional<id_map_helper> mapper;
+  if (plan.use_helper)
+    mapper.emplace(id_map_helper::start(plan.maps));
+  if (o.owner)
+    switch_ids(o.owner->first, o.owner->second);
+
+  unshare_with_hint(o);
+  if (mapper)
+    mapper->apply();
+  else if (!plan.maps.uids.empty() || !plan.maps.gids.empty() || plan.maps.deny_setgroups)
+    write_id_maps(0, plan.maps);
+  if (o.setgroups_allow == true)
+    write_file("/proc/self/setgroups", "allow");
+  if (o.namespaces.contains(ns_type::time))
+    set_time_offsets(o.offsets);
+
+  if (o.fork)
+    return run_forked(o, binder);
+  prepare(o);
+  if (!o.persist.empty()) {
+    check_program(program_of(o).first);
+    persist_now(o, binder);
+  }
+  exec_command(o);
+}
+
+}  // namespace nsutil::xunshare
