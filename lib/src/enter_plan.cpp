@@ -166,6 +166,9 @@ void enter_plan::open_namespaces(const enter_request& req) {
     if (!parent)
       throw_error(EPERM, "ioctl NS_GET_USERNS", base->name(),
                   "its parent user namespace is outside your reach (or it has none)");
+    if (parent->inode() == ns_handle::of_process(::getpid(), ns_type::user).inode())
+      throw_error(EINVAL, "--user-parent", base->name(),
+                  "its parent is your own user namespace, which you are in already");
     files_[index(ns_type::user)] = std::move(parent);
   }
 
@@ -254,6 +257,11 @@ bool enter_plan::enter_pass(bool include_user, bool report) {
                    "namespace that owns it with -U)";
     else if (e == ESRCH)
       why = "the target process has exited";
+    // setns(pidfd) says EPERM where opening /proc/PID/ns/X would have said why.
+    if (e == EPERM && target_ && name == target_->proc_path("ns"))
+      for (ns_type t : entry_order)
+        if (what.contains(t))
+          (void)open_target_ns(*target_, t);
     throw_error(e, "setns", name, fmt::format("{} [{}]", why, to_string(what)));
   };
   auto by_file = [&](ns_type t) {
