@@ -19,7 +19,7 @@ ns_links='readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/s
   /proc/self/ns/pid /proc/self/ns/cgroup /proc/self/ns/user /proc/self/ns/time'
 
 d=$(scratch)
-start_bg unshare -mfpuinC --mount-proc sh -c "hostname nsutil-xnsenter-$$; echo ready > $d/ready; exec sleep 300"
+start_bg unshare -mfpuinC --kill-child --mount-proc sh -c "hostname nsutil-xnsenter-$$; echo ready > $d/ready; exec sleep 300" >/dev/null
 U=$BG_PID
 for _ in $(seq 100); do [ -s "$d/ready" ] && break; sleep 0.05; done
 P=$(pgrep -P "$U" | head -1)

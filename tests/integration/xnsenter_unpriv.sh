@@ -7,12 +7,12 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 AS=()
 is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
-plan 32
+plan 31
 
 T=10
 d=$(scratch)
 chmod 777 "$d"
-start_bg "${AS[@]}" unshare -r -n -u sh -c "hostname nsutil-sandbox; echo ready > $d/ready; exec sleep 300"
+start_bg "${AS[@]}" unshare -r -n -u sh -c "hostname nsutil-sandbox; echo ready > $d/ready; exec sleep 300" >/dev/null
 P=$BG_PID
 for _ in $(seq 100); do [ -s "$d/ready" ] && break; sleep 0.05; done
 check "the sandbox is up" [ -s "$d/ready" ]
