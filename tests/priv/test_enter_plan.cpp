@@ -19,9 +19,8 @@ using nsutil::ns_type;
 namespace {
 
 std::string hostname() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
+  std::string name = nsutil::read_file("/proc/sys/kernel/hostname");
+  return name.substr(0, name.find('\n'));
 }
 
 std::string link(const std::string& path) {
