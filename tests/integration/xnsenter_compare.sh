@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
 command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
-plan 41
+plan 42
 
 T=10
 # both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
@@ -105,6 +105,19 @@ run_killed() {
 check_eq "SIGTERM to xnsenter ends its child, same status" "143 gone" "$(run_killed TERM | sed 's/ Z$/ gone/')"
 check_eq "SIGHUP to xnsenter ends its child" "129 gone" "$(run_killed HUP | sed 's/ Z$/ gone/')"
 check_eq "SIGKILL to xnsenter kills its child (death signal)" "137 gone" "$(run_killed KILL | sed 's/ Z$/ gone/')"
+# Stop mirroring: a stopped child stops xnsenter; continuing xnsenter continues the child.
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+"$XNSENTER" -t "$P" -p sleep 2 & x=$!
+for _ in $(seq 100); do c=$(pgrep -P $x); [ -n "$c" ] && [ "$(cat /proc/$c/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
+kill -STOP "$c"
+for _ in $(seq 100); do [ "$(state $x)" = T ] && break; sleep 0.05; done
+stopped="$(state $x) $(state $c)"
+kill -CONT $x
+for _ in $(seq 100); do [ "$(state $c)" = S ] && break; sleep 0.05; done
+resumed="$(state $c)"
+wait $x; rc=$?
+check_eq "a stopped child stops xnsenter, continuing xnsenter continues it" "T T S 0" "$stopped $resumed $rc"
+
 out=$(timeout $T "$XNSENTER" -t "$P" -c true 2>&1); rc=$?
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
   check_eq "-c joins the target's cgroup" "0:" "$rc:$out"
