@@ -1,0 +1,44 @@
+/// @file
+/// Switching the user and group IDs of the process that will run a program, after entering a
+/// user namespace: supplementary groups, gid, uid, and capabilities kept across exec.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nsutil/export.hpp>
+#include <optional>
+
+namespace nsutil {
+
+class process;
+
+/// The identity a program should run with.
+struct credentials {
+  /// setgid() to this; nullopt leaves the gid alone.
+  std::optional<gid_t> gid;
+  /// setuid() to this; nullopt leaves the uid alone.
+  std::optional<uid_t> uid;
+  /// Drop every supplementary group (setgroups(0)).
+  bool drop_groups = false;
+  /// The groups were already dropped successfully (before entering a user namespace, where
+  /// setgroups may be denied), so a failure now is no error.
+  bool groups_dropped = false;
+  /// Whether a user namespace was entered: the error hints and --keep-caps depend on it.
+  bool entered_userns = false;
+  /// Raise every permitted capability into the ambient set, so that it survives exec under a
+  /// non-zero uid. Only done when a user namespace was entered.
+  bool keep_caps = false;
+};
+
+/// Applies `c` to the calling process: setgroups, setgid, setuid, then the ambient capabilities.
+/// Needs CAP_SETUID/CAP_SETGID (in the user namespace just entered) unless the IDs are the
+/// caller's. Changing IDs makes the kernel clear PR_SET_PDEATHSIG, so when `death_signal` is
+/// non-zero it is armed again afterwards, and if `parent` has already died the caller gets the
+/// signal at once. Changes the calling process. Throws nsutil::error("setgroups"/"setgid"/
+/// "setuid"); EPERM from setgroups in a user namespace says to use --preserve-credentials.
+NSUTIL_API void apply(const credentials& c, int death_signal = 0, const process* parent = nullptr);
+
+/// Tries setgroups(0, nullptr); returns whether it worked. Changes the calling process.
+NSUTIL_API bool try_drop_groups() noexcept;
+
+}  // namespace nsutil

@@ -1,0 +1,132 @@
+/// @file
+/// Entering the namespaces of another process (or of namespace files) the way nsenter(1) does,
+/// as one plan: everything is opened first, then entered, then the program's root, working
+/// folder, environment and cgroup are set.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <nsutil/credentials.hpp>
+#include <nsutil/export.hpp>
+#include <nsutil/ns_handle.hpp>
+#include <nsutil/ns_type.hpp>
+#include <nsutil/process.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nsutil {
+
+/// Where the namespace of one type comes from.
+struct ns_source {
+  /// Whether this type is entered at all.
+  bool enabled = false;
+  /// A namespace file (/proc/PID/ns/net, /run/netns/NAME, a persisted file); empty: the
+  /// target's namespace.
+  std::string file;
+};
+
+/// A user or group ID: a number, or `follow` (the owner of the target's /proc/PID).
+struct id_choice {
+  bool follow = false;
+  unsigned id = 0;
+  bool operator==(const id_choice&) const noexcept = default;
+};
+
+/// What to enter and how to set up the program afterwards; nsenter's options as data.
+struct enter_request {
+  /// The target process; 0 when none is given.
+  pid_t target = 0;
+  /// The target's pidfs inode (fstat of its pidfd, Linux 6.9): a recycled PID is refused.
+  std::optional<std::uint64_t> target_inode;
+  /// One entry per namespace type, indexed by static_cast<size_t>(ns_type).
+  std::array<ns_source, 8> ns{};
+  /// Enter every namespace type this kernel has, from the target (explicit files still win).
+  bool all = false;
+  /// Enter the parent of the user namespace that would otherwise be entered (NS_GET_USERNS).
+  bool user_parent = false;
+  /// Enter the network namespace of this socket descriptor of the target (pidfd_getfd).
+  std::optional<int> net_socket;
+  /// chroot: "" for the target's root (/proc/PID/root), else a folder opened before entering.
+  std::optional<std::string> root;
+  /// Working folder opened before entering: "" for the target's cwd.
+  std::optional<std::string> wd;
+  /// Working folder resolved after entering (and chroot): "" for the target's cwd path.
+  std::optional<std::string> wdns;
+  /// Replace the environment with the target's (/proc/PID/environ).
+  bool env = false;
+  /// Join the target's cgroup (cgroup v2 only).
+  bool join_cgroup = false;
+  std::optional<id_choice> uid;
+  std::optional<id_choice> gid;
+  bool preserve_credentials = false;
+  bool keep_caps = false;
+
+  [[nodiscard]] ns_source& source(ns_type t) { return ns[static_cast<std::size_t>(t)]; }
+  [[nodiscard]] const ns_source& source(ns_type t) const { return ns[static_cast<std::size_t>(t)]; }
+};
+
+/// An enter_request with every file open, ready to be carried out.
+///
+/// Create with open(), then call enter(), then setup(); fork if needs_fork() says so and apply
+/// credentials() in the process that execs. Single-threaded callers only (setns of a user
+/// namespace requires it).
+class NSUTIL_API enter_plan {
+ public:
+  /// Resolves the target (pidfd, pidfs inode check) and opens every file the request needs
+  /// (namespace files, the target's namespaces when setns(pidfd) is unavailable, root, cwd,
+  /// environ, cgroup.procs). Changes nothing. Throws nsutil::error in words: a PID that does not
+  /// exist (ESRCH), a file that is no namespace or of the wrong type (EINVAL), a target whose
+  /// namespaces cannot be read (EACCES), a missing target (EINVAL), cgroup v1 for -c.
+  static enter_plan open(const enter_request& req);
+
+  /// The namespace types that enter() joins.
+  [[nodiscard]] ns_set types() const noexcept { return types_; }
+  /// Whether a PID namespace is entered, so the program must be a child to be inside it.
+  [[nodiscard]] bool enters_pid_namespace() const noexcept { return types_.contains(ns_type::pid); }
+
+  /// Joins the namespaces: through setns(pidfd, flags) where possible (Linux 5.8), so every
+  /// namespace taken from the target comes from that one process, else one file at a time in
+  /// util-linux's order (user, cgroup, ipc, uts, net, pid, mnt, time). The user namespace is
+  /// joined last when the caller is privileged without it, first otherwise. Changes the calling
+  /// process. Throws nsutil::error("setns", ...), EPERM with a hint.
+  void enter();
+
+  /// After enter(): chroot, change the working folder, replace the environment, join the
+  /// cgroup, in nsenter's order. Changes the calling process. Throws nsutil::error.
+  void setup();
+
+  /// The IDs to switch to in the program's process (for `follow`, read before entering).
+  [[nodiscard]] const credentials& creds() const noexcept { return creds_; }
+
+  enter_plan(enter_plan&&) noexcept = default;
+  enter_plan& operator=(enter_plan&&) noexcept = default;
+
+ private:
+  enter_plan() = default;
+  void open_target(const enter_request& req);
+  void open_namespaces(const enter_request& req);
+  void open_extras(const enter_request& req);
+  bool enter_pass(bool include_user, bool report);
+
+  std::optional<process> target_;
+  ns_set types_;
+  // Per type: an open file to setns() with, or empty to use the pidfd mask.
+  std::array<std::optional<ns_handle>, 8> files_;
+  ns_set done_;
+  bool by_pidfd_ = false;
+  unique_fd root_;
+  unique_fd wd_;
+  std::optional<std::string> wdns_;
+  unique_fd environ_;
+  unique_fd cgroup_procs_;
+  credentials creds_;
+};
+
+/// The file `ip netns add NAME` creates: /run/netns/NAME. Throws nsutil::error(ENOENT) when it
+/// does not exist, listing the names that do; EINVAL for a name with '/' or an empty one.
+NSUTIL_API std::string netns_path(const std::string& name);
+
+}  // namespace nsutil

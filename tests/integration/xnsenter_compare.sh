@@ -1,0 +1,128 @@
+#!/bin/bash
+# xnsenter against util-linux nsenter on the same real targets: a process made by
+# `unshare -mfpuinC --mount-proc`, `ip netns add` names and files persisted by `unshare --uts=FILE`.
+# Every check runs both and compares output and exit status, unless it tests an addition.
+. "$(dirname "$0")/lib.sh"
+is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
+command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
+plan 42
+
+T=10
+# both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
+both() {
+  UL="$(timeout $T nsenter "$@" 2>/dev/null; echo ":$?")"
+  OURS="$(timeout $T "$XNSENTER" "$@" 2>/dev/null; echo ":$?")"
+}
+matches() { [[ $1 == $2 ]]; }
+same() { local what=$1; shift; both "$@"; check_eq "$what: same as nsenter" "$UL" "$OURS"; }
+ns_links='readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net
+  /proc/self/ns/pid /proc/self/ns/cgroup /proc/self/ns/user /proc/self/ns/time'
+
+d=$(scratch)
+start_bg unshare -mfpuinC --kill-child --mount-proc sh -c "hostname nsutil-xnsenter-$$; echo ready > $d/ready; exec sleep 300" >/dev/null
+U=$BG_PID
+for _ in $(seq 100); do [ -s "$d/ready" ] && break; sleep 0.05; done
+P=$(pgrep -P "$U" | head -1)
+[ -n "$P" ] || { diag "no target process"; exit 1; }
+check "the target differs from us" [ "$(readlink /proc/$P/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+
+# Each namespace option on its own, then combined, then -a.
+for o in -m -u -i -n -p -C; do
+  same "-t PID $o" -t "$P" "$o" $ns_links
+done
+same "-t PID -n -u hostname" -t "$P" -n -u hostname
+same "-t PID -a" -t "$P" -a $ns_links
+same "--target=PID --all (long options)" --target="$P" --all $ns_links
+same "-a: the program is in the target's PID namespace" -t "$P" -a sh -c 'test $$ -lt 100 && ps -e -o pid= | wc -l'
+same "-a resets the working folder to the namespace root" -t "$P" -a pwd
+same "-F: no fork, the program stays outside the PID namespace" -t "$P" -p -F sh -c 'test $$ -gt 1 && echo outside'
+
+# Namespace files instead of a PID.
+same "--net=/proc/PID/ns/net" --net=/proc/$P/ns/net readlink /proc/self/ns/net
+same "-n/proc/PID/ns/net (attached short form)" -n/proc/$P/ns/net readlink /proc/self/ns/net
+same "--uts=FILE --mount=FILE" --uts=/proc/$P/ns/uts --mount=/proc/$P/ns/mnt sh -c 'hostname; readlink /proc/self/ns/mnt'
+same "-t PID with a file override" -t "$P" -a --net=/proc/self/ns/net readlink /proc/self/ns/net /proc/self/ns/uts
+
+# Root, working folder, credentials.
+same "-r -w" -t "$P" -m -r -w pwd
+same "-r/ -w/tmp" -t "$P" -m -r/ -w/tmp pwd
+same "-W/tmp (looked up inside)" -t "$P" -m -W/tmp pwd
+same "-S -G" -t "$P" -u -S 65534 -G 65534 id
+same "-G only drops supplementary groups" -t "$P" -u -G 100 id
+
+# Exit statuses, signals, exec failures, the shell.
+same "exit status passes through (fork)" -t "$P" -p sh -c 'exit 7'
+same "exit status passes through (no fork)" -t "$P" -u sh -c 'exit 9'
+same "death by a signal (fork)" -t "$P" -p sh -c 'kill -TERM $$'
+same "death by a signal (no fork)" -t "$P" -u sh -c 'kill -HUP $$'
+same "127 for a missing program" -t "$P" -a nsutil-no-such-program
+same "126 for a program that cannot run" -t "$P" -u /etc/passwd
+same "126 after fork" -t "$P" -p /etc/passwd
+UL="$(echo 'echo $0; hostname' | SHELL=/bin/sh timeout $T nsenter -t "$P" -u; echo ":$?")"
+OURS="$(echo 'echo $0; hostname' | SHELL=/bin/sh timeout $T "$XNSENTER" -t "$P" -u; echo ":$?")"
+check_eq "no program: the login shell" "$UL" "$OURS"
+
+# Persisted namespaces: util-linux unshare --uts=FILE, and ip netns.
+touch "$d/uts"
+unshare --uts="$d/uts" hostname nsutil-persisted
+same "--uts=FILE persisted by unshare" --uts="$d/uts" hostname
+name=nsutil-xnsenter-$$-a
+if ip netns add "$name" 2>/dev/null; then
+  on_exit "ip netns del $name"
+  UL="$(timeout $T nsenter --net=/run/netns/$name readlink /proc/self/ns/net; echo ":$?")"
+  OURS="$(timeout $T "$XNSENTER" --netns "$name" readlink /proc/self/ns/net; echo ":$?")"
+  check_eq "--netns NAME = nsenter --net=/run/netns/NAME" "$UL" "$OURS"
+  out=$(timeout $T "$XNSENTER" --netns "nsutil-xnsenter-$$-none" true 2>&1); rc=$?
+  check "an unknown --netns name lists the names there are" \
+    matches "$rc:$out" "1:xnsenter: --netns 'nsutil-xnsenter-$$-none': no such network namespace; there are: *$name*"
+  out=$(timeout $T "$XNSENTER" -t /run/netns/$name true 2>&1); rc=$?
+  check_eq "-t PATH says which option to use" \
+    "1:xnsenter: --target '/run/netns/$name': a namespace file, not a PID; to enter the net namespace in it, use --net=/run/netns/$name" "$rc:$out"
+else
+  skip 3 "ip netns add failed"
+fi
+
+# Additions: PID:INODE, -e, no descriptors leaked, signals passed on, no orphans.
+out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?
+check "-t PID:WRONG-INODE is refused" matches "$rc:$out" "1:xnsenter: open process '$P:1': PID $P is now another process*"
+out=$(timeout $T "$XNSENTER" -t "$P" -e sh -c 'hostname; echo ${NSUTIL_MARK:-unset}' 2>&1)
+check_eq "-e takes the target's environment" "$(hostname)
+unset" "$out"
+UL="$(timeout $T nsenter -t "$P" -a -r -w ls /proc/self/fd | sort -n | tr '\n' ' ')"
+OURS="$(timeout $T "$XNSENTER" -t "$P" -a -r -w ls /proc/self/fd | sort -n | tr '\n' ' ')"
+check_eq "no descriptor of xnsenter's reaches the program" "$UL" "$OURS"
+
+# run_killed SIG: starts xnsenter -a sleep, sends SIG to xnsenter, reports "status child-state".
+run_killed() {
+  local sig=$1 x c rc st
+  "$XNSENTER" -t "$P" -a sleep 60 & x=$!
+  for _ in $(seq 100); do c=$(pgrep -P $x); [ -n "$c" ] && [ "$(cat /proc/$c/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
+  kill -"$sig" $x; wait $x; rc=$?
+  for _ in $(seq 100); do st=$(awk '{print $3}' /proc/$c/stat 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ] && break; sleep 0.05; done
+  echo "$rc ${st:-gone}"
+  kill -KILL "$c" 2>/dev/null
+}
+check_eq "SIGTERM to xnsenter ends its child, same status" "143 gone" "$(run_killed TERM | sed 's/ Z$/ gone/')"
+check_eq "SIGHUP to xnsenter ends its child" "129 gone" "$(run_killed HUP | sed 's/ Z$/ gone/')"
+check_eq "SIGKILL to xnsenter kills its child (death signal)" "137 gone" "$(run_killed KILL | sed 's/ Z$/ gone/')"
+# Stop mirroring: a stopped child stops xnsenter; continuing xnsenter continues the child.
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+"$XNSENTER" -t "$P" -p sleep 2 & x=$!
+for _ in $(seq 100); do c=$(pgrep -P $x); [ -n "$c" ] && [ "$(cat /proc/$c/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
+kill -STOP "$c"
+for _ in $(seq 100); do [ "$(state $x)" = T ] && break; sleep 0.05; done
+stopped="$(state $x) $(state $c)"
+kill -CONT $x
+for _ in $(seq 100); do [ "$(state $c)" = S ] && break; sleep 0.05; done
+resumed="$(state $c)"
+wait $x; rc=$?
+check_eq "a stopped child stops xnsenter, continuing xnsenter continues it" "T T S 0" "$stopped $resumed $rc"
+
+out=$(timeout $T "$XNSENTER" -t "$P" -c true 2>&1); rc=$?
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  check_eq "-c joins the target's cgroup" "0:" "$rc:$out"
+else
+  check_eq "-c on cgroup v1 is a clear error" \
+    "1:xnsenter: --join-cgroup '/sys/fs/cgroup': needs cgroup v2 (the unified hierarchy) mounted here; this system uses cgroup v1" "$rc:$out"
+fi
+done_testing

@@ -1,0 +1,91 @@
+#!/bin/bash
+# xnsenter as an unprivileged user, against util-linux nsenter: entering a rootless sandbox
+# (`unshare -r -n -u`), the EPERM cases and their hints, and bad input. As root, the
+# unprivileged side runs as nobody through setpriv; as nobody (CI), it runs directly.
+. "$(dirname "$0")/lib.sh"
+command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
+AS=()
+is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
+plan 31
+
+T=10
+d=$(scratch)
+chmod 777 "$d"
+start_bg "${AS[@]}" unshare -r -n -u sh -c "hostname nsutil-sandbox; echo ready > $d/ready; exec sleep 300" >/dev/null
+P=$BG_PID
+for _ in $(seq 100); do [ -s "$d/ready" ] && break; sleep 0.05; done
+check "the sandbox is up" [ -s "$d/ready" ]
+
+# as NAME ARGS...: runs `NAME ARGS` unprivileged; prints output, then ":status".
+as() { local out; out=$(timeout $T "${AS[@]}" "$@" 2>&1); echo "$out:$?"; }
+as_out() { local out; out=$(timeout $T "${AS[@]}" "$@" 2>/dev/null); echo "$out:$?"; }
+same() {
+  local what=$1; shift
+  check_eq "$what: same as nsenter" "$(as_out nsenter "$@")" "$(as_out "$XNSENTER" "$@")"
+}
+# matches STRING PATTERN: a glob match, usable with check.
+matches() { [[ $1 == $2 ]]; }
+links='readlink /proc/self/ns/user /proc/self/ns/net /proc/self/ns/uts'
+
+same "-U --preserve-credentials" -t "$P" -U --preserve-credentials id -u
+same "-U -n -u --preserve-credentials" -t "$P" -U -n -u --preserve-credentials sh -c "hostname; $links"
+same "--user=FILE --net=FILE --preserve-credentials" --user=/proc/$P/ns/user --net=/proc/$P/ns/net \
+  --preserve-credentials $links
+same "-U -S 0 --preserve-credentials" -t "$P" -U -S 0 --preserve-credentials id -u
+
+out=$(as "$XNSENTER" -t "$P" -U id)
+check "-U without --preserve-credentials: setgroups is denied, the hint says what to do" \
+  matches "$out" "xnsenter: setgroups: not permitted in this user namespace*use --preserve-credentials*:1"
+check_eq "... and nsenter fails there too" ":1" "$(as_out nsenter -t "$P" -U id)"
+out=$(as "$XNSENTER" -t "$P" -n true)
+check "-n without -U: EPERM in words" \
+  matches "$out" "xnsenter: setns '/proc/$P/ns': Operation not permitted*with -U) ?net?:1"
+check_eq "... and nsenter fails there too" ":1" "$(as_out nsenter -t "$P" -n true)"
+
+# Addition: -a skips the namespaces the caller shares with the target, which nsenter tries to
+# re-enter and fails on (EPERM on the host's cgroup namespace).
+out=$(as_out "$XNSENTER" -t "$P" -a --preserve-credentials sh -c "hostname; $links")
+check_eq "-a works on a rootless sandbox" "$(as_out nsenter -t "$P" -U -n -u --preserve-credentials sh -c "hostname; $links")" "$out"
+out=$(as "$XNSENTER" -t "$P" --user-parent true)
+check "--user-parent naming one's own user namespace is explained" \
+  matches "$out" "xnsenter: --user-parent*its parent is your own user namespace*:1"
+out=$(as "$XNSENTER" -t 1 -n true)
+check "a target whose namespaces cannot be read" \
+  matches "$out" "xnsenter: open '/proc/1/ns/net': cannot read the namespaces of process 1*:1"
+check "--keep-caps keeps capabilities across exec in the user namespace" \
+  [ "$(timeout $T "${AS[@]}" "$XNSENTER" -t "$P" -U --preserve-credentials -S 1 --keep-caps \
+      sh -c 'grep CapAmb /proc/self/status' 2>&1 | awk '{print $2}')" != 0000000000000000 ]
+
+# Bad input: one line on stderr starting "xnsenter: " (two with the "Try" line for usage errors),
+# status 1, no crash.
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+bad() {
+  local what=$1 err rc lines; shift
+  err=$(timeout $T "$XNSENTER" "$@" 2>&1 >/dev/null); rc=$?
+  lines=$(printf '%s\n' "$err" | wc -l)
+  if [ "$rc" = 1 ] && [[ $err == "xnsenter: "* ]] && [ "$lines" -le 2 ] && [ ${#err} -lt 600 ]; then
+    ok "bad input: $what"
+  else
+    not_ok "bad input: $what"; diag "status $rc, $lines lines: ${err:0:300}"
+  fi
+}
+bad "unknown option" --bogus true
+bad "unknown short option" -x true
+bad "missing PID" -t
+bad "non-numeric PID" -t abc -n true
+bad "PID 0" -t 0 -n true
+bad "negative PID" -t -5 -n true
+bad "PID that does not exist" -t 4194304 -n true
+bad "neither PID nor file" -n true
+bad "namespace file that does not exist" --net=/nonexistent/nsutil true
+bad "file that is not a namespace" --net=/etc/passwd true
+bad "namespace of the wrong type" --net=/proc/self/ns/uts true
+bad "missing folder for -w" -t $$ -w/nonexistent/nsutil true
+bad "missing folder for -r" -t $$ -r/nonexistent/nsutil true
+bad "bad -S" -S abc true
+bad "bad -G" -G -1 true
+bad "path of 100 kB" --net=/$long true
+bad "PID of 100 kB" -t $long
+bad "-w with -W" -t $$ -w -W true
+done_testing

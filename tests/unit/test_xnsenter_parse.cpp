@@ -1,0 +1,156 @@
+#include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../../tools/xnsenter/xnsenter.hpp"
+
+using nsutil::ns_type;
+using nsutil::xnsenter::options;
+using nsutil::xnsenter::parse_args;
+
+namespace {
+
+nsutil::cli::parse_result<options> parse(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  return parse_args(std::span<char* const>(argv.data(), argv.size()));
+}
+
+options opts(std::vector<std::string> args) {
+  auto r = parse(std::move(args));
+  REQUIRE(std::holds_alternative<options>(r));
+  return std::get<options>(r);
+}
+
+}  // namespace
+
+TEST_CASE("xnsenter: -t takes a PID, PID:INODE, or a path to explain", "[xnsenter]") {
+  CHECK(opts({"-t", "42"}).request.target == 42);
+  CHECK(opts({"-t42"}).request.target == 42);
+  CHECK(opts({"--target=42"}).request.target == 42);
+  auto o = opts({"--target", "42:123456"});
+  CHECK(o.request.target == 42);
+  CHECK(o.request.target_inode == 123456U);
+  CHECK(opts({"-t", "/run/netns/x"}).target_path == "/run/netns/x");
+}
+
+TEST_CASE("xnsenter: bad PIDs are refused", "[xnsenter]") {
+  for (const char* bad : {"abc", "0", "-5", "", "12x", "99999999999", "1:", "1:x", "4294967295"})
+    CHECK_THROWS(parse({"-t", bad}));
+  CHECK_THROWS_WITH(parse({"-t", "abc"}), "failed to parse pid: 'abc'");
+  CHECK_THROWS_AS(parse({"-t"}), boost::program_options::error);
+  std::string huge(100000, '7');
+  try {
+    parse({"-t", huge});
+    FAIL("accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).size() < 200);
+  }
+}
+
+TEST_CASE("xnsenter: every namespace option, with and without a file", "[xnsenter]") {
+  struct {
+    const char* s;
+    const char* l;
+    ns_type t;
+  } rows[] = {{"-m", "--mount", ns_type::mnt},     {"-u", "--uts", ns_type::uts},
+              {"-i", "--ipc", ns_type::ipc},       {"-n", "--net", ns_type::net},
+              {"-p", "--pid", ns_type::pid},       {"-U", "--user", ns_type::user},
+              {"-C", "--cgroup", ns_type::cgroup}, {"-T", "--time", ns_type::time}};
+  for (const auto& r : rows) {
+    auto o = opts({r.s, "-t", "1"});
+    CHECK(o.request.source(r.t).enabled);
+    CHECK(o.request.source(r.t).file.empty());
+    o = opts({std::string(r.l) + "=/f", "true"});
+    CHECK(o.request.source(r.t).file == "/f");
+    CHECK(o.command == std::vector<std::string>{"true"});
+    o = opts({std::string(r.s) + "/f"});
+    CHECK(o.request.source(r.t).file == "/f");
+    o = opts({std::string(r.s) + "=/f"});  // util-linux strips the '='
+    CHECK(o.request.source(r.t).file == "/f");
+    // A bare option never takes the next word as its file.
+    o = opts({r.l, "prog"});
+    CHECK(o.request.source(r.t).file.empty());
+    CHECK(o.command == std::vector<std::string>{"prog"});
+  }
+}
+
+TEST_CASE("xnsenter: switches", "[xnsenter]") {
+  auto o = opts({"-a", "-e", "-F", "-c", "-Z", "--preserve-credentials", "--keep-caps",
+                 "--user-parent", "-t", "1"});
+  CHECK(o.request.all);
+  CHECK(o.request.env);
+  CHECK(o.no_fork);
+  CHECK(o.request.join_cgroup);
+  CHECK(o.follow_context);
+  CHECK(o.request.preserve_credentials);
+  CHECK(o.request.keep_caps);
+  CHECK(o.request.user_parent);
+  o = opts({"--all", "--env", "--no-fork", "--join-cgroup", "--follow-context"});
+  CHECK(o.request.all);
+  CHECK(o.request.env);
+  CHECK(o.no_fork);
+  o = opts({"-aeF", "-t1"});
+  CHECK(o.request.all);
+  CHECK(o.request.target == 1);
+}
+
+TEST_CASE("xnsenter: -S and -G take numbers or follow", "[xnsenter]") {
+  auto o = opts({"-S", "1000", "--setgid=100"});
+  CHECK(o.request.uid == nsutil::id_choice{false, 1000});
+  CHECK(o.request.gid == nsutil::id_choice{false, 100});
+  o = opts({"--setuid", "follow", "-G", "follow"});
+  CHECK(o.request.uid->follow);
+  CHECK(o.request.gid->follow);
+  for (const char* bad : {"abc", "-1", "1.5", "", "4294967295", "Follow"}) {
+    CHECK_THROWS(parse({"-S", bad}));
+    CHECK_THROWS(parse({"-G", bad}));
+  }
+  CHECK_THROWS_WITH(parse({"-S", "abc"}), "failed to parse uid: 'abc'");
+}
+
+TEST_CASE("xnsenter: root and working folders", "[xnsenter]") {
+  auto o = opts({"-r", "-w", "prog"});
+  CHECK(o.request.root == "");
+  CHECK(o.request.wd == "");
+  CHECK(o.command == std::vector<std::string>{"prog"});
+  o = opts({"--root=/srv", "--wdns=/tmp"});
+  CHECK(o.request.root == "/srv");
+  CHECK(o.request.wdns == "/tmp");
+  o = opts({"-W"});
+  CHECK(o.request.wdns == "");
+  o = opts({"-w/x"});
+  CHECK(o.request.wd == "/x");
+  CHECK_THROWS_AS(parse({"-w", "-W"}), nsutil::cli::usage_error);
+}
+
+TEST_CASE("xnsenter: --net-socket and --netns", "[xnsenter]") {
+  CHECK(opts({"-N", "3", "-t", "1"}).request.net_socket == 3);
+  CHECK(opts({"--net-socket=4"}).request.net_socket == 4);
+  for (const char* bad : {"x", "-1", ""})
+    CHECK_THROWS(parse({"-N", bad}));
+  CHECK(opts({"--netns", "blue", "ip", "a"}).netns == "blue");
+  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=/x"}), nsutil::cli::usage_error);
+}
+
+TEST_CASE("xnsenter: parsing stops at the program", "[xnsenter]") {
+  auto o = opts({"-t", "1", "-n", "ls", "-l", "-n"});
+  CHECK(o.command == std::vector<std::string>{"ls", "-l", "-n"});
+  o = opts({"-t", "1", "--", "-weird"});
+  CHECK(o.command == std::vector<std::string>{"-weird"});
+  CHECK(opts({"-t", "1"}).command.empty());
+}
+
+TEST_CASE("xnsenter: unknown options, guesses, help and version", "[xnsenter]") {
+  CHECK_THROWS_AS(parse({"-x"}), boost::program_options::error);
+  CHECK_THROWS_AS(parse({"--mo"}), boost::program_options::error);
+  CHECK_THROWS_AS(parse({"--bogus"}), boost::program_options::error);
+  auto h = parse({"--help"});
+  REQUIRE(std::holds_alternative<nsutil::cli::early_exit>(h));
+  CHECK(std::get<nsutil::cli::early_exit>(h).text.find("Usage:\n xnsenter [options]") == 0);
+  auto v = parse({"-V"});
+  REQUIRE(std::holds_alternative<nsutil::cli::early_exit>(v));
+  CHECK(std::get<nsutil::cli::early_exit>(v).text == "xnsenter from nsutil 0.1.0\n");
+}

@@ -1,0 +1,219 @@
+// xnsenter's command line: util-linux nsenter's options (2.42) plus --netns.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <climits>
+#include <stdexcept>
+
+#include "xnsenter.hpp"
+
+namespace po = boost::program_options;
+
+namespace nsutil::xnsenter {
+namespace {
+
+constexpr std::string_view help_text = R"(
+Usage:
+ xnsenter [options] [<program> [<argument>...]]
+
+Run a program in the namespaces of another process, or of namespace files.
+
+Options:
+ -a, --all              enter every namespace of the target
+ -t, --target <pid>[:<inode>]
+                        the process whose namespaces are entered (the pidfs
+                          inode catches a recycled PID)
+ -m, --mount[=<file>]   enter the mount namespace
+ -u, --uts[=<file>]     enter the UTS namespace (host and domain name)
+ -i, --ipc[=<file>]     enter the System V IPC namespace
+ -n, --net[=<file>]     enter the network namespace
+ -N, --net-socket <fd>  enter the network namespace of the target's socket <fd>
+     --netns <name>     enter the network namespace <name> of 'ip netns'
+ -p, --pid[=<file>]     enter the PID namespace
+ -C, --cgroup[=<file>]  enter the cgroup namespace
+ -U, --user[=<file>]    enter the user namespace
+     --user-parent      enter the parent of that user namespace
+ -T, --time[=<file>]    enter the time namespace
+ -S, --setuid <uid>|follow
+                        the user ID to run as in the namespaces
+ -G, --setgid <gid>|follow
+                        the group ID to run as in the namespaces
+     --preserve-credentials
+                        keep the user and group IDs when entering a user ns
+     --keep-caps        keep the capabilities in the user namespace
+ -r, --root[=<dir>]     change the root folder
+ -w, --wd[=<dir>]       change the working folder (opened before entering)
+ -W, --wdns[=<dir>]     change the working folder (looked up after entering)
+ -e, --env              take the environment of the target
+ -F, --no-fork          do not fork before running <program>
+ -c, --join-cgroup      join the cgroup of the target (cgroup v2)
+ -Z, --follow-context   take the SELinux context of the target
+
+ -h, --help             display this help
+ -V, --version          display version
+
+For more details see xnsenter(1).
+)";
+
+struct ns_option {
+  const char* spec;
+  ns_type type;
+};
+constexpr std::array<ns_option, 8> ns_options{{
+    {"mount,m", ns_type::mnt},
+    {"uts,u", ns_type::uts},
+    {"ipc,i", ns_type::ipc},
+    {"net,n", ns_type::net},
+    {"pid,p", ns_type::pid},
+    {"user,U", ns_type::user},
+    {"cgroup,C", ns_type::cgroup},
+    {"time,T", ns_type::time},
+}};
+
+po::options_description describe() {
+  po::options_description d;
+  auto add = d.add_options();
+  add("all,a", po::bool_switch(), "");
+  add("target,t", po::value<std::string>(), "");
+  for (const auto& o : ns_options)
+    add(o.spec, po::value<std::string>()->implicit_value(""), "");
+  add("net-socket,N", po::value<std::string>(), "");
+  add("netns", po::value<std::string>(), "");
+  add("user-parent", po::bool_switch(), "");
+  add("setuid,S", po::value<std::string>(), "");
+  add("setgid,G", po::value<std::string>(), "");
+  add("preserve-credentials", po::bool_switch(), "");
+  add("keep-caps", po::bool_switch(), "");
+  add("root,r", po::value<std::string>()->implicit_value(""), "");
+  add("wd,w", po::value<std::string>()->implicit_value(""), "");
+  add("wdns,W", po::value<std::string>()->implicit_value(""), "");
+  add("env,e", po::bool_switch(), "");
+  add("no-fork,F", po::bool_switch(), "");
+  add("join-cgroup,c", po::bool_switch(), "");
+  add("follow-context,Z", po::bool_switch(), "");
+  add("help,h", po::bool_switch(), "");
+  add("version,V", po::bool_switch(), "");
+  return d;
+}
+
+// Values are echoed in messages; a 100 kB argument must not become a 100 kB line.
+std::string quoted(std::string_view value) {
+  constexpr std::size_t max = 80;
+  if (value.size() <= max)
+    return fmt::format("'{}'", value);
+  return fmt::format("'{}...' ({} bytes)", value.substr(0, max), value.size());
+}
+
+template <class T>
+std::optional<T> number(std::string_view s) {
+  T v{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+// getopt hands "-n=FILE" over as "=FILE"; util-linux strips the '='.
+std::string strip_eq(std::string v) {
+  if (!v.empty() && v[0] == '=')
+    v.erase(0, 1);
+  return v;
+}
+
+void parse_target(const std::string& value, options& o) {
+  if (value.find('/') != std::string::npos) {
+    o.target_path = value;
+    return;
+  }
+  std::string_view v(value);
+  std::string_view pid_part = v.substr(0, v.find(':'));
+  auto pid = number<unsigned>(pid_part);
+  if (!pid)
+    throw std::invalid_argument(fmt::format("failed to parse pid: {}", quoted(value)));
+  if (*pid == 0 || *pid > static_cast<unsigned>(INT_MAX))
+    throw std::invalid_argument(
+        fmt::format("invalid pid: {} (a process ID is 1 or more)", quoted(value)));
+  o.request.target = static_cast<pid_t>(*pid);
+  if (pid_part.size() < v.size()) {
+    auto ino = number<std::uint64_t>(v.substr(pid_part.size() + 1));
+    if (!ino)
+      throw std::invalid_argument(
+          fmt::format("failed to parse pidfs inode in {} (PID:INODE)", quoted(value)));
+    o.request.target_inode = *ino;
+  }
+}
+
+id_choice parse_id(const std::string& value, const char* what) {
+  if (value == "follow")
+    return {true, 0};
+  auto id = number<unsigned>(value);
+  if (!id || *id == static_cast<unsigned>(-1))
+    throw std::invalid_argument(fmt::format("failed to parse {}: {}", what, quoted(value)));
+  return {false, *id};
+}
+
+}  // namespace
+
+cli::parse_result<options> parse_args(std::span<char* const> args) {
+  const po::options_description desc = describe();
+  cli::split_args split = cli::split_at_command(args, desc);
+  po::variables_map vm = cli::parse_options(split.options, desc);
+  auto flag = [&](const char* name) { return vm[name].as<bool>(); };
+  auto str = [&](const char* name) -> std::optional<std::string> {
+    if (!vm.count(name))
+      return std::nullopt;
+    return vm[name].as<std::string>();
+  };
+
+  if (flag("help"))
+    return cli::early_exit{std::string(help_text.substr(1))};
+  if (flag("version"))
+    return cli::early_exit{cli::version_text("xnsenter")};
+
+  options o;
+  enter_request& r = o.request;
+  if (auto t = str("target"))
+    parse_target(*t, o);
+  for (const auto& opt : ns_options) {
+    std::string name(opt.spec, std::string_view(opt.spec).find(','));
+    if (auto v = str(name.c_str())) {
+      r.source(opt.type).enabled = true;
+      r.source(opt.type).file = strip_eq(*v);
+    }
+  }
+  r.all = flag("all");
+  r.user_parent = flag("user-parent");
+  if (auto v = str("net-socket")) {
+    auto fd = number<int>(*v);
+    if (!fd || *fd < 0)
+      throw std::invalid_argument(fmt::format("failed to parse socket fd: {}", quoted(*v)));
+    r.net_socket = *fd;
+  }
+  if (auto v = str("netns")) {
+    if (!r.source(ns_type::net).file.empty())
+      throw cli::usage_error("--netns and --net=FILE are mutually exclusive");
+    o.netns = *v;
+  }
+  if (auto v = str("setuid"))
+    r.uid = parse_id(*v, "uid");
+  if (auto v = str("setgid"))
+    r.gid = parse_id(*v, "gid");
+  r.preserve_credentials = flag("preserve-credentials");
+  r.keep_caps = flag("keep-caps");
+  if (auto v = str("root"))
+    r.root = strip_eq(*v);
+  if (auto v = str("wd"))
+    r.wd = strip_eq(*v);
+  if (auto v = str("wdns"))
+    r.wdns = strip_eq(*v);
+  if (r.wd && r.wdns)
+    throw cli::usage_error("--wd and --wdns are mutually exclusive");
+  r.env = flag("env");
+  r.join_cgroup = flag("join-cgroup");
+  o.no_fork = flag("no-fork");
+  o.follow_context = flag("follow-context");
+  o.command = std::move(split.command);
+  return o;
+}
+
+}  // namespace nsutil::xnsenter

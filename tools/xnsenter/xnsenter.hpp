@@ -1,0 +1,36 @@
+// xnsenter: run a program in the namespaces of another process or of namespace files.
+#pragma once
+
+#include <nsutil/enter_plan.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace nsutil::xnsenter {
+
+struct options {
+  /// What to enter, and how to set up the program (the library's view of the options).
+  enter_request request;
+  /// -t given a path instead of a PID: run() explains which option to use instead.
+  std::string target_path;
+  /// --netns NAME: the file /run/netns/NAME, resolved by run().
+  std::optional<std::string> netns;
+  /// -F: exec directly even when entering a PID namespace.
+  bool no_fork = false;
+  /// -Z: SELinux context of the target.
+  bool follow_context = false;
+  /// The program and its arguments; empty: the shell.
+  std::vector<std::string> command;
+};
+
+/// Parses the arguments (without argv[0]). Pure: no I/O. Throws cli::usage_error, Boost errors,
+/// or std::invalid_argument for bad values.
+cli::parse_result<options> parse_args(std::span<char* const> args);
+
+/// Enters and runs the program; returns the exit status.
+int run(const options& opts);
+
+}  // namespace nsutil::xnsenter
