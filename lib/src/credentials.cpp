@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -12,31 +13,27 @@
 #include <string>
 
 namespace nsutil {
-namespace {
+bool try_drop_groups() noexcept {
+  return ::setgroups(0, nullptr) == 0;
+}
 
 // glibc has no wrapper for capget/capset without libcap.
 void keep_capabilities() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
   if (::syscall(SYS_capget, &header, data) < 0)
     throw_errno("capget");
-  // A capability can be ambient only when it is both permitted and inheritable.
+  // Ambient capabilities must also be permitted and inheritable.
   for (auto& d : data)
     d.inheritable = d.permitted;
   if (::syscall(SYS_capset, &header, data) < 0)
     throw_errno("capset");
-  for (unsigned cap = 0; cap < 64; ++cap) {
+  for (unsigned cap = 0; cap < 32 * _LINUX_CAPABILITY_U32S_3; ++cap) {
     if ((data[cap / 32].permitted & (1U << (cap % 32))) == 0)
       continue;
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
-      throw_errno("prctl PR_CAP_AMBIENT_RAISE", std::to_string(cap));
+      throw_errno("prctl", fmt::format("PR_CAP_AMBIENT_RAISE {}", cap));
   }
-}
-
-}  // namespace
-
-bool try_drop_groups() noexcept {
-  return ::setgroups(0, nullptr) == 0;
 }
 
 void apply(const credentials& c, int death_signal, const process* parent) {
@@ -59,7 +56,7 @@ void apply(const credentials& c, int death_signal, const process* parent) {
                   "this user ID is not mapped in the user namespace");
     throw_errno("setuid", std::to_string(*c.uid));
   }
-  if (c.keep_caps && c.entered_userns)
+  if (c.keep_caps)
     keep_capabilities();
   // commit_creds() clears the parent-death signal whenever the euid or egid changes.
   if (death_signal != 0) {

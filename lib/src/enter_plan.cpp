@@ -221,7 +221,7 @@ void enter_plan::open_extras(const enter_request& req) {
   }
 
   creds_.entered_userns = types_.contains(ns_type::user);
-  creds_.keep_caps = req.keep_caps;
+  creds_.keep_caps = req.keep_caps && creds_.entered_userns;
   if (creds_.entered_userns && !req.preserve_credentials) {
     creds_.uid = 0;
     creds_.gid = 0;

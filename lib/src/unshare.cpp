@@ -74,17 +74,6 @@ void register_binfmt(const std::string& dir, const std::string& definition) {
   write_file(dir + "/register", definition);
 }
 
-void switch_ids(std::optional<uid_t> uid, std::optional<gid_t> gid) {
-  if (gid) {
-    if (::setgroups(0, nullptr) < 0)
-      throw_errno("setgroups");
-    if (::setgid(*gid) < 0)
-      throw_errno("setgid", std::to_string(*gid));
-  }
-  if (uid && ::setuid(*uid) < 0)
-    throw_errno("setuid", std::to_string(*uid));
-}
-
 void set_time_offsets(const time_offsets& offsets) {
   // One write per clock: the kernel takes the lines one by one, and a failure then names it.
   constexpr const char* path = "/proc/self/timens_offsets";
@@ -92,24 +81,6 @@ void set_time_offsets(const time_offsets& offsets) {
     write_file(path, fmt::format("{} {} 0", CLOCK_BOOTTIME, *offsets.boottime));
   if (offsets.monotonic)
     write_file(path, fmt::format("{} {} 0", CLOCK_MONOTONIC, *offsets.monotonic));
-}
-
-void keep_capabilities() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
-  if (::syscall(SYS_capget, &header, data) < 0)
-    throw_errno("capget");
-  // Ambient capabilities must also be permitted and inheritable.
-  for (auto& d : data)
-    d.inheritable = d.permitted;
-  if (::syscall(SYS_capset, &header, data) < 0)
-    throw_errno("capset");
-  for (unsigned cap = 0; cap < 32 * _LINUX_CAPABILITY_U32S_3; ++cap) {
-    if ((data[cap / 32].permitted & (1U << (cap % 32))) == 0)
-      continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
-      throw_errno("prctl", fmt::format("PR_CAP_AMBIENT_RAISE {}", cap));
-  }
 }
 
 }  // namespace nsutil

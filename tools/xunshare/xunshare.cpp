@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <nsutil/credentials.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/init.hpp>
 #include <nsutil/supervise.hpp>
@@ -57,9 +58,12 @@ void prepare(const options& o) {
     for (const auto& def : o.load_interp)
       register_binfmt(*o.mount_binfmt, def);
   }
-  switch_ids(o.setuid, o.setgid);
-  if (o.keep_caps && o.namespaces.contains(ns_type::user))
-    keep_capabilities();
+  // apply() arms --kill-child's death signal again: the kernel clears it when the IDs change.
+  apply({.gid = o.setgid,
+         .uid = o.setuid,
+         .drop_groups = o.setgid.has_value(),
+         .keep_caps = o.keep_caps && o.namespaces.contains(ns_type::user)},
+        o.kill_child);
 }
 
 std::pair<std::string, std::vector<std::string>> program_of(const options& o) {
@@ -192,7 +196,7 @@ int run(const options& o) {
   if (plan.use_helper)
     mapper.emplace(id_map_helper::start(plan.maps));
   if (o.owner)
-    switch_ids(o.owner->first, o.owner->second);
+    apply({.gid = o.owner->second, .uid = o.owner->first, .drop_groups = true});
 
   unshare_with_hint(o);
   if (mapper)

@@ -23,10 +23,10 @@ struct credentials {
   /// The groups were already dropped successfully (before entering a user namespace, where
   /// setgroups may be denied), so a failure now is no error.
   bool groups_dropped = false;
-  /// Whether a user namespace was entered: the error hints and --keep-caps depend on it.
+  /// Whether a user namespace was entered: the error hints depend on it.
   bool entered_userns = false;
   /// Raise every permitted capability into the ambient set, so that it survives exec under a
-  /// non-zero uid. Only done when a user namespace was entered.
+  /// non-zero uid (--keep-caps; the tools ask for it only after joining a user namespace).
   bool keep_caps = false;
 };
 
@@ -37,6 +37,11 @@ struct credentials {
 /// signal at once. Changes the calling process. Throws nsutil::error("setgroups"/"setgid"/
 /// "setuid"); EPERM from setgroups in a user namespace says to use --preserve-credentials.
 NSUTIL_API void apply(const credentials& c, int death_signal = 0, const process* parent = nullptr);
+
+/// Copies the permitted capabilities into the inheritable and ambient sets, so that they survive
+/// execve(2) even for a non-root user ID (--keep-caps). Changes the calling thread; Linux 4.3
+/// (ambient capabilities). Throws nsutil::error("capset") or ("prctl").
+NSUTIL_API void keep_capabilities();
 
 /// Tries setgroups(0, nullptr); returns whether it worked. Changes the calling process.
 NSUTIL_API bool try_drop_groups() noexcept;

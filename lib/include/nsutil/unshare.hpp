@@ -48,11 +48,6 @@ struct time_offsets {
 /// nsutil::error("write", "/proc/self/timens_offsets").
 NSUTIL_API void set_time_offsets(const time_offsets& offsets);
 
-/// Copies the permitted capabilities into the inheritable and ambient sets, so that they survive
-/// execve(2) even for a non-root user ID (--keep-caps). Changes the calling thread; Linux 4.3
-/// (ambient capabilities). Throws nsutil::error("capset") or ("prctl").
-NSUTIL_API void keep_capabilities();
-
 /// Mounts a new proc filesystem on `dir` (nosuid, noexec, nodev), as seen from the calling
 /// process's PID namespace; call it in a process that is inside the new PID namespace. When
 /// `make_private` is set, `dir` is first made a private mount (EINVAL, e.g. when it is no mount
@@ -68,10 +63,5 @@ NSUTIL_API void mount_binfmt(const std::string& dir);
 /// Registers an interpreter by writing `definition` (":name:type:offset:magic:mask:interpreter:
 /// flags") to DIR/register. Throws nsutil::error("write", "DIR/register").
 NSUTIL_API void register_binfmt(const std::string& dir, const std::string& definition);
-
-/// Drops supplementary groups and switches to `gid`, then to `uid` (each only if given). Changes
-/// the calling process; needs CAP_SETGID/CAP_SETUID. Throws nsutil::error("setgroups", ...),
-/// ("setgid") or ("setuid").
-NSUTIL_API void switch_ids(std::optional<uid_t> uid, std::optional<gid_t> gid);
 
 }  // namespace nsutil
