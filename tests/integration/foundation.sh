@@ -28,7 +28,9 @@ check_eq "nsrun names a file that does not exist" \
   "1:nsrun: open '/proc/999999999/ns/net': No such file or directory" "$rc:$out"
 
 if is_root; then
-  out=$("$NSRUN" /proc/$child/ns/pid sh -c 'echo $$' 2>&1); rc=$?
+  # LeakSanitizer's exit-time check (sanitizer builds) starts a tracer in the joined PID
+  # namespace, where it cannot see nsrun and never ends: leave it out of this one call.
+  out=$(ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$NSRUN" /proc/$child/ns/pid sh -c 'echo $$' 2>&1); rc=$?
   check_eq "nsrun forks for a pid namespace: the command is PID 2" "0:2" "$rc:$out"
   out=$("$NSRUN" /proc/$child/ns/uts hostname 2>&1); rc=$?
   check_eq "nsrun joins the sandbox's uts namespace" "0:$(hostname)" "$rc:$out"

@@ -22,7 +22,10 @@ stray=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | c++filt 
 check_eq "only nsutil:: symbols are exported" "" "$stray"
 
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$d pkg-config --cflags --libs libnsutil)
-g++ -std=c++20 -o "$d/nsrun" "$NSUTIL_SOURCE_ROOT/lib/examples/nsrun.cpp" $flags 2>"$d/cc.log"
+# A sanitizer build's library needs its runtime loaded first: build the example the same way.
+san=""
+nm -D "$so" | grep -q ' U __asan_init' && san="-fsanitize=address,undefined"
+g++ -std=c++20 $san -o "$d/nsrun" "$NSUTIL_SOURCE_ROOT/lib/examples/nsrun.cpp" $flags 2>"$d/cc.log"
 check "the example builds against the installed library with pkg-config alone" [ -x "$d/nsrun" ]
 [ -x "$d/nsrun" ] || diag "$(head -5 "$d/cc.log")"
 out=$(LD_LIBRARY_PATH=$(dirname "$so") "$d/nsrun" /etc/passwd true 2>&1)
