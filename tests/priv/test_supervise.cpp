@@ -50,81 +50,61 @@ char state_of(pid_t pid) {
   return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
 }
 
+// Supervises `sh -c SCRIPT` (which must create `ready` once its traps are set) and sends `sig`
+// to the supervisor from another process; returns "signaled value". With `pid1`, the program is
+// the init of a new PID namespace (and of a user namespace when not root).
+std::string supervise_script(const std::string& script, const std::string& ready, int sig,
+                             bool pid1) {
+  return nsutil::test::in_child([&] {
+    // The sender stays outside any new PID namespace, where our PID means us.
+    auto sender = send_when_ready(::getpid(), sig, ready);
+    if (pid1) {
+      nsutil::ns_set types{nsutil::ns_type::pid};
+      if (!nsutil::test::is_root())
+        types.add(nsutil::ns_type::user);
+      nsutil::unshare(types);
+    }
+    nsutil::supervisor sup;
+    auto c = nsutil::fork_child(
+        [&] {
+          nsutil::exec_program("sh", {"sh", "-c", script});
+        },
+        {.signal_mask = sup.child_mask()});
+    child_status st = sup.wait(c);
+    sender.wait();
+    return fmt::format("{} {}", st.signaled, st.value);
+  });
+}
+
 }  // namespace
 
 TEST_CASE("a signal sent to the supervisor reaches a handling child exactly once",
           "[userns][supervise]") {
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  std::string out = nsutil::test::in_child([&] {
-    nsutil::supervisor sup;
-    std::string script = fmt::format(
-        "n=0; trap 'n=$((n+1))' TERM; : > {}; i=0; "
-        "while [ $n = 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.2; exit $n",
-        ready);
-    auto c = nsutil::fork_child(
-        [&] {
-          nsutil::exec_program("sh", {"sh", "-c", script});
-        },
-        {.signal_mask = sup.child_mask()});
-    auto sender = send_when_ready(::getpid(), SIGTERM, ready);
-    child_status st = sup.wait(c);
-    sender.wait();
-    return fmt::format("{} {}", st.signaled, st.value);
-  });
-  CHECK(out == "false 1");
+  std::string script = fmt::format(
+      "n=0; trap 'n=$((n+1))' TERM; : > {}; i=0; "
+      "while [ $n = 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.2; exit $n",
+      ready);
+  CHECK(supervise_script(script, ready, SIGTERM, false) == "false 1");
 }
 
 TEST_CASE("a PID 1 without a handler is ended by the signal's default action",
           "[userns][supervise]") {
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  std::string out = nsutil::test::in_child([&] {
-    // The sender must stay outside the new PID namespace, where our PID means us.
-    auto sender = send_when_ready(::getpid(), SIGINT, ready);
-    nsutil::ns_set types{nsutil::ns_type::pid};
-    if (!nsutil::test::is_root())
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
-    nsutil::supervisor sup;
-    // The shell execs sleep, so PID 1 is a program with no SIGINT handler.
-    auto c = nsutil::fork_child(
-        [&] {
-          nsutil::exec_program("sh", {"sh", "-c", fmt::format(": > {}; exec sleep 30", ready)});
-        },
-        {.signal_mask = sup.child_mask()});
-    child_status st = sup.wait(c);
-    sender.wait();
-    return fmt::format("{} {}", st.signaled, st.value);
-  });
-  CHECK(out == fmt::format("true {}", SIGINT));
+  // The shell execs sleep, so PID 1 is a program with no SIGINT handler.
+  std::string script = fmt::format(": > {}; exec sleep 30", ready);
+  CHECK(supervise_script(script, ready, SIGINT, true) == fmt::format("true {}", SIGINT));
 }
 
 TEST_CASE("a PID 1 with a handler gets the signal instead", "[userns][supervise]") {
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  std::string out = nsutil::test::in_child([&] {
-    // The sender must stay outside the new PID namespace, where our PID means us.
-    auto sender = send_when_ready(::getpid(), SIGINT, ready);
-    nsutil::ns_set types{nsutil::ns_type::pid};
-    if (!nsutil::test::is_root())
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
-    nsutil::supervisor sup;
-    std::string script = fmt::format(
-        "trap 'exit 42' INT; : > {}; i=0; while [ $i -lt 200 ]; do sleep 0.05; "
-        "i=$((i+1)); done",
-        ready);
-    auto c = nsutil::fork_child(
-        [&] {
-          nsutil::exec_program("sh", {"sh", "-c", script});
-        },
-        {.signal_mask = sup.child_mask()});
-    child_status st = sup.wait(c);
-    sender.wait();
-    return fmt::format("{} {}", st.signaled, st.value);
-  });
-  CHECK(out == "false 42");
+  std::string script = fmt::format(
+      "trap 'exit 42' INT; : > {}; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done",
+      ready);
+  CHECK(supervise_script(script, ready, SIGINT, true) == "false 42");
 }
 
 TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
