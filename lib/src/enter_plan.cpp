@@ -334,18 +334,7 @@ void enter_plan::setup() {
     wd_.reset();
   }
   if (environ_) {
-    std::string text;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(environ_.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        throw_errno("read", "environ");
-      if (n == 0)
-        break;
-      text.append(buf, static_cast<std::size_t>(n));
-    }
+    std::string text = read_all(environ_, "environ");
     environ_.reset();
     ::clearenv();
     std::string_view rest(text);

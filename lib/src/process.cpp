@@ -52,21 +52,6 @@ void send_report(int fd, int errno_value, const std::string& op, const std::stri
   write_all(fd, detail.data(), detail.size());
 }
 
-std::string read_to_eof(int fd) {
-  std::string data;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      throw_errno("read", "child report pipe");
-    if (n == 0)
-      return data;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
 // The PR_SET_PDEATHSIG race: a parent that died before prctl() took effect sends nothing. Its
 // pidfd (opened before the fork) tells whether that happened.
 void arm_death_signal(int sig, const unique_fd& parent_pidfd, pid_t parent) noexcept {
@@ -147,7 +132,7 @@ child_status child_status::from_wait_status(int status) noexcept {
 void child::rethrow_report() {
   if (!report_)
     return;
-  std::string data = read_to_eof(report_.get());
+  std::string data = read_all(report_, "child report pipe");
   report_.reset();
   if (data.empty())
     return;

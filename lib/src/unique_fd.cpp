@@ -43,7 +43,10 @@ std::string read_file(const std::string& path) {
 }
 
 std::string read_file_at(const unique_fd& dir, const std::string& path) {
-  unique_fd fd = open_fd_at(dir, path, O_RDONLY);
+  return read_all(open_fd_at(dir, path, O_RDONLY), path);
+}
+
+std::string read_all(const unique_fd& fd, std::string_view name) {
   std::string data;
   char buf[4096];
   for (;;) {
@@ -51,7 +54,7 @@ std::string read_file_at(const unique_fd& dir, const std::string& path) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      throw_errno("read", path);
+      throw_errno("read", name);
     if (n == 0)
       return data;
     data.append(buf, static_cast<std::size_t>(n));

@@ -59,16 +59,7 @@ std::string in_child(const std::function<std::string()>& body) {
     }
   });
   out_write.reset();
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  std::string out = read_all(out_read, "test child output");
   child_status st = c.wait();
   if (st != child_status{})
     throw std::runtime_error("test child ended with status " + std::to_string(st.shell_code()));

@@ -64,6 +64,10 @@ NSUTIL_API std::string read_file(const std::string& path);
 /// keeps showing the same PID namespace when another proc is mounted over /proc).
 NSUTIL_API std::string read_file_at(const unique_fd& dir, const std::string& path);
 
+/// Reads the open descriptor `fd` to its end (retrying on EINTR). `name` is used in errors.
+/// Throws nsutil::error("read", name).
+NSUTIL_API std::string read_all(const unique_fd& fd, std::string_view name);
+
 /// Writes `data` to `path` (opened O_WRONLY) in one write(2), as /proc control files require
 /// (uid_map, setgroups, timens_offsets). Throws nsutil::error("write", path).
 NSUTIL_API void write_file(const std::string& path, std::string_view data);
