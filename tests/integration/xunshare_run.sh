@@ -49,8 +49,14 @@ check_eq "not found is 127 even past an unsearchable PATH folder" \
 rc=127" "$out"
 both "a program that cannot run gives 126" -u /etc/passwd
 both "a directory cannot run either" -u /
-check_eq "the default shell is a login shell" "$(timeout 10 "${UL[@]}" -u <<<'echo "$0"')" \
-  "$(timeout 10 "${X[@]}" -u <<<'echo "$0"')"
+check_eq "the default shell is a login shell" "$(SHELL=/bin/sh timeout 10 "${UL[@]}" -u <<<'echo "$0"')" \
+  "$(SHELL=/bin/sh timeout 10 "${X[@]}" -u <<<'echo "$0"')"
+# Without $SHELL, util-linux 2.38 falls back to /bin/sh; newer releases (and xunshare) take the
+# passwd entry's shell first: the entry of the user the program runs as (root under -r).
+passwd_shell=$(getent passwd "$(timeout 10 "${X[@]}" -u id -u)" | cut -d: -f7)
+check_eq "without \$SHELL the passwd shell ($passwd_shell) runs, as a login shell" \
+  "$(cd / && (exec -a "-${passwd_shell##*/}" "$passwd_shell") <<<'echo "$0"' 2>&1)" \
+  "$(cd / && env -u SHELL timeout 10 "${X[@]}" -u <<<'echo "$0"' 2>&1)"
 out=$(HOME=/nonexistent SHELL=/bin/bash timeout 10 "${X[@]}" -u <<<'echo "$0 $-"' 2>&1)
 check_eq "\$SHELL is the default shell" "-bash hBs" "$out"
 
