@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,42 +19,13 @@
 namespace nsutil::detail {
 namespace {
 
-// Reads a file through one fixed buffer: the kernel's BTF is megabytes, of which the program
-// needs a handful of facts, so it is streamed rather than held in memory.
-class stream {
- public:
-  stream(int fd, std::uint64_t start, std::uint64_t length)
-      : fd_(fd), next_(start), end_(start + length) {}
-  // Makes `n` bytes available at data(); false at the end or on a read error.
-  bool ensure(std::size_t n) {
-    if (len_ - pos_ >= n)
-      return true;
-    std::memmove(buf_, buf_ + pos_, len_ - pos_);
-    len_ -= pos_;
-    pos_ = 0;
-    while (len_ < n && next_ < end_) {
-      std::size_t want = std::min<std::uint64_t>(sizeof buf_ - len_, end_ - next_);
-      ssize_t got = ::pread(fd_, buf_ + len_, want, static_cast<off_t>(next_));
-      if (got <= 0)
-        return false;
-      len_ += static_cast<std::size_t>(got);
-      next_ += static_cast<std::uint64_t>(got);
-    }
-    return len_ >= n;
-  }
-  [[nodiscard]] const char* data() const { return buf_ + pos_; }
-  void skip(std::size_t n) { pos_ += n; }
-  [[nodiscard]] std::uint64_t offset() const { return next_ - (len_ - pos_); }
-
- private:
-  int fd_;
-  std::uint64_t next_, end_;
-  char buf_[1 << 16];
-  std::size_t pos_ = 0, len_ = 0;
-};
-
-// The few facts about the running kernel's structures that the program needs, from its BTF
+// The few facts about the running kernel's structures that the programs need, from its BTF
 // (/sys/kernel/btf/vmlinux): offsets differ between builds, so they are never hard-coded.
+//
+// The BTF is mapped, not read (Linux 6.16 maps the kernel's own copy): reading its megabytes
+// through a buffer and scanning them took about 15 ms a run, more than the rest of a scan, and a
+// copy would have cost megabytes of memory. The mapping does not count towards the process's
+// resident memory. Kernels that cannot map it use the /proc walk instead.
 class kernel_btf {
  public:
   struct member_query {
@@ -66,129 +38,105 @@ class kernel_btf {
     std::uint32_t id = 0;
   };
 
-  // Finds the ID of every FUNC in `funcs` and the byte offset of every member query.
-  bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
+  kernel_btf() = default;
+  kernel_btf(const kernel_btf&) = delete;
+  kernel_btf& operator=(const kernel_btf&) = delete;
+  ~kernel_btf() {
+    if (base_ != nullptr)
+      ::munmap(const_cast<char*>(base_), size_);
+  }
+
+  // Maps the kernel's BTF; false where the kernel has none or cannot map it.
+  bool map() {
     unique_fd fd(::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
-    if (!fd || ::pread(fd.get(), &hdr_, sizeof hdr_, 0) != sizeof hdr_ || hdr_.magic != BTF_MAGIC)
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) < 0 || st.st_size < static_cast<off_t>(sizeof(btf_header)))
       return false;
-    fd_ = fd.get();
-    std::vector<std::string_view> names;
-    for (const auto& f : funcs)
-      names.push_back(f.name);
-    for (const auto& one : q) {
-      names.push_back(one.type);
-      names.push_back(one.member);
-    }
-    if (!find_strings(names))
+    void* p =
+        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (p == MAP_FAILED)
       return false;
-    // Members inside anonymous structs and unions: look into those types on the next pass.
+    base_ = static_cast<const char*>(p);
+    size_ = static_cast<std::size_t>(st.st_size);
+    std::memcpy(&hdr_, base_, sizeof hdr_);
+    return hdr_.magic == BTF_MAGIC && hdr_.hdr_len + hdr_.str_off + hdr_.str_len <= size_ &&
+           hdr_.hdr_len + hdr_.type_off + hdr_.type_len <= size_;
+  }
+
+  // Finds the ID of every FUNC in `funcs` and the byte offset of every member query (members
+  // of anonymous structs and unions included). False when something is missing.
+  bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
+    // Anonymous structs and unions inside a queried struct: their members are looked for on
+    // the next pass, at the anonymous member's offset.
     struct pending {
       std::size_t query;
       std::uint32_t type;
       long base;
     };
     std::vector<pending> wanted;
-    for (int pass = 0; pass < 4; ++pass) {
+    auto scan_members = [&](std::size_t i, const btf_type& t, const char* extra, long base,
+                            std::vector<pending>& next) {
+      for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info); ++m) {
+        btf_member mem{};
+        std::memcpy(&mem, extra + m * sizeof mem, sizeof mem);
+        long bits = BTF_INFO_KFLAG(t.info) ? BTF_MEMBER_BIT_OFFSET(mem.offset) : mem.offset;
+        if (mem.name_off == 0)
+          next.push_back({i, mem.type, base + bits / 8});
+        else if (name(mem.name_off) == q[i].member)
+          q[i].offset = base + bits / 8;
+      }
+    };
+    auto complete = [&] {
+      return std::all_of(funcs.begin(), funcs.end(), [](auto& f) { return f.id != 0; }) &&
+             std::all_of(q.begin(), q.end(), [](auto& one) { return one.offset >= 0; });
+    };
+    for (int pass = 0; pass < 4 && !complete(); ++pass) {
       std::vector<pending> next;
       bool ok = walk_types([&](std::uint32_t id, const btf_type& t, const char* extra) {
         unsigned kind = BTF_INFO_KIND(t.info);
         if (pass == 0 && kind == BTF_KIND_FUNC)
           for (auto& f : funcs)
-            if (t.name_off == name_off(f.name))
+            if (f.id == 0 && name(t.name_off) == f.name)
               f.id = id;
         if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
-          return true;
+          return;
         for (std::size_t i = 0; i < q.size(); ++i) {
           if (q[i].offset >= 0)
             continue;
-          long base = -1;
-          if (pass == 0 && kind == BTF_KIND_STRUCT && t.name_off == name_off(q[i].type))
-            base = 0;
+          if (pass == 0 && kind == BTF_KIND_STRUCT && name(t.name_off) == q[i].type)
+            scan_members(i, t, extra, 0, next);
           for (const auto& w : wanted)
             if (w.query == i && w.type == id)
-              base = w.base;
-          if (base < 0)
-            continue;
-          for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info); ++m) {
-            btf_member mem{};
-            std::memcpy(&mem, extra + m * sizeof mem, sizeof mem);
-            long bits = BTF_INFO_KFLAG(t.info) ? BTF_MEMBER_BIT_OFFSET(mem.offset) : mem.offset;
-            if (mem.name_off != 0 && mem.name_off == name_off(q[i].member))
-              q[i].offset = base + bits / 8;
-            else if (mem.name_off == 0)
-              next.push_back({i, mem.type, base + bits / 8});
-          }
+              scan_members(i, t, extra, w.base, next);
         }
-        // Stop reading once everything is known.
-        bool complete = next.empty();
-        for (const auto& f : funcs)
-          complete = complete && f.id != 0;
-        for (const auto& one : q)
-          complete = complete && one.offset >= 0;
-        return !complete;
       });
       if (!ok)
         return false;
       wanted = std::move(next);
-      bool done = true;
-      for (const auto& one : q)
-        done = done && one.offset >= 0;
-      if (done || wanted.empty())
+      if (wanted.empty())
         break;
     }
-    for (const auto& f : funcs)
-      if (f.id == 0)
-        return false;
-    return true;
+    return complete();
   }
 
  private:
-  std::uint32_t name_off(std::string_view name) const {
-    for (const auto& [n, off] : strings_)
-      if (n == name)
-        return off;
-    return ~0U;
+  [[nodiscard]] std::string_view name(std::uint32_t off) const {
+    if (off >= hdr_.str_len)
+      return {};
+    const char* s = base_ + hdr_.hdr_len + hdr_.str_off + off;
+    return {s, ::strnlen(s, hdr_.str_len - off)};
   }
 
-  // The offsets of `names` in the string section (each stored once: BTF deduplicates).
-  bool find_strings(const std::vector<std::string_view>& names) {
-    stream in(fd_, hdr_.hdr_len + hdr_.str_off, hdr_.str_len);
-    std::uint32_t off = 0;
-    while (off < hdr_.str_len) {
-      // Strings are short (names); look for the terminator in the next 4 KiB at most.
-      std::size_t avail = std::min<std::size_t>(4096, hdr_.str_len - off);
-      if (!in.ensure(avail))
-        return false;
-      const char* nul = static_cast<const char*>(std::memchr(in.data(), '\0', avail));
-      if (nul == nullptr)
-        return false;
-      std::string_view s(in.data(), static_cast<std::size_t>(nul - in.data()));
-      bool all_found = true;
-      for (auto n : names) {
-        if (name_off(n) != ~0U)
-          continue;
-        if (s == n)
-          strings_.emplace_back(n, off);
-        else
-          all_found = false;
-      }
-      if (all_found)
-        return true;
-      in.skip(s.size() + 1);
-      off += static_cast<std::uint32_t>(s.size() + 1);
-    }
-    return true;
-  }
-
+  // Calls visit(id, type, extra) for every type; false when the section is malformed.
   template <class Visit>
-  bool walk_types(Visit&& visit) {
-    stream in(fd_, hdr_.hdr_len + hdr_.type_off, hdr_.type_len);
-    std::uint64_t end = hdr_.hdr_len + hdr_.type_off + hdr_.type_len;
-    for (std::uint32_t id = 1; in.offset() < end; ++id) {
-      if (!in.ensure(sizeof(btf_type)))
+  bool walk_types(Visit&& visit) const {
+    const char* p = base_ + hdr_.hdr_len + hdr_.type_off;
+    const char* end = p + hdr_.type_len;
+    for (std::uint32_t id = 1; p < end; ++id) {
+      if (static_cast<std::size_t>(end - p) < sizeof(btf_type))
         return false;
       btf_type t{};
-      std::memcpy(&t, in.data(), sizeof t);
+      std::memcpy(&t, p, sizeof t);
       std::size_t vlen = BTF_INFO_VLEN(t.info);
       std::size_t extra = 0;
       switch (BTF_INFO_KIND(t.info)) {
@@ -215,18 +163,17 @@ class kernel_btf {
         default:
           break;
       }
-      if (!in.ensure(sizeof t + extra))
+      if (static_cast<std::size_t>(end - p) < sizeof t + extra)
         return false;
-      if (!visit(id, t, in.data() + sizeof t))
-        return true;
-      in.skip(sizeof t + extra);
+      visit(id, t, p + sizeof t);
+      p += sizeof t + extra;
     }
     return true;
   }
 
-  int fd_ = -1;
+  const char* base_ = nullptr;
+  std::size_t size_ = 0;
   btf_header hdr_{};
-  std::vector<std::pair<std::string_view, std::uint32_t>> strings_;
 };
 
 constexpr bpf_insn insn(std::uint8_t code, int dst, int src, int off, int imm) {
@@ -328,7 +275,7 @@ std::optional<task_listing> iterate_tasks() noexcept {
                                             {"super_block", "s_magic"}, {"task_struct", "tgid"},
                                             {"task_struct", "pid"}};
     kernel_btf btf;
-    if (!btf.resolve(funcs, q))
+    if (!btf.map() || !btf.resolve(funcs, q))
       return std::nullopt;
     for (const auto& one : q)
       if (one.offset < 0)

@@ -32,7 +32,8 @@ struct task_listing {
 
 /// The nsfs and socket descriptors of all processes, and every thread that is not a main
 /// thread, from two BPF iterators (task_file and task, Linux 5.8). nullopt when they cannot be
-/// used here: without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, without kernel BTF, or outside
+/// used here: without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, without a mappable kernel BTF
+/// (/sys/kernel/btf/vmlinux, Linux 6.16), or outside
 /// the initial PID namespace (they report global PIDs). Never throws.
 std::optional<task_listing> iterate_tasks() noexcept;
 

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <clocale>
 #include <map>
 #include <string>
 
@@ -35,6 +36,22 @@ TEST_CASE("filter comparisons", "[xlsns][filter]") {
   CHECK(match("COMMAND =~ '^sle+p'"));
   CHECK(match("COMMAND !~ 'bash'"));
   CHECK(match("nprocs == 3"));  // column names in any case
+}
+
+TEST_CASE("filter numbers: decimals, in any locale", "[xlsns][filter]") {
+  // A comma locale, where one is installed, must not change how "2.5" reads (the tools call
+  // setlocale(LC_ALL, "")).
+  const char* old = std::setlocale(LC_NUMERIC, nullptr);
+  std::string saved = old != nullptr ? old : "C";
+  std::setlocale(LC_NUMERIC, "de_DE.UTF-8");
+  CHECK(match("NPROCS > 2.5"));
+  CHECK(match("NPROCS < 3.5"));
+  CHECK(match("NPROCS == 3.0"));
+  CHECK(match("NPROCS > -1"));
+  std::setlocale(LC_NUMERIC, saved.c_str());
+  // Text that only starts like a number compares as text.
+  CHECK_FALSE(match("COMMAND == 100"));
+  CHECK_THROWS_AS(filter_expr::parse("NS == 1.2.3"), filter_error);
 }
 
 TEST_CASE("filter logic, precedence and word forms", "[xlsns][filter]") {

@@ -96,8 +96,8 @@ struct discovery_options {
   /// /proc/PID/task/TID/ns of multi-threaded processes, and thread counts.
   bool threads = true;
   /// Open namespace descriptors of every process. With CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON
-  /// in the initial PID namespace, on a kernel with BTF (Linux 5.8), one BPF task_file
-  /// iterator lists them (and a task iterator the threads) in a single read; otherwise
+  /// in the initial PID namespace, on a kernel whose BTF can be mapped (Linux 6.16), one BPF
+  /// task_file iterator lists them (and a task iterator the threads) in a single read; otherwise
   /// /proc/PID/fd of each process is walked.
   bool descriptors = true;
   /// The network namespaces of every process's sockets (pidfd_getfd + SIOCGSKNS, Linux 5.6;
