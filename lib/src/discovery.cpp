@@ -109,6 +109,9 @@ class scanner {
   found_namespace& record(ns_type type, std::uint64_t ino, bool& created);
   void scan_process(pid_t pid);
   void scan_threads(pid_t pid, proc_path& path, const process_ns& own);
+  bool add_process(pid_t pid, const process_ns& own);
+  void add_thread(pid_t pid, std::string_view tid, const process_ns& thread, const process_ns& own);
+  void add_listed_tasks(std::vector<detail::task_namespaces>& tasks);
   void scan_descriptors(pid_t pid, proc_path& path, const process_ns& own);
   void scan_sockets(pid_t pid, const std::vector<int>& fds);
   void collect_mounts();
@@ -136,12 +139,7 @@ class scanner {
   };
   std::vector<mount_table> tables_;
   bool listed_all_ = false;
-  // The BPF iterator listed every descriptor already: no /proc/PID/fd walks.
-  bool descriptors_listed_ = false;
   std::vector<detail::open_descriptor> descriptors_;
-  // The BPF iterator listed the threads too: processes with more than one, ascending.
-  bool threads_listed_ = false;
-  std::vector<pid_t> threaded_;
   void add_listed_descriptors();
   std::unordered_set<std::string> nsfs_targets_;
 };
@@ -163,21 +161,7 @@ void scanner::scan_process(pid_t pid) {
   auto* end = std::to_chars(base + 6, base + 24, pid).ptr;
   *end++ = '/';
   proc_path path(std::string_view(base, static_cast<std::size_t>(end - base)));
-  scanned_process proc{pid, 0, 0, false};
-  if (opts_.details == process_details::all && !read_details(proc))
-    return;
-  long threads = 1;
-  if (opts_.threads && threads_listed_) {
-    threads = std::binary_search(threaded_.begin(), threaded_.end(), pid) ? 2 : 1;
-  } else if (opts_.threads) {
-    // The task folder's link count is 2 + the number of threads: cheaper than reading stat.
-    struct stat st {};
-    if (::stat(path.with("task"), &st) == 0 && st.st_nlink > 2)
-      threads = static_cast<long>(st.st_nlink) - 2;
-  }
-
   process_ns own;
-  bool any = false;
   for (const auto& row : ns_types) {
     if (!opts_.types.contains(row.type))
       continue;
@@ -193,10 +177,27 @@ void scanner::scan_process(pid_t pid) {
       continue;  // ENOENT: the process is gone, or the kernel lacks this type
     }
     own.ino[static_cast<std::size_t>(row.type)] = link->second;
-    any = true;
   }
-  if (!any)
+  if (!add_process(pid, own))
     return;
+  if (opts_.threads) {
+    // The task folder's link count is 2 + the number of threads: cheaper than reading stat.
+    struct stat st {};
+    if (::stat(path.with("task"), &st) == 0 && st.st_nlink > 3)
+      scan_threads(pid, path, own);
+  }
+  if (opts_.descriptors || opts_.sockets)
+    scan_descriptors(pid, path, own);
+}
+
+// A process in the namespaces `own` (inode 0: not looked at, or unreadable); false when it is
+// in none of them or has gone.
+bool scanner::add_process(pid_t pid, const process_ns& own) {
+  if (std::all_of(std::begin(own.ino), std::end(own.ino), [](auto ino) { return ino == 0; }))
+    return false;
+  scanned_process proc{pid, 0, 0, false};
+  if (opts_.details == process_details::all && !read_details(proc))
+    return false;
   out_.processes.push_back(proc);
   for (const auto& row : ns_types) {
     std::uint64_t ino = own.ino[static_cast<std::size_t>(row.type)];
@@ -205,17 +206,35 @@ void scanner::scan_process(pid_t pid) {
     bool created = false;
     auto& ns = record(row.type, ino, created);
     if (created)
-      ns.path = std::string(path.base()) + "ns/" + std::string(row.proc_entry);
+      ns.path = "/proc/" + std::to_string(pid) + "/ns/" + std::string(row.proc_entry);
     ns.pids.push_back(pid);
     ns.holders.add(ns_holder::process);
     ++ns.nthreads;
     if (row.type == ns_type::mnt)
       mnt_pid_.try_emplace(ino, pid);
   }
-  if (opts_.threads && threads > 1)
-    scan_threads(pid, path, own);
-  if ((opts_.descriptors || opts_.sockets) && !descriptors_listed_)
-    scan_descriptors(pid, path, own);
+  return true;
+}
+
+// Thread `tid` of process `pid`, in the namespaces `thread`; only the types its process is seen
+// in count.
+void scanner::add_thread(pid_t pid, std::string_view tid, const process_ns& thread,
+                         const process_ns& own) {
+  for (const auto& row : ns_types) {
+    std::size_t t = static_cast<std::size_t>(row.type);
+    if (own.ino[t] == 0 || thread.ino[t] == 0)
+      continue;
+    bool created = false;
+    auto& ns = record(row.type, thread.ino[t], created);
+    if (created)
+      ns.path = fmt::format("/proc/{}/task/{}/ns/{}", pid, tid, row.proc_entry);
+    ++ns.nthreads;
+    if (thread.ino[t] != own.ino[t]) {
+      ns.holders.add(ns_holder::thread);
+      if (ns.thread_pid == 0 || pid < ns.thread_pid)
+        ns.thread_pid = pid;
+    }
+  }
 }
 
 void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
@@ -229,25 +248,44 @@ void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
     if (!tid || *tid == pid)
       continue;  // the main thread was counted with the process
     tpath.set(task_dir + "/" + de->d_name + "/ns/");
+    process_ns thread;
     for (const auto& row : ns_types) {
-      std::size_t t = static_cast<std::size_t>(row.type);
-      if (own.ino[t] == 0)
-        continue;
       int err = 0;
-      auto link = read_ns_link(tpath.with(row.proc_entry), err);
-      if (!link)
+      if (own.ino[static_cast<std::size_t>(row.type)] == 0)
         continue;
-      bool created = false;
-      auto& ns = record(row.type, link->second, created);
-      if (created)
-        ns.path = std::string(tpath.base()) + std::string(row.proc_entry);
-      ++ns.nthreads;
-      if (link->second != own.ino[t]) {
-        ns.holders.add(ns_holder::thread);
-        if (ns.thread_pid == 0 || pid < ns.thread_pid)
-          ns.thread_pid = pid;
-      }
+      if (auto link = read_ns_link(tpath.with(row.proc_entry), err))
+        thread.ino[static_cast<std::size_t>(row.type)] = link->second;
     }
+    add_thread(pid, de->d_name, thread, own);
+  }
+}
+
+// The task iterator's records, applied as the /proc walk would apply /proc/PID/ns and
+// /proc/PID/task/TID/ns.
+void scanner::add_listed_tasks(std::vector<detail::task_namespaces>& tasks) {
+  auto namespaces_of = [&](const detail::task_namespaces& t) {
+    process_ns ns;
+    for (const auto& row : ns_types)
+      if (opts_.types.contains(row.type))
+        ns.ino[static_cast<std::size_t>(row.type)] = t.ino[static_cast<std::size_t>(row.type)];
+    return ns;
+  };
+  // Main threads first: they are the processes, ascending by PID as TIDs ascend.
+  auto threads = std::stable_partition(tasks.begin(), tasks.end(),
+                                       [](const auto& t) { return t.pid == t.tid; });
+  for (auto it = tasks.begin(); it != threads; ++it)
+    add_process(it->pid, namespaces_of(*it));
+  if (!opts_.threads)
+    return;
+  for (auto it = threads; it != tasks.end(); ++it) {
+    auto main = std::lower_bound(tasks.begin(), threads, it->pid,
+                                 [](const auto& t, pid_t pid) { return t.pid < pid; });
+    if (main == threads || main->pid != it->pid)
+      continue;
+    char tid[16];
+    auto* end = std::to_chars(tid, tid + sizeof tid, it->tid).ptr;
+    add_thread(it->pid, std::string_view(tid, static_cast<std::size_t>(end - tid)),
+               namespaces_of(*it), namespaces_of(*main));
   }
 }
 
@@ -554,25 +592,21 @@ void scanner::scan_listns() {
 // Scanning in several threads was measured and gains nothing: the /proc lookups contend in the
 // kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
-  if (opts_.descriptors || opts_.sockets || opts_.threads) {
-    if (auto all = detail::iterate_tasks()) {
-      descriptors_ = std::move(all->descriptors);
-      descriptors_listed_ = true;
-      for (const auto& t : all->threads)
-        threaded_.push_back(t.pid);
-      std::sort(threaded_.begin(), threaded_.end());
-      threads_listed_ = true;
-    }
+  bool files = opts_.descriptors || opts_.sockets;
+  if (auto all = detail::iterate_tasks(files)) {
+    descriptors_ = std::move(all->descriptors);
+    add_listed_tasks(all->tasks);
+  } else {
+    dir_ptr proc = open_dir("/proc");
+    if (!proc)
+      throw_errno("open", "/proc");
+    while (dirent* de = ::readdir(proc.get()))
+      if (auto pid = parse_pid(de->d_name))
+        scan_process(*pid);
   }
-  dir_ptr proc = open_dir("/proc");
-  if (!proc)
-    throw_errno("open", "/proc");
-  while (dirent* de = ::readdir(proc.get()))
-    if (auto pid = parse_pid(de->d_name))
-      scan_process(*pid);
   std::sort(out_.processes.begin(), out_.processes.end(),
             [](const auto& a, const auto& b) { return a.pid < b.pid; });
-  if (descriptors_listed_)
+  if (!descriptors_.empty())
     add_listed_descriptors();
 }
 

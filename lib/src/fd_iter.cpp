@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <nsutil/ns_type.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compat.hpp"
 
@@ -74,16 +77,20 @@ class kernel_btf {
       long base;
     };
     std::vector<pending> wanted;
+    // What is still missing: the walk stops as soon as nothing is.
+    std::size_t left = funcs.size() + q.size();
     auto scan_members = [&](std::size_t i, const btf_type& t, const char* extra, long base,
                             std::vector<pending>& next) {
       for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info); ++m) {
         btf_member mem{};
         std::memcpy(&mem, extra + m * sizeof mem, sizeof mem);
         long bits = BTF_INFO_KFLAG(t.info) ? BTF_MEMBER_BIT_OFFSET(mem.offset) : mem.offset;
-        if (mem.name_off == 0)
+        if (mem.name_off == 0) {
           next.push_back({i, mem.type, base + bits / 8});
-        else if (name(mem.name_off) == q[i].member)
+        } else if (q[i].offset < 0 && name_is(mem.name_off, q[i].member)) {
           q[i].offset = base + bits / 8;
+          --left;
+        }
       }
     };
     auto complete = [&] {
@@ -92,26 +99,34 @@ class kernel_btf {
     };
     for (int pass = 0; pass < 4 && !complete(); ++pass) {
       std::vector<pending> next;
+      // Names are compared only for FUNCs and named structs: the section holds over a hundred
+      // thousand types.
       bool ok = walk_types([&](std::uint32_t id, const btf_type& t, const char* extra) {
         unsigned kind = BTF_INFO_KIND(t.info);
-        if (pass == 0 && kind == BTF_KIND_FUNC)
-          for (auto& f : funcs)
-            if (f.id == 0 && name(t.name_off) == f.name)
+        if (pass == 0 && kind == BTF_KIND_FUNC) {
+          for (auto& f : funcs) {
+            if (f.id == 0 && name_is(t.name_off, f.name)) {
               f.id = id;
-        if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
-          return;
-        for (std::size_t i = 0; i < q.size(); ++i) {
-          if (q[i].offset >= 0)
-            continue;
-          if (pass == 0 && kind == BTF_KIND_STRUCT && name(t.name_off) == q[i].type)
-            scan_members(i, t, extra, 0, next);
-          for (const auto& w : wanted)
-            if (w.query == i && w.type == id)
-              scan_members(i, t, extra, w.base, next);
+              --left;
+            }
+          }
+          return left > 0;
         }
+        if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
+          return true;
+        if (pass == 0 && kind == BTF_KIND_STRUCT && t.name_off != 0)
+          for (std::size_t i = 0; i < q.size(); ++i)
+            if (q[i].offset < 0 && name_is(t.name_off, q[i].type))
+              scan_members(i, t, extra, 0, next);
+        for (const auto& w : wanted)
+          if (w.type == id && q[w.query].offset < 0)
+            scan_members(w.query, t, extra, w.base, next);
+        return left > 0;
       });
       if (!ok)
         return false;
+      // Anonymous members of structs whose member was found by name need no second look.
+      std::erase_if(next, [&](const pending& w) { return q[w.query].offset >= 0; });
       wanted = std::move(next);
       if (wanted.empty())
         break;
@@ -120,14 +135,16 @@ class kernel_btf {
   }
 
  private:
-  [[nodiscard]] std::string_view name(std::uint32_t off) const {
-    if (off >= hdr_.str_len)
-      return {};
+  // Whether the string at `off` is `want`, without measuring it first.
+  [[nodiscard]] bool name_is(std::uint32_t off, std::string_view want) const {
+    if (off >= hdr_.str_len || hdr_.str_len - off <= want.size())
+      return false;
     const char* s = base_ + hdr_.hdr_len + hdr_.str_off + off;
-    return {s, ::strnlen(s, hdr_.str_len - off)};
+    return s[want.size()] == '\0' && std::memcmp(s, want.data(), want.size()) == 0;
   }
 
-  // Calls visit(id, type, extra) for every type; false when the section is malformed.
+  // Calls visit(id, type, extra) for every type until it returns false; false when the section
+  // is malformed.
   template <class Visit>
   bool walk_types(Visit&& visit) const {
     const char* p = base_ + hdr_.hdr_len + hdr_.type_off;
@@ -165,7 +182,8 @@ class kernel_btf {
       }
       if (static_cast<std::size_t>(end - p) < sizeof t + extra)
         return false;
-      visit(id, t, p + sizeof t);
+      if (!visit(id, t, p + sizeof t))
+        return true;
       p += sizeof t + extra;
     }
     return true;
@@ -206,9 +224,10 @@ long bpf(int cmd, bpf_attr& attr) {
 }
 
 // The records the programs write.
-struct thread_record {
+struct task_record {
   std::uint32_t tgid;
   std::uint32_t tid;
+  std::uint32_t ino[8];  // by ns_type: mnt, net, pid, uts, ipc, user, cgroup, time
 };
 struct file_record {
   std::uint32_t kind;  // 1 nsfs, 2 socket
@@ -263,17 +282,42 @@ bool read_records(const unique_fd& iter, Add&& add) {
 
 }  // namespace
 
-std::optional<task_listing> iterate_tasks() noexcept {
+std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
   try {
     // Global PIDs are what the iterators report: use them only where they are ours.
     struct stat pidns {};
     if (::stat("/proc/self/ns/pid", &pidns) < 0 || pidns.st_ino != 0xEFFFFFFCU)
       return std::nullopt;
     std::vector<kernel_btf::func_query> funcs{{"bpf_iter_task_file"}, {"bpf_iter_task"}};
-    std::vector<kernel_btf::member_query> q{{"file", "f_inode"},        {"inode", "i_sb"},
-                                            {"inode", "i_ino"},         {"inode", "i_mode"},
-                                            {"super_block", "s_magic"}, {"task_struct", "tgid"},
-                                            {"task_struct", "pid"}};
+    std::vector<kernel_btf::member_query> q{{"file", "f_inode"},
+                                            {"inode", "i_sb"},
+                                            {"inode", "i_ino"},
+                                            {"inode", "i_mode"},
+                                            {"super_block", "s_magic"},
+                                            {"task_struct", "tgid"},
+                                            {"task_struct", "pid"},
+                                            {"task_struct", "nsproxy"},
+                                            {"task_struct", "real_cred"},
+                                            {"task_struct", "thread_pid"},
+                                            {"nsproxy", "mnt_ns"},
+                                            {"nsproxy", "net_ns"},
+                                            {"nsproxy", "uts_ns"},
+                                            {"nsproxy", "ipc_ns"},
+                                            {"nsproxy", "cgroup_ns"},
+                                            {"nsproxy", "time_ns"},
+                                            {"mnt_namespace", "ns"},
+                                            {"net", "ns"},
+                                            {"uts_namespace", "ns"},
+                                            {"ipc_namespace", "ns"},
+                                            {"cgroup_namespace", "ns"},
+                                            {"time_namespace", "ns"},
+                                            {"cred", "user_ns"},
+                                            {"user_namespace", "ns"},
+                                            {"pid", "level"},
+                                            {"pid", "numbers"},
+                                            {"upid", "ns"},
+                                            {"pid_namespace", "ns"},
+                                            {"ns_common", "inum"}};
     kernel_btf btf;
     if (!btf.map() || !btf.resolve(funcs, q))
       return std::nullopt;
@@ -281,7 +325,37 @@ std::optional<task_listing> iterate_tasks() noexcept {
       if (one.offset < 0)
         return std::nullopt;
     auto off = [&](std::size_t i) { return static_cast<int>(q[i].offset); };
-    enum { f_inode, i_sb, i_ino, i_mode, s_magic, tgid, pid };
+    enum {
+      f_inode,
+      i_sb,
+      i_ino,
+      i_mode,
+      s_magic,
+      tgid,
+      pid,
+      nsproxy,
+      real_cred,
+      thread_pid,
+      nsproxy_mnt,
+      nsproxy_net,
+      nsproxy_uts,
+      nsproxy_ipc,
+      nsproxy_cgroup,
+      nsproxy_time,
+      mnt_ns,
+      net_ns,
+      uts_ns,
+      ipc_ns,
+      cgroup_ns,
+      time_ns,
+      cred_user_ns,
+      user_ns,
+      pid_level,
+      pid_numbers,
+      upid_ns,
+      pid_ns,
+      inum
+    };
 
     // Per descriptor (ctx bpf_iter__task_file: meta 0, task 8, fd 16, file 24): nsfs files
     // and sockets only, as {kind, 0, tgid, fd, inode}.
@@ -321,37 +395,96 @@ std::optional<task_listing> iterate_tasks() noexcept {
         mov_imm(0, 0),
         insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
     };
-    // Per task (ctx bpf_iter__task: meta 0, task 8): threads other than the main one, as
-    // {tgid, tid}.
-    const bpf_insn tasks[] = {
+    // Per task (ctx bpf_iter__task: meta 0, task 8): {tgid, tid, inode of each namespace}, the
+    // inodes /proc/PID/task/TID/ns shows: nsproxy's for five types (none once the task exits),
+    // the real credentials' user namespace, and the PID namespace the task's PID lives in.
+    constexpr int rec = -48;      // the record on the stack: 40 bytes
+    constexpr int scratch = -56;  // where bpf_probe_read_kernel puts what it reads
+    auto slot = [&](ns_type t) { return rec + 8 + 4 * static_cast<int>(t); };
+    // The namespace behind pointer `r1` (already loaded), at offset `ns` in its struct.
+    auto store_inum = [&](ns_type t, int ns) {
+      return std::array{ldx(BPF_W, 1, 1, ns + off(inum)), stx(BPF_W, 10, 1, slot(t))};
+    };
+    auto from_nsproxy = [&](ns_type t, int member, int ns) {
+      auto [load, store] = store_inum(t, off(ns));
+      return std::array{ldx(BPF_DW, 1, 9, off(member)), load, store};
+    };
+    // *(size bytes at r3) into the scratch slot: r3 may be any address (NULL reads as 0).
+    auto probe_read = [&](int size) {
+      return std::array{mov_reg(1, 10), insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, scratch),
+                        mov_imm(2, size),
+                        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel)};
+    };
+    auto add_imm = [](int reg, int imm) {
+      return insn(BPF_ALU64 | BPF_ADD | BPF_K, reg, 0, 0, imm);
+    };
+    // struct upid is {int nr; struct pid_namespace *ns;}: its size ends with ns.
+    const int upid_size = off(upid_ns) + 8;
+    std::vector<bpf_insn> tasks{
         mov_reg(6, 1),
         ldx(BPF_DW, 7, 6, 0),
         ldx(BPF_DW, 8, 6, 8),
-        jeq_imm(8, 0, 10),
+        jeq_imm(8, 0, 0),  // no task: done (patched below)
         ldx(BPF_W, 1, 8, off(tgid)),
-        ldx(BPF_W, 2, 8, off(pid)),
-        insn(BPF_JMP | BPF_JEQ | BPF_X, 1, 2, 7, 0),  // the main thread: skip
-        stx(BPF_W, 10, 1, -8),
-        stx(BPF_W, 10, 2, -4),
-        ldx(BPF_DW, 1, 7, 0),
-        mov_reg(2, 10),
-        insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8),
-        mov_imm(3, 8),
-        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
-        mov_imm(0, 0),
-        insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+        stx(BPF_W, 10, 1, rec),
+        ldx(BPF_W, 1, 8, off(pid)),
+        stx(BPF_W, 10, 1, rec + 4),
+        ldx(BPF_DW, 9, 8, off(nsproxy)),
     };
+    const std::size_t skip_at = 3;
+    auto append = [&](const auto& part) { tasks.insert(tasks.end(), part.begin(), part.end()); };
+    append(from_nsproxy(ns_type::mnt, nsproxy_mnt, mnt_ns));
+    append(from_nsproxy(ns_type::net, nsproxy_net, net_ns));
+    append(from_nsproxy(ns_type::uts, nsproxy_uts, uts_ns));
+    append(from_nsproxy(ns_type::ipc, nsproxy_ipc, ipc_ns));
+    append(from_nsproxy(ns_type::cgroup, nsproxy_cgroup, cgroup_ns));
+    append(from_nsproxy(ns_type::time, nsproxy_time, time_ns));
+    tasks.push_back(ldx(BPF_DW, 1, 8, off(real_cred)));
+    tasks.push_back(ldx(BPF_DW, 1, 1, off(cred_user_ns)));
+    append(store_inum(ns_type::user, off(user_ns)));
+    // task->thread_pid->numbers[level].ns: an index the verifier cannot bound, so the chain is
+    // read with bpf_probe_read_kernel as plain addresses.
+    tasks.push_back(mov_reg(3, 8));
+    tasks.push_back(add_imm(3, off(thread_pid)));
+    append(probe_read(8));
+    tasks.push_back(ldx(BPF_DW, 6, 10, scratch));  // struct pid *
+    tasks.push_back(mov_reg(3, 6));
+    tasks.push_back(add_imm(3, off(pid_level)));
+    append(probe_read(4));
+    tasks.push_back(ldx(BPF_W, 3, 10, scratch));  // level
+    tasks.push_back(insn(BPF_ALU64 | BPF_MUL | BPF_K, 3, 0, 0, upid_size));
+    tasks.push_back(insn(BPF_ALU64 | BPF_ADD | BPF_X, 3, 6, 0, 0));
+    tasks.push_back(add_imm(3, off(pid_numbers) + off(upid_ns)));
+    append(probe_read(8));
+    tasks.push_back(ldx(BPF_DW, 3, 10, scratch));  // struct pid_namespace *
+    tasks.push_back(add_imm(3, off(pid_ns) + off(inum)));
+    append(probe_read(4));
+    tasks.push_back(ldx(BPF_W, 1, 10, scratch));
+    tasks.push_back(stx(BPF_W, 10, 1, slot(ns_type::pid)));
+    append(std::array{
+        ldx(BPF_DW, 1, 7, 0),  // meta->seq
+        mov_reg(2, 10),
+        add_imm(2, rec),
+        mov_imm(3, sizeof(task_record)),
+        insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
+    });
+    tasks[skip_at].off = static_cast<std::int16_t>(tasks.size() - skip_at - 1);
+    append(std::array{mov_imm(0, 0), insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)});
     task_listing out;
-    unique_fd fi = start_iterator(funcs[0].id, files, std::size(files));
-    unique_fd ti = start_iterator(funcs[1].id, tasks, std::size(tasks));
-    if (!fi || !ti)
+    unique_fd ti = start_iterator(funcs[1].id, tasks.data(), tasks.size());
+    unique_fd fi;
+    if (descriptors)
+      fi = start_iterator(funcs[0].id, files, std::size(files));
+    if (!ti || (descriptors && !fi))
       return std::nullopt;
-    bool ok = read_records<file_record>(fi, [&](const file_record& r) {
+    bool ok = !descriptors || read_records<file_record>(fi, [&](const file_record& r) {
       out.descriptors.push_back(
           {static_cast<pid_t>(r.tgid), static_cast<int>(r.fd), r.kind == 2, r.ino});
     });
-    ok = ok && read_records<thread_record>(ti, [&](const thread_record& r) {
-           out.threads.push_back({static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid)});
+    ok = ok && read_records<task_record>(ti, [&](const task_record& r) {
+           task_namespaces t{static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid), {}};
+           std::copy(std::begin(r.ino), std::end(r.ino), t.ino.begin());
+           out.tasks.push_back(t);
          });
     if (!ok)
       return std::nullopt;

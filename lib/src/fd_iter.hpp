@@ -1,10 +1,11 @@
-// Every namespace and socket descriptor of every process, and every thread, in one read each,
-// through BPF task_file and task iterators (Linux 5.8), instead of walking /proc/PID/fd and
-// stat-ing /proc/PID/task of each process. Private to libnsutil.
+// Every namespace and socket descriptor of every process, and the namespaces of every thread, in
+// one read each, through BPF task_file and task iterators (Linux 5.8), instead of reading
+// /proc/PID/ns, /proc/PID/task and /proc/PID/fd of each process. Private to libnsutil.
 #pragma once
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -19,22 +20,26 @@ struct open_descriptor {
   std::uint64_t ino;  // the nsfs inode (for a socket: the socket's inode)
 };
 
-/// A thread that is not its process's main thread.
-struct extra_thread {
-  pid_t pid;
+/// A task (thread) and its namespaces, as /proc/PID/task/TID/ns would show them.
+struct task_namespaces {
+  pid_t pid;  // the thread group (process)
   pid_t tid;
+  /// Inode of each namespace, indexed by ns_type; 0 where the task has none (it is exiting).
+  std::array<std::uint32_t, 8> ino;
 };
 
 struct task_listing {
   std::vector<open_descriptor> descriptors;
-  std::vector<extra_thread> threads;
+  /// Every task, main threads included, ascending by TID.
+  std::vector<task_namespaces> tasks;
 };
 
-/// The nsfs and socket descriptors of all processes, and every thread that is not a main
-/// thread, from two BPF iterators (task_file and task, Linux 5.8). nullopt when they cannot be
-/// used here: without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, without a mappable kernel BTF
+/// The namespaces of every task, and with `descriptors` the nsfs and socket descriptors of every
+/// process, from BPF task and task_file iterators (Linux 5.8), in one read each. nullopt when they
+/// cannot be used here: without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, without a mappable kernel
+/// BTF
 /// (/sys/kernel/btf/vmlinux, Linux 6.16), or outside
 /// the initial PID namespace (they report global PIDs). Never throws.
-std::optional<task_listing> iterate_tasks() noexcept;
+std::optional<task_listing> iterate_tasks(bool descriptors) noexcept;
 
 }  // namespace nsutil::detail

@@ -1,15 +1,19 @@
 // libnsutil's private fast path for root: the BPF task and task_file iterators. Linked against
 // the library's objects (the shared library hides them), and run as root only.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <nsutil/ns_type.hpp>
 #include <nsutil/unique_fd.hpp>
+#include <string>
 #include <thread>
 
 #include "../../lib/src/fd_iter.hpp"
@@ -26,9 +30,15 @@ bool btf_can_be_mapped() {
   return true;
 }
 
+std::uint32_t inode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<std::uint32_t>(st.st_ino);
+}
+
 }  // namespace
 
-TEST_CASE("the BPF iterators list this process's nsfs and socket descriptors and threads") {
+TEST_CASE("the BPF iterators list this process's descriptors and its tasks' namespaces") {
   NSUTIL_REQUIRE_ROOT();
   struct stat pidns {};
   REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
@@ -45,32 +55,69 @@ TEST_CASE("the BPF iterators list this process's nsfs and socket descriptors and
   REQUIRE(::fstat(ns.get(), &ns_st) == 0);
   REQUIRE(::fstat(sock.get(), &sock_st) == 0);
 
+  // A second thread in a UTS namespace of its own: only the task records can tell.
   std::atomic<pid_t> tid{0};
   std::atomic<bool> stop{false};
   std::thread worker([&] {
-    tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    if (::unshare(CLONE_NEWUTS) == 0)
+      tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    else
+      tid = -1;
     while (!stop)
       std::this_thread::yield();
   });
   while (tid == 0)
     std::this_thread::yield();
-  auto listing = nsutil::detail::iterate_tasks();
+  REQUIRE(tid > 0);
+  std::string task = "/proc/self/task/" + std::to_string(tid.load()) + "/ns/";
+  auto thread_uts = inode_of(task + "uts");
+  auto listing = nsutil::detail::iterate_tasks(true);
   stop = true;
   worker.join();
-
   REQUIRE(listing.has_value());
-  bool saw_ns = false, saw_sock = false, saw_thread = false;
+
+  bool saw_ns = false, saw_sock = false;
   for (const auto& d : listing->descriptors) {
     if (d.pid != ::getpid())
       continue;
     saw_ns = saw_ns || (d.fd == ns.get() && !d.socket && d.ino == ns_st.st_ino);
     saw_sock = saw_sock || (d.fd == sock.get() && d.socket && d.ino == sock_st.st_ino);
   }
-  for (const auto& t : listing->threads)
-    saw_thread = saw_thread || (t.pid == ::getpid() && t.tid == tid);
   CHECK(saw_ns);
   CHECK(saw_sock);
-  CHECK(saw_thread);
-  for (const auto& t : listing->threads)
-    CHECK(t.pid != t.tid);  // main threads are never listed
+
+  const nsutil::detail::task_namespaces* main = nullptr;
+  const nsutil::detail::task_namespaces* thread = nullptr;
+  for (const auto& t : listing->tasks) {
+    if (t.pid == ::getpid() && t.tid == ::getpid())
+      main = &t;
+    if (t.pid == ::getpid() && t.tid == tid)
+      thread = &t;
+  }
+  REQUIRE(main != nullptr);
+  REQUIRE(thread != nullptr);
+  for (const auto& row : nsutil::ns_types) {
+    auto i = static_cast<std::size_t>(row.type);
+    CAPTURE(row.name);
+    CHECK(main->ino[i] == inode_of("/proc/self/ns/" + std::string(row.proc_entry)));
+  }
+  CHECK(thread->ino[static_cast<std::size_t>(nsutil::ns_type::uts)] == thread_uts);
+  CHECK(thread_uts != main->ino[static_cast<std::size_t>(nsutil::ns_type::uts)]);
+  CHECK(thread->ino[static_cast<std::size_t>(nsutil::ns_type::net)] ==
+        main->ino[static_cast<std::size_t>(nsutil::ns_type::net)]);
+  CHECK(std::is_sorted(listing->tasks.begin(), listing->tasks.end(),
+                       [](const auto& a, const auto& b) { return a.tid < b.tid; }));
+}
+
+TEST_CASE("without descriptors the BPF iterators list only tasks") {
+  NSUTIL_REQUIRE_ROOT();
+  struct stat pidns {};
+  REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
+  if (pidns.st_ino != 0xEFFFFFFCU || !btf_can_be_mapped())
+    NSUTIL_SKIP("no BPF iterators here (initial PID namespace, Linux 6.16)");
+  auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
+  auto listing = nsutil::detail::iterate_tasks(false);
+  REQUIRE(listing.has_value());
+  CHECK(listing->descriptors.empty());
+  CHECK_FALSE(listing->tasks.empty());
 }

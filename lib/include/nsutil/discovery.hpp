@@ -92,13 +92,15 @@ struct found_namespace {
 /// What discover() looks at. Each source costs time; leave off what is not needed.
 struct discovery_options {
   /// Only namespaces of these types are looked for (and only their /proc entries read).
+  ///
+  /// Processes, threads and descriptors come from /proc/PID/ns, /proc/PID/task/TID/ns and
+  /// /proc/PID/fd; with CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON in the initial PID namespace, on
+  /// a kernel whose BTF can be mapped (Linux 6.16), from BPF task and task_file iterators
+  /// instead, in one read each.
   ns_set types = ns_set::all();
-  /// /proc/PID/task/TID/ns of multi-threaded processes, and thread counts.
+  /// The namespaces of threads other than the main one, and thread counts.
   bool threads = true;
-  /// Open namespace descriptors of every process. With CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON
-  /// in the initial PID namespace, on a kernel whose BTF can be mapped (Linux 6.16), one BPF
-  /// task_file iterator lists them (and a task iterator the threads) in a single read; otherwise
-  /// /proc/PID/fd of each process is walked.
+  /// Open namespace descriptors of every process.
   bool descriptors = true;
   /// The network namespaces of every process's sockets (pidfd_getfd + SIOCGSKNS, Linux 5.6;
   /// needs ptrace rights over the process).
