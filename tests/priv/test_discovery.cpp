@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
+#include <nsutil/mounts.hpp>
 #include <nsutil/ns_handle.hpp>
 #include <nsutil/process.hpp>
 #include <string>
@@ -239,4 +241,40 @@ TEST_CASE("discover with relations finds the ancestors of nested user namespaces
     return std::string("ok");
   });
   CHECK(result == "ok");
+}
+
+TEST_CASE("mountinfo (libmount, loaded on demand) and listmount agree on nsfs bind mounts",
+          "[root][discovery]") {
+  NSUTIL_REQUIRE_ROOT();
+  nsutil::test::scratch_dir dir;
+  std::string result = nsutil::test::in_child([&] {
+    if (::unshare(CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
+      nsutil::throw_errno("unshare");
+    std::string target = dir / "net";
+    (void)nsutil::open_fd(target, O_WRONLY | O_CREAT, 0644);
+    if (::mount("/proc/self/ns/net", target.c_str(), nullptr, MS_BIND, nullptr) < 0)
+      nsutil::throw_errno("mount", target);
+    auto describe = [&](const std::vector<nsutil::ns_mount>& mounts) {
+      std::string out;
+      for (const auto& m : mounts)
+        if (m.target == target)
+          out += fmt::format("{} {} {}\n", nsutil::to_string(m.type), m.ino, m.target);
+      return out;
+    };
+    std::string from_mountinfo =
+        describe(nsutil::read_ns_mounts_from_mountinfo("/proc/self/mountinfo"));
+    // Kernels before 6.12 cannot list mount namespaces: only mountinfo is there to compare.
+    std::string from_listmount = "no listmount\n";
+    if (auto all = nsutil::list_mount_namespaces())
+      for (const auto& ns : *all)
+        if (ns.own)
+          if (auto mounts = nsutil::read_ns_mounts(ns.id))
+            from_listmount = describe(*mounts);
+    return from_mountinfo + "--\n" + from_listmount;
+  });
+  std::string expected = fmt::format("net {} {}\n", inode_of("/proc/self/ns/net"), dir / "net");
+  CHECK(result.substr(0, result.find("--\n")) == expected);
+  std::string listed = result.substr(result.find("--\n") + 3);
+  if (listed != "no listmount\n")
+    CHECK(listed == expected);
 }

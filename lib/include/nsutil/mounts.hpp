@@ -51,8 +51,9 @@ struct ns_mount {
 NSUTIL_API std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt_ns_id);
 
 /// The namespace bind mounts listed in a mountinfo file (/proc/self/mountinfo,
-/// /proc/PID/mountinfo), read with libmount; the fallback for kernels without listmount(2).
-/// Throws nsutil::error("read", path).
+/// /proc/PID/mountinfo), read with libmount (loaded with dlopen on first use); the fallback for
+/// kernels without listmount(2). Throws nsutil::error("read", path), or ("dlopen",
+/// "libmount.so.1") when libmount is not installed.
 NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path);
 
 /// Parses the root field of an nsfs mount ("net:[4026532001]"): type and inode, or nullopt.
