@@ -82,4 +82,30 @@ start_bg() {
   on_exit "kill -KILL $BG_PID; wait $BG_PID"
 }
 
+# wait_until CMD...: retries CMD for up to 5 s until it succeeds; fails when it never does.
+wait_until() {
+  local _
+  for _ in $(seq 100); do "$@" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+# comm_is PID NAME: process PID runs NAME (after its exec).
+comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+# on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
+# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The
+# shell around CMD has a handler for SIGINT (not SIG_IGN, which CMD would inherit), so it survives
+# to write the line.
+on_tty() {
+  local hold=$1 out=$2; shift 2
+  local cmd
+  printf -v cmd '%q ' "$@"
+  (sleep 0.5; printf '\003'; sleep "$hold") |
+    SHELL=/bin/bash timeout 20 script -qec \
+      "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
+      /dev/null >/dev/null 2>&1
+}
+# ms_of FILE, rc_of FILE: the duration and the status on_tty wrote.
+ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
+rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
+
 done_testing() { exit $((_tap_failed > 0 ? 1 : 0)); }
