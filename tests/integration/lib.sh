@@ -91,6 +91,13 @@ wait_until() {
 # comm_is PID NAME: process PID runs NAME (after its exec).
 comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 
+# "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
+# namespace, as descriptor 9 (for -N); CMD may then move to another one.
+WITH_SOCKET9=(python3 -c 'import os, socket, sys
+s = socket.socket()
+os.dup2(s.fileno(), 9)
+os.execvp(sys.argv[1], sys.argv[1:])')
+
 # on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
 # second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The
 # shell around CMD has a handler for SIGINT (not SIG_IGN, which CMD would inherit), so it survives
