@@ -91,6 +91,15 @@ wait_until() {
 # comm_is PID NAME: process PID runs NAME (after its exec).
 comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 
+# start_userns_chain FILE [PREFIX...]: starts `PREFIX unshare -U -r ... unshare -U -r sleep`,
+# a process two user namespaces below ours; sets BG_PID once it runs, and writes the middle user
+# namespace, its parent, to FILE (as readlink shows it). No process stays in the middle one.
+start_userns_chain() {
+  local file=$1; shift
+  start_bg "$@" unshare -U -r sh -c "readlink /proc/self/ns/user >$file; exec unshare -U -r sleep 300"
+  wait_until comm_is "$BG_PID" sleep
+}
+
 # "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
 # namespace, as descriptor 9 (for -N); CMD may then move to another one.
 WITH_SOCKET9=(python3 -c 'import os, socket, sys

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
 command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
-plan 44
+plan 47
 
 T=10
 # both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
@@ -95,6 +95,17 @@ if ip netns add "$name" 2>/dev/null; then
 else
   skip 5 "ip netns add failed"
 fi
+
+# Addition: --user-parent enters the parent of the target's user namespace (no process is in it).
+start_userns_chain "$d/middle"
+N=$BG_PID
+middle=$(cat "$d/middle")
+check "the nested target is not in the middle user namespace" \
+  [ -n "$middle" -a "$(readlink /proc/$N/ns/user)" != "$middle" ]
+out=$(timeout $T "$XNSENTER" -t "$N" -U --user-parent readlink /proc/self/ns/user 2>&1)
+check_eq "-t PID -U --user-parent" "0:$middle" "$?:$out"
+out=$(timeout $T "$XNSENTER" --user=/proc/$N/ns/user --user-parent readlink /proc/self/ns/user 2>&1)
+check_eq "--user=FILE --user-parent" "0:$middle" "$?:$out"
 
 # Additions: PID:INODE, -e, no descriptors leaked, signals passed on, no orphans.
 out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?

@@ -7,7 +7,7 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 AS=()
 is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
-plan 35
+plan 37
 
 T=10
 d=$(scratch)
@@ -81,6 +81,15 @@ else
     "xnsenter: pidfd_getfd 'socket 77 of process $S': the process has no such descriptor:1" \
     "$(as "$XNSENTER" -t "$S" -U -N 77 --preserve-credentials true)"
 fi
+
+# --user-parent: the parent of the target's user namespace, which no process is in.
+start_userns_chain "$d/middle" "${AS[@]}"
+N=$BG_PID
+middle=$(cat "$d/middle")
+check "the nested target is not in the middle user namespace" \
+  [ -n "$middle" -a "$(readlink /proc/$N/ns/user)" != "$middle" ]
+check_eq "-t PID -U --user-parent enters the middle one" "$middle:0" \
+  "$(as_out "$XNSENTER" -t "$N" -U --user-parent --preserve-credentials readlink /proc/self/ns/user)"
 
 # Bad input: one line on stderr starting "xnsenter: " (two with the "Try" line for usage errors),
 # status 1, no crash.
