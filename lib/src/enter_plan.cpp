@@ -172,7 +172,7 @@ void enter_plan::open_namespaces(const enter_request& req) {
     files_[index(ns_type::user)] = std::move(parent);
   }
 
-  by_pidfd_ = target_ && target_->pidfd() && kernel_can_enter_by_pidfd();
+  by_pidfd_ = !req.by_file && target_ && target_->pidfd() && kernel_can_enter_by_pidfd();
   if (by_pidfd_)
     return;
   for (ns_type t : entry_order)

@@ -82,4 +82,46 @@ start_bg() {
   on_exit "kill -KILL $BG_PID; wait $BG_PID"
 }
 
+# wait_until CMD...: retries CMD for up to 5 s until it succeeds; fails when it never does.
+wait_until() {
+  local _
+  for _ in $(seq 100); do "$@" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+# comm_is PID NAME: process PID runs NAME (after its exec).
+comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+# start_userns_chain FILE [PREFIX...]: starts `PREFIX unshare -U -r ... unshare -U -r sleep`,
+# a process two user namespaces below ours; sets BG_PID once it runs, and writes the middle user
+# namespace, its parent, to FILE (as readlink shows it). No process stays in the middle one.
+start_userns_chain() {
+  local file=$1; shift
+  start_bg "$@" unshare -U -r sh -c "readlink /proc/self/ns/user >$file; exec unshare -U -r sleep 300"
+  wait_until comm_is "$BG_PID" sleep
+}
+
+# "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
+# namespace, as descriptor 9 (for -N); CMD may then move to another one.
+WITH_SOCKET9=(python3 -c 'import os, socket, sys
+s = socket.socket()
+os.dup2(s.fileno(), 9)
+os.execvp(sys.argv[1], sys.argv[1:])')
+
+# on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
+# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The
+# shell around CMD has a handler for SIGINT (not SIG_IGN, which CMD would inherit), so it survives
+# to write the line.
+on_tty() {
+  local hold=$1 out=$2; shift 2
+  local cmd
+  printf -v cmd '%q ' "$@"
+  (sleep 0.5; printf '\003'; sleep "$hold") |
+    SHELL=/bin/bash timeout 20 script -qec \
+      "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
+      /dev/null >/dev/null 2>&1
+}
+# ms_of FILE, rc_of FILE: the duration and the status on_tty wrote.
+ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
+rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
+
 done_testing() { exit $((_tap_failed > 0 ? 1 : 0)); }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
 command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
-plan 42
+plan 47
 
 T=10
 # both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
@@ -78,9 +78,34 @@ if ip netns add "$name" 2>/dev/null; then
   out=$(timeout $T "$XNSENTER" -t /run/netns/$name true 2>&1); rc=$?
   check_eq "-t PATH says which option to use" \
     "1:xnsenter: --target '/run/netns/$name': a namespace file, not a PID; to enter the net namespace in it, use --net=/run/netns/$name" "$rc:$out"
+  # Addition: -N FD enters the network namespace of a socket the target holds. The holder makes
+  # it in NAME, then goes back to ours with it, so its own namespace is another one.
+  if command -v python3 >/dev/null; then
+    start_bg ip netns exec "$name" "${WITH_SOCKET9[@]}" nsenter --net=/proc/$$/ns/net sleep 300 >/dev/null
+    S=$BG_PID
+    wait_until comm_is "$S" sleep
+    want=$(nsenter --net=/run/netns/$name readlink /proc/self/ns/net)
+    check_eq "the socket holder is back in our network namespace" \
+      "$(readlink /proc/self/ns/net)" "$(readlink /proc/$S/ns/net)"
+    out=$(timeout $T "$XNSENTER" -t "$S" -N 9 readlink /proc/self/ns/net 2>&1)
+    check_eq "-N FD enters the namespace of the socket, not of the target" "0:$want" "$?:$out"
+  else
+    skip 2 "python3 is missing"
+  fi
 else
-  skip 3 "ip netns add failed"
+  skip 5 "ip netns add failed"
 fi
+
+# Addition: --user-parent enters the parent of the target's user namespace (no process is in it).
+start_userns_chain "$d/middle"
+N=$BG_PID
+middle=$(cat "$d/middle")
+check "the nested target is not in the middle user namespace" \
+  [ -n "$middle" -a "$(readlink /proc/$N/ns/user)" != "$middle" ]
+out=$(timeout $T "$XNSENTER" -t "$N" -U --user-parent readlink /proc/self/ns/user 2>&1)
+check_eq "-t PID -U --user-parent" "0:$middle" "$?:$out"
+out=$(timeout $T "$XNSENTER" --user=/proc/$N/ns/user --user-parent readlink /proc/self/ns/user 2>&1)
+check_eq "--user=FILE --user-parent" "0:$middle" "$?:$out"
 
 # Additions: PID:INODE, -e, no descriptors leaked, signals passed on, no orphans.
 out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?

@@ -7,7 +7,7 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 AS=()
 is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
-plan 31
+plan 37
 
 T=10
 d=$(scratch)
@@ -56,6 +56,40 @@ check "a target whose namespaces cannot be read" \
 check "--keep-caps keeps capabilities across exec in the user namespace" \
   [ "$(timeout $T "${AS[@]}" "$XNSENTER" -t "$P" -U --preserve-credentials -S 1 --keep-caps \
       sh -c 'grep CapAmb /proc/self/status' 2>&1 | awk '{print $2}')" != 0000000000000000 ]
+
+# -N FD: the holder makes a socket in its sandbox's network namespace, then moves to a new one
+# (of the same user namespace), so its own network namespace is not the socket's.
+yama=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+if ! command -v python3 >/dev/null; then
+  skip 4 "python3 is missing"
+elif [ "$yama" -gt 0 ]; then
+  skip 4 "Yama ptrace_scope is $yama: pidfd_getfd needs ptrace attach rights over the holder"
+else
+  start_bg "${AS[@]}" unshare -r -n "${WITH_SOCKET9[@]}" \
+    sh -c "readlink /proc/self/ns/net >$d/socket-net; exec unshare -n sleep 300" >/dev/null
+  S=$BG_PID
+  wait_until comm_is "$S" sleep
+  want=$(cat "$d/socket-net")
+  check "the socket holder has left the socket's network namespace" \
+    [ -n "$want" -a "$(readlink /proc/$S/ns/net)" != "$want" ]
+  check_eq "-U -N FD enters the namespace of the socket, not of the target" "$want:0" \
+    "$(as_out "$XNSENTER" -t "$S" -U -N 9 --preserve-credentials readlink /proc/self/ns/net)"
+  check_eq "-N on a descriptor that is no socket" \
+    "xnsenter: ioctl SIOCGSKNS 'socket 1 of process $S': not a socket:1" \
+    "$(as "$XNSENTER" -t "$S" -U -N 1 --preserve-credentials true)"
+  check_eq "-N on a descriptor the target does not have" \
+    "xnsenter: pidfd_getfd 'socket 77 of process $S': the process has no such descriptor:1" \
+    "$(as "$XNSENTER" -t "$S" -U -N 77 --preserve-credentials true)"
+fi
+
+# --user-parent: the parent of the target's user namespace, which no process is in.
+start_userns_chain "$d/middle" "${AS[@]}"
+N=$BG_PID
+middle=$(cat "$d/middle")
+check "the nested target is not in the middle user namespace" \
+  [ -n "$middle" -a "$(readlink /proc/$N/ns/user)" != "$middle" ]
+check_eq "-t PID -U --user-parent enters the middle one" "$middle:0" \
+  "$(as_out "$XNSENTER" -t "$N" -U --user-parent --preserve-credentials readlink /proc/self/ns/user)"
 
 # Bad input: one line on stderr starting "xnsenter: " (two with the "Try" line for usage errors),
 # status 1, no crash.

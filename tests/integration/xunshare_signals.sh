@@ -11,21 +11,6 @@ fi
 command -v script >/dev/null || skip_all "script(1) is missing"
 d=$(scratch)
 
-# on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
-# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The shell around CMD has a handler for
-# SIGINT (not SIG_IGN, which CMD would inherit), so it survives to write the line.
-on_tty() {
-  local hold=$1 out=$2; shift 2
-  local cmd
-  printf -v cmd '%q ' "$@"
-  (sleep 0.5; printf '\003'; sleep "$hold") |
-    SHELL=/bin/bash timeout 20 script -qec \
-      "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
-      /dev/null >/dev/null 2>&1
-}
-ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
-rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
-
 on_tty 2 "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep 5
 check_eq "Ctrl+C ends xunshare -fp --mount-proc sleep (as death by SIGINT)" 130 "$(rc_of "$d/ours")"
 check "... within a second of the Ctrl+C (typed at 0.5 s)" [ "$(ms_of "$d/ours")" -lt 1500 ]

@@ -1,7 +1,9 @@
 #include "harness.hpp"
 
+#include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +43,17 @@ bool must_work() {
   return v != nullptr && std::string_view(v) == "1";
 }
 
+void drop_to_nobody() {
+  if (!is_root())
+    return;
+  if (::setgroups(0, nullptr) < 0 || ::setresgid(65534, 65534, 65534) < 0 ||
+      ::setresuid(65534, 65534, 65534) < 0)
+    throw_errno("setresuid", "65534");
+  // Changing the IDs made us undumpable: /proc/PID/ns would stay root's.
+  if (::prctl(PR_SET_DUMPABLE, 1) < 0)
+    throw_errno("prctl", "PR_SET_DUMPABLE");
+}
+
 std::string in_child(const std::function<std::string()>& body) {
   auto [out_read, out_write] = make_pipe();
   child c = fork_child([&] {
@@ -66,25 +79,27 @@ std::string in_child(const std::function<std::string()>& body) {
   return out;
 }
 
-sandbox::sandbox(std::string hostname) {
+sandbox::sandbox(std::string hostname)
+    : sandbox([hostname = std::move(hostname)] {
+        int flags = CLONE_NEWUTS | CLONE_NEWNET | (is_root() ? 0 : CLONE_NEWUSER);
+        if (::unshare(flags) < 0)
+          throw_errno("unshare");
+        if (::sethostname(hostname.data(), hostname.size()) < 0)
+          throw_errno("sethostname");
+      }) {}
+
+sandbox::sandbox(const std::function<void()>& setup) {
   auto [stop_read, stop_write] = make_pipe();
-  auto [ready_read, ready_write] = make_pipe();
   child_.emplace(fork_child([&] {
     stop_write.reset();
-    ready_read.reset();
-    int flags = CLONE_NEWUTS | CLONE_NEWNET | (is_root() ? 0 : CLONE_NEWUSER);
-    if (::unshare(flags) < 0)
-      throw_errno("unshare");
-    if (::sethostname(hostname.data(), hostname.size()) < 0)
-      throw_errno("sethostname");
-    ready_write.reset();  // EOF tells the parent we are set up
+    setup();
+    report_started();  // a set-up error reaches wait_started() below; now we are ready
     char b;
     (void)::read(stop_read.get(), &b, 1);
   }));
-  ready_write.reset();
-  char b;
-  (void)::read(ready_read.get(), &b, 1);
+  stop_read.reset();
   stop_ = std::move(stop_write);
+  child_->wait_started();
 }
 
 sandbox::~sandbox() {

@@ -16,6 +16,10 @@ bool is_root();
 bool can_create_userns();
 /// True when NSUTIL_TESTS_MUST_WORK=1: a skip is then a failure.
 bool must_work();
+/// As root: becomes nobody (65534, no supplementary groups), still dumpable so that another
+/// process of nobody's can open our /proc/PID/ns files. Does nothing for other users. For forked
+/// children that test what an unprivileged user gets.
+void drop_to_nobody();
 
 /// Runs `body` in a forked child and returns what it returned. The child's namespace changes
 /// never reach the test process. If `body` throws, the same error is rethrown here (so Catch
@@ -27,6 +31,9 @@ std::string in_child(const std::function<std::string()>& body);
 class sandbox {
  public:
   explicit sandbox(std::string hostname);
+  /// A process that runs `setup` (unshare, sethostname...) and then waits until the object dies.
+  /// The constructor returns once `setup` has returned; an error it throws is rethrown here.
+  explicit sandbox(const std::function<void()>& setup);
   ~sandbox();
   sandbox(const sandbox&) = delete;
   sandbox& operator=(const sandbox&) = delete;

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,12 +10,15 @@
 #include <nsutil/credentials.hpp>
 #include <nsutil/enter_plan.hpp>
 #include <nsutil/error.hpp>
+#include <nsutil/idmap.hpp>
+#include <nsutil/ns_handle.hpp>
 #include <string>
 
 #include "harness.hpp"
 
 using nsutil::enter_plan;
 using nsutil::enter_request;
+using nsutil::ns_set;
 using nsutil::ns_type;
 
 namespace {
@@ -41,6 +46,29 @@ enter_request request_for(pid_t pid) {
     r.preserve_credentials = true;
   }
   return r;
+}
+
+// The namespaces of `types` as the process under `proc` ("/proc/PID") has them. For a caller
+// that has just entered them (`entered`), pid and time come from *_for_children: setns() moves
+// only the children there.
+std::string ns_links(const std::string& proc, ns_set types, bool entered) {
+  std::string out;
+  for (const auto& row : nsutil::ns_types)
+    if (types.contains(row.type)) {
+      auto entry =
+          entered && !row.for_children_entry.empty() ? row.for_children_entry : row.proc_entry;
+      out += link(fmt::format("{}/ns/{}", proc, entry)) + " ";
+    }
+  return out;
+}
+
+// Ends the sandbox and waits until it is gone. A plan that still enters its namespaces then
+// took them from files opened before, not from setns(pidfd), which fails on an exited process.
+void end_target(pid_t pid) {
+  auto target = nsutil::process::open(pid);
+  target.send_signal(SIGKILL);
+  while (target.alive())
+    ::usleep(1000);
 }
 
 int errno_of(const std::function<void()>& f) {
@@ -131,6 +159,93 @@ TEST_CASE("netns_path lists the names that exist", "[enter_plan][userns]") {
   CHECK(errno_of([] { nsutil::netns_path("nsutil-surely-not-there"); }) == ENOENT);
   CHECK(errno_of([] { nsutil::netns_path("../etc"); }) == EINVAL);
   CHECK(errno_of([] { nsutil::netns_path(""); }) == EINVAL);
+}
+
+TEST_CASE("by_file: root enters every namespace of a target one by one, the user one last",
+          "[enter_plan][root]") {
+  NSUTIL_REQUIRE_ROOT();
+  // The user namespace is made after the others, which stay owned by the initial one: inside
+  // the new user namespace root has no rights over them, so it must be entered last.
+  nsutil::test::sandbox box([] {
+    if (::unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+      nsutil::throw_errno("unshare");
+    if (::unshare(CLONE_NEWUSER) < 0)
+      nsutil::throw_errno("unshare", "user");
+  });
+  std::string proc = fmt::format("/proc/{}", box.pid());
+  ns_set kernel;
+  for (const auto& row : nsutil::ns_types)
+    if (nsutil::kernel_has(row.type))
+      kernel.add(row.type);
+
+  std::string user_first = nsutil::test::in_child([&] {
+    auto user = nsutil::open_fd(proc + "/ns/user", O_RDONLY);
+    auto net = nsutil::open_fd(proc + "/ns/net", O_RDONLY);
+    if (::setns(user.get(), CLONE_NEWUSER) < 0)
+      nsutil::throw_errno("setns", "user");
+    return std::to_string(::setns(net.get(), CLONE_NEWNET) < 0 ? errno : 0);
+  });
+  REQUIRE(user_first == std::to_string(EPERM));  // a target where the order matters
+
+  std::string want = ns_links(proc, kernel, false);
+  std::string got = nsutil::test::in_child([&] {
+    enter_request r;
+    r.target = box.pid();
+    r.all = true;
+    r.by_file = true;
+    auto plan = enter_plan::open(r);
+    end_target(r.target);
+    plan.enter();
+    return ns_links("/proc/self", plan.types(), true);
+  });
+  CHECK(got == want);
+}
+
+TEST_CASE("by_file: an unprivileged caller enters a rootless sandbox, the user namespace first",
+          "[enter_plan][userns]") {
+  // What `unshare -r -n -u` makes; as root, made and entered as nobody.
+  std::optional<nsutil::test::sandbox> box;
+  try {
+    box.emplace([] {
+      nsutil::test::drop_to_nobody();
+      nsutil::id_maps maps{{{0, ::geteuid(), 1}}, {{0, ::getegid(), 1}}, true};
+      if (::unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS) < 0)
+        nsutil::throw_errno("unshare");
+      nsutil::write_id_maps(0, maps);
+      if (::sethostname("plan-file", 9) < 0)
+        nsutil::throw_errno("sethostname");
+    });
+  } catch (const nsutil::error& e) {
+    NSUTIL_SKIP(std::string("unprivileged user namespaces: ") + e.what());
+  }
+  pid_t pid = box->pid();
+  auto request = [pid](ns_set types) {
+    enter_request r;
+    r.target = pid;
+    for (const auto& row : nsutil::ns_types)
+      r.source(row.type).enabled = types.contains(row.type);
+    r.preserve_credentials = true;
+    r.by_file = true;
+    return r;
+  };
+
+  std::string without_user = nsutil::test::in_child([&] {
+    nsutil::test::drop_to_nobody();
+    auto plan = enter_plan::open(request({ns_type::net, ns_type::uts}));
+    return std::to_string(errno_of([&] { plan.enter(); }));
+  });
+  REQUIRE(without_user == std::to_string(EPERM));  // only the user namespace grants the rights
+
+  ns_set types{ns_type::user, ns_type::net, ns_type::uts};
+  std::string want = ns_links(fmt::format("/proc/{}", pid), types, false) + "plan-file";
+  std::string got = nsutil::test::in_child([&] {
+    nsutil::test::drop_to_nobody();
+    auto plan = enter_plan::open(request(types));
+    end_target(pid);
+    plan.enter();
+    return ns_links("/proc/self", plan.types(), true) + hostname();
+  });
+  CHECK(got == want);
 }
 
 TEST_CASE("credentials switch IDs and keep the death signal", "[enter_plan][root]") {

@@ -56,8 +56,7 @@ TEST_CASE("newuidmap failures come back as errors", "[userns][idmap]") {
     NSUTIL_SKIP("cannot create user namespaces");
   std::string got = nsutil::test::in_child([&] {
     // Root writes maps itself; as nobody the helper runs newuidmap.
-    if (::geteuid() == 0 && (::setgid(65534) < 0 || ::setuid(65534) < 0))
-      nsutil::throw_errno("setuid", "65534");
+    nsutil::test::drop_to_nobody();
     // Far outside any /etc/subuid block a test user could have.
     auto helper = nsutil::id_map_helper::start({{{0, 4000000000U, 10}}, {}, false});
     nsutil::unshare({ns_type::user});

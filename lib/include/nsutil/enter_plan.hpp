@@ -49,6 +49,10 @@ struct enter_request {
   bool user_parent = false;
   /// Enter the network namespace of this socket descriptor of the target (pidfd_getfd).
   std::optional<int> net_socket;
+  /// Enter one namespace file at a time even where setns(pidfd) works: util-linux's way, and
+  /// the only one before Linux 5.8. open() then opens every /proc/PID/ns/X of the target, so
+  /// the namespaces entered are those the target had then, even if it exits before enter().
+  bool by_file = false;
   /// chroot: "" for the target's root (/proc/PID/root), else a folder opened before entering.
   std::optional<std::string> root;
   /// Working folder opened before entering: "" for the target's cwd.
@@ -76,10 +80,11 @@ struct enter_request {
 class NSUTIL_API enter_plan {
  public:
   /// Resolves the target (pidfd, pidfs inode check) and opens every file the request needs
-  /// (namespace files, the target's namespaces when setns(pidfd) is unavailable, root, cwd,
-  /// environ, cgroup.procs). Changes nothing. Throws nsutil::error in words: a PID that does not
-  /// exist (ESRCH), a file that is no namespace or of the wrong type (EINVAL), a target whose
-  /// namespaces cannot be read (EACCES), a missing target (EINVAL), cgroup v1 for -c.
+  /// (namespace files, the target's namespaces when setns(pidfd) is unavailable or by_file is
+  /// set, root, cwd, environ, cgroup.procs). Changes nothing. Throws nsutil::error in words: a
+  /// PID that does not exist (ESRCH), a file that is no namespace or of the wrong type (EINVAL),
+  /// a target whose namespaces cannot be read (EACCES), a missing target (EINVAL), cgroup v1
+  /// for -c.
   static enter_plan open(const enter_request& req);
 
   /// The namespace types that enter() joins.
@@ -87,11 +92,12 @@ class NSUTIL_API enter_plan {
   /// Whether a PID namespace is entered, so the program must be a child to be inside it.
   [[nodiscard]] bool enters_pid_namespace() const noexcept { return types_.contains(ns_type::pid); }
 
-  /// Joins the namespaces: through setns(pidfd, flags) where possible (Linux 5.8), so every
-  /// namespace taken from the target comes from that one process, else one file at a time in
-  /// util-linux's order (user, cgroup, ipc, uts, net, pid, mnt, time). The user namespace is
-  /// joined last when the caller is privileged without it, first otherwise. Changes the calling
-  /// process. Throws nsutil::error("setns", ...), EPERM with a hint.
+  /// Joins the namespaces: through setns(pidfd, flags) where possible (Linux 5.8, and no
+  /// enter_request::by_file), so every namespace taken from the target comes from that one
+  /// process, else one file at a time in util-linux's order (user, cgroup, ipc, uts, net, pid,
+  /// mnt, time). The user namespace is joined last when the caller is privileged without it,
+  /// first otherwise. Changes the calling process. Throws nsutil::error("setns", ...), EPERM
+  /// with a hint.
   void enter();
 
   /// After enter(): chroot, change the working folder, replace the environment, join the
