@@ -15,7 +15,7 @@ struct request {
   rtgenmsg gen;
   char pad[NLMSG_ALIGN(sizeof(rtgenmsg)) - sizeof(rtgenmsg)];
   rtattr attr;
-  std::uint32_t fd;
+  std::uint32_t value;  // a descriptor (NETNSA_FD) or a PID (NETNSA_PID)
 };
 
 }  // namespace
@@ -27,6 +27,14 @@ netnsid_query::netnsid_query()
 }
 
 std::optional<int> netnsid_query::of(const unique_fd& netns_fd) const noexcept {
+  return ask(NETNSA_FD, static_cast<std::uint32_t>(netns_fd.get()));
+}
+
+std::optional<int> netnsid_query::of(pid_t pid) const noexcept {
+  return ask(NETNSA_PID, static_cast<std::uint32_t>(pid));
+}
+
+std::optional<int> netnsid_query::ask(int attribute, std::uint32_t value) const noexcept {
   request req{};
   req.head.nlmsg_len = sizeof req;
   req.head.nlmsg_type = RTM_GETNSID;
@@ -34,8 +42,8 @@ std::optional<int> netnsid_query::of(const unique_fd& netns_fd) const noexcept {
   req.head.nlmsg_seq = 1;
   req.gen.rtgen_family = AF_UNSPEC;
   req.attr.rta_len = RTA_LENGTH(sizeof(std::uint32_t));
-  req.attr.rta_type = NETNSA_FD;
-  req.fd = static_cast<std::uint32_t>(netns_fd.get());
+  req.attr.rta_type = static_cast<unsigned short>(attribute);
+  req.value = value;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(sock_.get(), &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel),

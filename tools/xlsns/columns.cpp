@@ -103,8 +103,9 @@ std::string cell_context::netnsid(const found_namespace& ns) {
   std::string text;
   try {
     static const netnsid_query query;
-    unique_fd fd = open_fd(ns.path, O_RDONLY);
-    if (auto id = query.of(fd))
+    // By the PID of a process in it where there is one: no descriptor to open.
+    auto id = ns.pids.empty() ? query.of(open_fd(ns.path, O_RDONLY)) : query.of(ns.pids.front());
+    if (id)
       text = *id < 0 ? "unassigned" : std::to_string(*id);
   } catch (const error&) {
   }
