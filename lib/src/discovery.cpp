@@ -104,9 +104,13 @@ class scanner {
  private:
   struct process_ns {
     std::uint64_t ino[ns_types.size()] = {};
+    std::uint64_t id[ns_types.size()] = {};  // NS_GET_ID where the source gives it, else 0
   };
 
-  found_namespace& record(ns_type type, std::uint64_t ino, bool& created);
+  found_namespace& record(ns_type type, std::uint64_t ino, bool& created, std::uint64_t id = 0);
+  [[nodiscard]] std::size_t index_of(const found_namespace& ns) const {
+    return static_cast<std::size_t>(&ns - out_.namespaces.data());
+  }
   void scan_process(pid_t pid);
   void scan_threads(pid_t pid, proc_path& path, const process_ns& own);
   bool add_process(pid_t pid, const process_ns& own);
@@ -128,7 +132,9 @@ class scanner {
 
   const discovery_options& opts_;
   discovery out_;
+  // Namespaces by inode (the latest one with it), and by ID where the ID is known.
   std::unordered_map<std::uint64_t, std::size_t> by_ino_;
+  std::unordered_map<std::uint64_t, std::size_t> by_id_;
   // For reading the mounts of a mount namespace through one of its processes.
   std::unordered_map<std::uint64_t, pid_t> mnt_pid_;
   std::uint64_t nsfs_dev_ = 0;
@@ -144,16 +150,36 @@ class scanner {
   std::unordered_set<std::string> nsfs_targets_;
 };
 
-found_namespace& scanner::record(ns_type type, std::uint64_t ino, bool& created) {
-  auto [it, inserted] = by_ino_.try_emplace(ino, out_.namespaces.size());
-  created = inserted;
-  if (inserted) {
-    found_namespace ns;
-    ns.type = type;
-    ns.inode = {nsfs_dev_, ino};
-    out_.namespaces.push_back(std::move(ns));
+// Within one scan an inode names one namespace, unless the kernel freed it and gave its inode to
+// a new one while the scan ran. Where a source knows the namespace's ID (the task iterator, listns)
+// the ID tells the two apart; sources that know only the inode find the latest namespace with it.
+found_namespace& scanner::record(ns_type type, std::uint64_t ino, bool& created, std::uint64_t id) {
+  created = false;
+  if (id != 0)
+    if (auto it = by_id_.find(id); it != by_id_.end())
+      return out_.namespaces[it->second];
+  if (auto it = by_ino_.find(ino); it != by_ino_.end()) {
+    auto& ns = out_.namespaces[it->second];
+    if (id == 0 || !ns.id || *ns.id == id) {
+      if (id != 0 && !ns.id) {
+        ns.id = id;
+        by_id_.emplace(id, it->second);
+      }
+      return ns;
+    }
   }
-  return out_.namespaces[it->second];
+  std::size_t index = out_.namespaces.size();
+  found_namespace ns;
+  ns.type = type;
+  ns.inode = {nsfs_dev_, ino};
+  if (id != 0) {
+    ns.id = id;
+    by_id_.emplace(id, index);
+  }
+  out_.namespaces.push_back(std::move(ns));
+  by_ino_[ino] = index;
+  created = true;
+  return out_.namespaces.back();
 }
 
 void scanner::scan_process(pid_t pid) {
@@ -204,7 +230,7 @@ bool scanner::add_process(pid_t pid, const process_ns& own) {
     if (ino == 0)
       continue;
     bool created = false;
-    auto& ns = record(row.type, ino, created);
+    auto& ns = record(row.type, ino, created, own.id[static_cast<std::size_t>(row.type)]);
     if (created)
       ns.path = "/proc/" + std::to_string(pid) + "/ns/" + std::string(row.proc_entry);
     ns.pids.push_back(pid);
@@ -225,11 +251,13 @@ void scanner::add_thread(pid_t pid, std::string_view tid, const process_ns& thre
     if (own.ino[t] == 0 || thread.ino[t] == 0)
       continue;
     bool created = false;
-    auto& ns = record(row.type, thread.ino[t], created);
+    auto& ns = record(row.type, thread.ino[t], created, thread.id[t]);
     if (created)
       ns.path = fmt::format("/proc/{}/task/{}/ns/{}", pid, tid, row.proc_entry);
     ++ns.nthreads;
-    if (thread.ino[t] != own.ino[t]) {
+    bool same = thread.id[t] != 0 && own.id[t] != 0 ? thread.id[t] == own.id[t]
+                                                    : thread.ino[t] == own.ino[t];
+    if (!same) {
       ns.holders.add(ns_holder::thread);
       if (ns.thread_pid == 0 || pid < ns.thread_pid)
         ns.thread_pid = pid;
@@ -265,9 +293,13 @@ void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
 void scanner::add_listed_tasks(std::vector<detail::task_namespaces>& tasks) {
   auto namespaces_of = [&](const detail::task_namespaces& t) {
     process_ns ns;
-    for (const auto& row : ns_types)
-      if (opts_.types.contains(row.type))
-        ns.ino[static_cast<std::size_t>(row.type)] = t.ino[static_cast<std::size_t>(row.type)];
+    for (const auto& row : ns_types) {
+      auto i = static_cast<std::size_t>(row.type);
+      if (opts_.types.contains(row.type)) {
+        ns.ino[i] = t.ino[i];
+        ns.id[i] = t.id[i];
+      }
+    }
     return ns;
   };
   // Main threads first: they are the processes, ascending by PID as TIDs ascend.
@@ -473,7 +505,7 @@ std::optional<std::size_t> scanner::add_ancestor(ns_type type, unique_fd fd) {
     return std::nullopt;
   bool created = false;
   auto& ns = record(type, st.st_ino, created);
-  std::size_t index = by_ino_[st.st_ino];
+  std::size_t index = index_of(ns);
   if (created)
     pending_.emplace_back(index, std::move(fd));
   ns.holders.add(ns_holder::child);
@@ -578,10 +610,9 @@ void scanner::scan_listns() {
       if (!type || ::fstat(fd.get(), &st) < 0)
         continue;
       bool created = false;
-      auto& ns = record(*type, st.st_ino, created);
-      ns.id = ids[i];
+      auto& ns = record(*type, st.st_ino, created, ids[i]);
       if (created)
-        pending_.emplace_back(by_ino_[st.st_ino], std::move(fd));
+        pending_.emplace_back(index_of(ns), std::move(fd));
     }
     req.ns_id = ids[n - 1];
     if (static_cast<std::size_t>(n) < std::size(ids))

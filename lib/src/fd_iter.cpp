@@ -67,7 +67,8 @@ class kernel_btf {
   }
 
   // Finds the ID of every FUNC in `funcs` and the byte offset of every member query (members
-  // of anonymous structs and unions included). False when something is missing.
+  // of anonymous structs and unions included); what is missing stays 0 or -1. False when the
+  // BTF is malformed.
   bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
     // Anonymous structs and unions inside a queried struct: their members are looked for on
     // the next pass, at the anonymous member's offset.
@@ -131,7 +132,7 @@ class kernel_btf {
       if (wanted.empty())
         break;
     }
-    return complete();
+    return true;
   }
 
  private:
@@ -227,7 +228,8 @@ long bpf(int cmd, bpf_attr& attr) {
 struct task_record {
   std::uint32_t tgid;
   std::uint32_t tid;
-  std::uint32_t ino[8];  // by ns_type: mnt, net, pid, uts, ipc, user, cgroup, time
+  std::uint64_t id[8];   // by ns_type: mnt, net, pid, uts, ipc, user, cgroup, time
+  std::uint32_t ino[8];  // the same order
 };
 struct file_record {
   std::uint32_t kind;  // 1 nsfs, 2 socket
@@ -317,13 +319,16 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
                                             {"pid", "numbers"},
                                             {"upid", "ns"},
                                             {"pid_namespace", "ns"},
-                                            {"ns_common", "inum"}};
+                                            {"ns_common", "inum"},
+                                            {"ns_common", "ns_id"}};
     kernel_btf btf;
     if (!btf.map() || !btf.resolve(funcs, q))
       return std::nullopt;
-    for (const auto& one : q)
-      if (one.offset < 0)
-        return std::nullopt;
+    // Every offset is needed but the last: ns_common.ns_id, the NS_GET_ID value (Linux 6.18).
+    if (funcs[0].id == 0 || funcs[1].id == 0 ||
+        !std::all_of(q.begin(), q.end() - 1, [](const auto& one) { return one.offset >= 0; }))
+      return std::nullopt;
+    const bool has_id = q.back().offset >= 0;
     auto off = [&](std::size_t i) { return static_cast<int>(q[i].offset); };
     enum {
       f_inode,
@@ -354,7 +359,8 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
       pid_numbers,
       upid_ns,
       pid_ns,
-      inum
+      inum,
+      ns_id
     };
 
     // Per descriptor (ctx bpf_iter__task_file: meta 0, task 8, fd 16, file 24): nsfs files
@@ -395,19 +401,25 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
         mov_imm(0, 0),
         insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
     };
-    // Per task (ctx bpf_iter__task: meta 0, task 8): {tgid, tid, inode of each namespace}, the
-    // inodes /proc/PID/task/TID/ns shows: nsproxy's for five types (none once the task exits),
-    // the real credentials' user namespace, and the PID namespace the task's PID lives in.
-    constexpr int rec = -48;      // the record on the stack: 40 bytes
-    constexpr int scratch = -56;  // where bpf_probe_read_kernel puts what it reads
-    auto slot = [&](ns_type t) { return rec + 8 + 4 * static_cast<int>(t); };
+    // Per task (ctx bpf_iter__task: meta 0, task 8): {tgid, tid, ID and inode of each
+    // namespace}, the namespaces /proc/PID/task/TID/ns shows: nsproxy's for five types (none once
+    // the task exits), the real credentials' user namespace, and the PID namespace the task's PID
+    // lives in.
+    constexpr int rec = -112;      // the record on the stack: 104 bytes
+    constexpr int scratch = -120;  // where bpf_probe_read_kernel puts what it reads
+    auto id_slot = [&](ns_type t) { return rec + 8 + 8 * static_cast<int>(t); };
+    auto ino_slot = [&](ns_type t) { return rec + 72 + 4 * static_cast<int>(t); };
     // The namespace behind pointer `r1` (already loaded), at offset `ns` in its struct.
-    auto store_inum = [&](ns_type t, int ns) {
-      return std::array{ldx(BPF_W, 1, 1, ns + off(inum)), stx(BPF_W, 10, 1, slot(t))};
+    auto store_ns = [&](ns_type t, int ns) {
+      return std::array{ldx(BPF_W, 2, 1, ns + off(inum)), stx(BPF_W, 10, 2, ino_slot(t)),
+                        has_id ? ldx(BPF_DW, 2, 1, ns + off(ns_id)) : mov_imm(2, 0),
+                        stx(BPF_DW, 10, 2, id_slot(t))};
     };
     auto from_nsproxy = [&](ns_type t, int member, int ns) {
-      auto [load, store] = store_inum(t, off(ns));
-      return std::array{ldx(BPF_DW, 1, 9, off(member)), load, store};
+      std::vector<bpf_insn> part{ldx(BPF_DW, 1, 9, off(member))};
+      auto rest = store_ns(t, off(ns));
+      part.insert(part.end(), rest.begin(), rest.end());
+      return part;
     };
     // *(size bytes at r3) into the scratch slot: r3 may be any address (NULL reads as 0).
     auto probe_read = [&](int size) {
@@ -441,7 +453,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
     append(from_nsproxy(ns_type::time, nsproxy_time, time_ns));
     tasks.push_back(ldx(BPF_DW, 1, 8, off(real_cred)));
     tasks.push_back(ldx(BPF_DW, 1, 1, off(cred_user_ns)));
-    append(store_inum(ns_type::user, off(user_ns)));
+    append(store_ns(ns_type::user, off(user_ns)));
     // task->thread_pid->numbers[level].ns: an index the verifier cannot bound, so the chain is
     // read with bpf_probe_read_kernel as plain addresses.
     tasks.push_back(mov_reg(3, 8));
@@ -456,11 +468,20 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
     tasks.push_back(insn(BPF_ALU64 | BPF_ADD | BPF_X, 3, 6, 0, 0));
     tasks.push_back(add_imm(3, off(pid_numbers) + off(upid_ns)));
     append(probe_read(8));
-    tasks.push_back(ldx(BPF_DW, 3, 10, scratch));  // struct pid_namespace *
+    tasks.push_back(ldx(BPF_DW, 6, 10, scratch));  // struct pid_namespace *
+    tasks.push_back(mov_reg(3, 6));
     tasks.push_back(add_imm(3, off(pid_ns) + off(inum)));
     append(probe_read(4));
     tasks.push_back(ldx(BPF_W, 1, 10, scratch));
-    tasks.push_back(stx(BPF_W, 10, 1, slot(ns_type::pid)));
+    tasks.push_back(stx(BPF_W, 10, 1, ino_slot(ns_type::pid)));
+    tasks.push_back(mov_imm(1, 0));
+    if (has_id) {
+      tasks.push_back(mov_reg(3, 6));
+      tasks.push_back(add_imm(3, off(pid_ns) + off(ns_id)));
+      append(probe_read(8));
+      tasks.push_back(ldx(BPF_DW, 1, 10, scratch));
+    }
+    tasks.push_back(stx(BPF_DW, 10, 1, id_slot(ns_type::pid)));
     append(std::array{
         ldx(BPF_DW, 1, 7, 0),  // meta->seq
         mov_reg(2, 10),
@@ -482,8 +503,9 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
           {static_cast<pid_t>(r.tgid), static_cast<int>(r.fd), r.kind == 2, r.ino});
     });
     ok = ok && read_records<task_record>(ti, [&](const task_record& r) {
-           task_namespaces t{static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid), {}};
+           task_namespaces t{static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid), {}, {}};
            std::copy(std::begin(r.ino), std::end(r.ino), t.ino.begin());
+           std::copy(std::begin(r.id), std::end(r.id), t.id.begin());
            out.tasks.push_back(t);
          });
     if (!ok)

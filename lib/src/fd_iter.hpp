@@ -26,6 +26,8 @@ struct task_namespaces {
   pid_t tid;
   /// Inode of each namespace, indexed by ns_type; 0 where the task has none (it is exiting).
   std::array<std::uint32_t, 8> ino;
+  /// The NS_GET_ID of each, where the kernel keeps it with the namespace (Linux 6.18), else 0.
+  std::array<std::uint64_t, 8> id;
 };
 
 struct task_listing {

@@ -2,6 +2,7 @@
 // the library's objects (the shared library hides them), and run as root only.
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "../../lib/src/compat.hpp"
 #include "../../lib/src/fd_iter.hpp"
 #include "harness.hpp"
 
@@ -99,7 +101,14 @@ TEST_CASE("the BPF iterators list this process's descriptors and its tasks' name
   for (const auto& row : nsutil::ns_types) {
     auto i = static_cast<std::size_t>(row.type);
     CAPTURE(row.name);
-    CHECK(main->ino[i] == inode_of("/proc/self/ns/" + std::string(row.proc_entry)));
+    std::string path = "/proc/self/ns/" + std::string(row.proc_entry);
+    CHECK(main->ino[i] == inode_of(path));
+    // The ID, where the kernel has NS_GET_ID (6.18), is the one the task iterator read.
+    std::uint64_t id = 0;
+    if (::ioctl(nsutil::open_fd(path, O_RDONLY).get(), NS_GET_ID, &id) == 0)
+      CHECK(main->id[i] == id);
+    else
+      CHECK(main->id[i] == 0);
   }
   CHECK(thread->ino[static_cast<std::size_t>(nsutil::ns_type::uts)] == thread_uts);
   CHECK(thread_uts != main->ino[static_cast<std::size_t>(nsutil::ns_type::uts)]);

@@ -63,8 +63,9 @@ struct found_namespace {
   ns_type type = ns_type::mnt;
   /// Device and inode of its nsfs file (lsns's NS column is the inode).
   ns_inode inode;
-  /// The 64-bit ID from NS_GET_ID (Linux 6.18); nullopt on older kernels or when it could not
-  /// be opened (a bind mount seen only inside another mount namespace without processes).
+  /// The 64-bit ID from NS_GET_ID (Linux 6.18), with discovery_options::ids or where the source
+  /// gave it; nullopt on older kernels or when it could not be opened (a bind mount seen only
+  /// inside another mount namespace without processes).
   std::optional<std::uint64_t> id;
   /// PIDs of the processes in it (by /proc/PID/ns, i.e. their main thread), ascending.
   std::vector<pid_t> pids;
@@ -114,8 +115,10 @@ struct discovery_options {
   /// With `relations`: add the owning user namespaces even when user is not in `types` (as
   /// lsns's parent and owner trees do).
   bool owners_of_any_type = false;
-  /// NS_GET_ID for every namespace (one open each). Within one scan a namespace is identified
-  /// by its inode, which no other live namespace shares.
+  /// NS_GET_ID for every namespace whose ID no source gave (one open each). Namespaces are
+  /// keyed by their ID where the source knows it (the BPF task iterator on Linux 6.18, listns),
+  /// else by inode, which no two live namespaces share: only an inode the kernel reuses during
+  /// the scan could merge two.
   bool ids = true;
   /// listns(2) (Linux 6.19, probed): adds namespaces no other source found.
   bool listns = true;
