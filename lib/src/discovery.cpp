@@ -162,13 +162,22 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
   if (!opts_.relations)
     return;
   ns_type type = out_.namespaces[index].type;
+  // ENOTTY: the kernel predates the ioctl. lsns fails with status 2 then; the caller decides.
+  auto unknown = [&](std::string_view name) {
+    if (errno == ENOTTY && out_.unsupported_ioctl.empty())
+      out_.unsupported_ioctl = name;
+  };
   if (type == ns_type::user) {
     uid_t uid = 0;
     if (::ioctl(fd.get(), NS_GET_OWNER_UID, &uid) == 0)
       out_.namespaces[index].owner_uid = uid;
+    else
+      unknown("NS_GET_OWNER_UID");
   }
   if (type == ns_type::pid || type == ns_type::user) {
     unique_fd parent(::ioctl(fd.get(), NS_GET_PARENT));
+    if (!parent)
+      unknown("NS_GET_PARENT");
     struct stat st {};
     if (parent && ::fstat(parent.get(), &st) == 0) {
       out_.namespaces[index].parent_ino = st.st_ino;
@@ -177,6 +186,8 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
     }
   }
   unique_fd owner(::ioctl(fd.get(), NS_GET_USERNS));
+  if (!owner)
+    unknown("NS_GET_USERNS");
   struct stat st {};
   if (owner && ::fstat(owner.get(), &st) == 0) {
     out_.namespaces[index].owner_ino = st.st_ino;
@@ -184,6 +195,8 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
       uid_t uid = 0;
       if (::ioctl(owner.get(), NS_GET_OWNER_UID, &uid) == 0)
         out_.namespaces[index].owner_uid = uid;
+      else
+        unknown("NS_GET_OWNER_UID");
     }
     if (opts_.types.contains(ns_type::user) || opts_.owners_of_any_type)
       add_ancestor(ns_type::user, std::move(owner));

@@ -252,6 +252,14 @@ int run(const options& opts) {
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 
   discovery found = discover(what);
+  if (!found.unsupported_ioctl.empty()) {
+    // As lsns: no table built on relations the kernel cannot give, and status 2.
+    fmt::print(
+        stderr,
+        "xlsns: unsupported ioctl {}: the kernel is too old for the parent and owner relations\n",
+        found.unsupported_ioctl);
+    return exit_unsupported_ioctl;
+  }
   if (opts.ns) {
     auto it = std::find_if(found.namespaces.begin(), found.namespaces.end(),
                            [&](const auto& ns) { return ns.inode.ino == *opts.ns; });

@@ -43,6 +43,9 @@ struct options {
 /// bad input. Does no I/O.
 cli::parse_result<options> parse_args(std::span<char* const> args);
 
+/// lsns's status when the kernel lacks an ioctl the parent and owner relations need (ENOTTY).
+inline constexpr int exit_unsupported_ioctl = 2;
+
 /// Lists namespaces as `opts` asks; returns the exit status.
 int run(const options& opts);
 

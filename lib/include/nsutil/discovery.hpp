@@ -135,6 +135,10 @@ struct NSUTIL_API discovery {
   /// Processes (and mount namespaces) that could not be read for lack of privilege: when
   /// non-zero, the list is incomplete.
   std::size_t denied = 0;
+  /// With discovery_options::relations: the first relation ioctl the kernel did not know
+  /// (ENOTTY: "NS_GET_PARENT" and "NS_GET_USERNS" need Linux 4.9, "NS_GET_OWNER_UID" 4.11), or
+  /// empty. The parent and owner links are then incomplete.
+  std::string_view unsupported_ioctl;
   /// The index in `processes` of `pid`, or nullopt.
   [[nodiscard]] std::optional<std::size_t> find_process(pid_t pid) const noexcept;
 };
