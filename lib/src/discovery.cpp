@@ -81,11 +81,11 @@ found_namespace& scanner::record(ns_type type, std::uint64_t ino, bool& created,
 
 // A process in the namespaces `own` (inode 0: not looked at, or unreadable); false when it is
 // in none of them or has gone.
-bool scanner::add_process(pid_t pid, const process_ns& own) {
+bool scanner::add_process(pid_t pid, const process_ns& own, pid_t ppid) {
   if (std::all_of(std::begin(own.ino), std::end(own.ino), [](auto ino) { return ino == 0; }))
     return false;
-  scanned_process proc{pid, 0, 0, false};
-  if (opts_.details == process_details::all && !read_details(proc))
+  scanned_process proc{pid, ppid, 0, false};
+  if (opts_.details == process_details::all && !read_details(proc, opts_.ppids && !ppids_listed_))
     return false;
   out_.processes.push_back(proc);
   for (const auto& row : ns_types) {
@@ -268,7 +268,7 @@ void scanner::fill_details() {
   auto fill = [&](pid_t pid) {
     auto index = out_.find_process(pid);
     if (index && !out_.processes[*index].detailed)
-      read_details(out_.processes[*index]);
+      read_details(out_.processes[*index], opts_.ppids && !ppids_listed_);
   };
   for (const auto& ns : out_.namespaces) {
     if (!ns.pids.empty())
@@ -323,7 +323,7 @@ std::string_view to_string(ns_holder holder) noexcept {
   return "";
 }
 
-bool read_details(scanned_process& proc) noexcept {
+bool read_details(scanned_process& proc, bool ppid) noexcept {
   char path[48];
   auto* end = fmt::format_to_n(path, sizeof path - 8, "/proc/{}/", proc.pid).out;
   *end = '\0';
@@ -332,6 +332,10 @@ bool read_details(scanned_process& proc) noexcept {
   struct stat st {};
   if (::stat(path, &st) < 0)
     return false;
+  proc.uid = st.st_uid;
+  proc.detailed = true;
+  if (!ppid)
+    return true;
   std::memcpy(end, "stat", 5);
   unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (!fd)
@@ -340,10 +344,10 @@ bool read_details(scanned_process& proc) noexcept {
   ssize_t n = ::read(fd.get(), buf, sizeof buf);
   long threads = 0;
   if (n <= 0 ||
-      !detail::parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), proc.ppid, threads))
+      !detail::parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), proc.ppid, threads)) {
+    proc.detailed = false;
     return false;
-  proc.uid = st.st_uid;
-  proc.detailed = true;
+  }
   return true;
 }
 

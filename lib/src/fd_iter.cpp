@@ -228,6 +228,8 @@ long bpf(int cmd, bpf_attr& attr) {
 struct task_record {
   std::uint32_t tgid;
   std::uint32_t tid;
+  std::uint32_t ppid;  // the thread group of real_parent, as /proc/PID/stat
+  std::uint32_t pad;
   std::uint64_t id[8];   // by ns_type: mnt, net, pid, uts, ipc, user, cgroup, time
   std::uint32_t ino[8];  // the same order
 };
@@ -301,6 +303,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
                                             {"task_struct", "nsproxy"},
                                             {"task_struct", "real_cred"},
                                             {"task_struct", "thread_pid"},
+                                            {"task_struct", "real_parent"},
                                             {"nsproxy", "mnt_ns"},
                                             {"nsproxy", "net_ns"},
                                             {"nsproxy", "uts_ns"},
@@ -341,6 +344,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
       nsproxy,
       real_cred,
       thread_pid,
+      real_parent,
       nsproxy_mnt,
       nsproxy_net,
       nsproxy_uts,
@@ -405,10 +409,10 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
     // namespace}, the namespaces /proc/PID/task/TID/ns shows: nsproxy's for five types (none once
     // the task exits), the real credentials' user namespace, and the PID namespace the task's PID
     // lives in.
-    constexpr int rec = -112;      // the record on the stack: 104 bytes
-    constexpr int scratch = -120;  // where bpf_probe_read_kernel puts what it reads
-    auto id_slot = [&](ns_type t) { return rec + 8 + 8 * static_cast<int>(t); };
-    auto ino_slot = [&](ns_type t) { return rec + 72 + 4 * static_cast<int>(t); };
+    constexpr int rec = -120;      // the record on the stack: 112 bytes
+    constexpr int scratch = -128;  // where bpf_probe_read_kernel puts what it reads
+    auto id_slot = [&](ns_type t) { return rec + 16 + 8 * static_cast<int>(t); };
+    auto ino_slot = [&](ns_type t) { return rec + 80 + 4 * static_cast<int>(t); };
     // The namespace behind pointer `r1` (already loaded), at offset `ns` in its struct.
     auto store_ns = [&](ns_type t, int ns) {
       return std::array{ldx(BPF_W, 2, 1, ns + off(inum)), stx(BPF_W, 10, 2, ino_slot(t)),
@@ -441,6 +445,11 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
         stx(BPF_W, 10, 1, rec),
         ldx(BPF_W, 1, 8, off(pid)),
         stx(BPF_W, 10, 1, rec + 4),
+        ldx(BPF_DW, 1, 8, off(real_parent)),
+        ldx(BPF_W, 1, 1, off(tgid)),
+        stx(BPF_W, 10, 1, rec + 8),
+        mov_imm(1, 0),
+        stx(BPF_W, 10, 1, rec + 12),
         ldx(BPF_DW, 9, 8, off(nsproxy)),
     };
     const std::size_t skip_at = 3;
@@ -503,7 +512,11 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
           {static_cast<pid_t>(r.tgid), static_cast<int>(r.fd), r.kind == 2, r.ino});
     });
     ok = ok && read_records<task_record>(ti, [&](const task_record& r) {
-           task_namespaces t{static_cast<pid_t>(r.tgid), static_cast<pid_t>(r.tid), {}, {}};
+           task_namespaces t{static_cast<pid_t>(r.tgid),
+                             static_cast<pid_t>(r.tid),
+                             static_cast<pid_t>(r.ppid),
+                             {},
+                             {}};
            std::copy(std::begin(r.ino), std::end(r.ino), t.ino.begin());
            std::copy(std::begin(r.id), std::end(r.id), t.id.begin());
            out.tasks.push_back(t);

@@ -24,6 +24,7 @@ struct open_descriptor {
 struct task_namespaces {
   pid_t pid;  // the thread group (process)
   pid_t tid;
+  pid_t ppid;  // the parent process, as /proc/PID/stat shows it
   /// Inode of each namespace, indexed by ns_type; 0 where the task has none (it is exiting).
   std::array<std::uint32_t, 8> ino;
   /// The NS_GET_ID of each, where the kernel keeps it with the namespace (Linux 6.18), else 0.

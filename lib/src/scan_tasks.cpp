@@ -150,6 +150,7 @@ void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
 // The task iterator's records, applied as the /proc walk would apply /proc/PID/ns and
 // /proc/PID/task/TID/ns.
 void scanner::add_listed_tasks(std::vector<detail::task_namespaces>& tasks) {
+  ppids_listed_ = true;
   auto namespaces_of = [&](const detail::task_namespaces& t) {
     process_ns ns;
     for (const auto& row : ns_types) {
@@ -165,7 +166,7 @@ void scanner::add_listed_tasks(std::vector<detail::task_namespaces>& tasks) {
   auto threads = std::stable_partition(tasks.begin(), tasks.end(),
                                        [](const auto& t) { return t.pid == t.tid; });
   for (auto it = tasks.begin(); it != threads; ++it)
-    add_process(it->pid, namespaces_of(*it));
+    add_process(it->pid, namespaces_of(*it), it->ppid);
   if (!opts_.threads)
     return;
   for (auto it = threads; it != tasks.end(); ++it) {

@@ -40,7 +40,7 @@ class scanner {
   }
   void scan_process(pid_t pid);
   void scan_threads(pid_t pid, proc_path& path, const process_ns& own);
-  bool add_process(pid_t pid, const process_ns& own);
+  bool add_process(pid_t pid, const process_ns& own, pid_t ppid = 0);
   void add_thread(pid_t pid, std::string_view tid, const process_ns& thread, const process_ns& own);
   void add_listed_tasks(std::vector<detail::task_namespaces>& tasks);
   void scan_descriptors(pid_t pid, proc_path& path, const process_ns& own);
@@ -72,6 +72,8 @@ class scanner {
   };
   std::vector<mount_table> tables_;
   bool listed_all_ = false;
+  // The task iterator gave every process's PPID: only UIDs are left to read.
+  bool ppids_listed_ = false;
   std::vector<detail::open_descriptor> descriptors_;
   void add_listed_descriptors();
   std::unordered_set<std::string> nsfs_targets_;

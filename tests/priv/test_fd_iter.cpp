@@ -98,6 +98,8 @@ TEST_CASE("the BPF iterators list this process's descriptors and its tasks' name
   }
   REQUIRE(main != nullptr);
   REQUIRE(thread != nullptr);
+  CHECK(main->ppid == ::getppid());
+  CHECK(thread->ppid == ::getppid());
   for (const auto& row : nsutil::ns_types) {
     auto i = static_cast<std::size_t>(row.type);
     CAPTURE(row.name);

@@ -244,6 +244,7 @@ int run(const options& opts) {
                    wants(column::pns) || wants(column::ons) || wants(column::holders);
   // The namespace argument lists every process of one namespace, each with its PPID and user.
   what.details = opts.ns ? process_details::all : process_details::representatives;
+  what.ppids = opts.ns || opts.tree == tree_mode::process || wants(column::ppid);
   // The inode identifies a namespace within one scan; NS_GET_ID costs an open per namespace,
   // so it is asked for only when NSID is printed or filtered on.
   what.ids = wants(column::nsid);

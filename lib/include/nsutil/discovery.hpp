@@ -43,20 +43,21 @@ struct scanned_process {
   pid_t ppid = 0;
   /// The owner of /proc/PID (the effective UID of the process, as lsns reports it).
   uid_t uid = 0;
-  /// Whether ppid and uid were read (see discovery_options::details).
+  /// Whether uid (and ppid, when asked for) were read (see discovery_options::details).
   bool detailed = false;
 };
 
-/// Which processes get their PPID and UID read (one stat and one read of /proc/PID/stat each).
+/// Which processes get their UID (one stat of /proc/PID each) and PPID (one read of
+/// /proc/PID/stat each, see discovery_options::ppids) read.
 enum class process_details {
   none,             ///< none
   representatives,  ///< the lowest PID of each namespace (what lsns prints)
   all,              ///< every process
 };
 
-/// Reads the PPID and UID of `proc` (by its pid) and sets `detailed`. Returns false when the
-/// process has gone or cannot be read. Never throws.
-NSUTIL_API bool read_details(scanned_process& proc) noexcept;
+/// Reads the UID of `proc` (by its pid), its PPID when `ppid`, and sets `detailed`. Returns
+/// false when the process has gone or cannot be read. Never throws.
+NSUTIL_API bool read_details(scanned_process& proc, bool ppid = true) noexcept;
 
 /// One namespace found by discover().
 struct found_namespace {
@@ -124,6 +125,8 @@ struct discovery_options {
   bool listns = true;
   /// Which processes get their PPID and UID.
   process_details details = process_details::representatives;
+  /// Whether their PPID is read too (not needed for lsns's default columns).
+  bool ppids = true;
 };
 
 /// The result of discover().
