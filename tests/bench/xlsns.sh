@@ -70,8 +70,11 @@ compare() {
     "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print b / a}')"
 }
 rows() { "$@" -n -l -o NS 2>/dev/null | wc -l; }
+# peak_rss CMD...: the median of 5 runs' peak resident memory in KiB.
 peak_rss() {
-  if [ -x /usr/bin/time ]; then /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; else echo "?"; fi
+  [ -x /usr/bin/time ] || { echo "?"; return; }
+  local i
+  for ((i = 0; i < 5; i++)); do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | median
 }
 
 [ "$(id -u)" = 0 ] || echo "# not root: both tools see only this user's processes"
@@ -84,8 +87,9 @@ echo "medians of $RUNS alternating runs:"
 compare "default columns"
 compare "-J" -J
 compare "-t net" -t net
-echo "peak RSS (KiB): lsns $(peak_rss "$LSNS"), xlsns $(peak_rss "$XLSNS");" \
-  "-J: lsns $(peak_rss "$LSNS" -J), xlsns $(peak_rss "$XLSNS" -J)"
+echo "peak RSS (KiB, medians of 5): lsns $(peak_rss "$LSNS"), xlsns $(peak_rss "$XLSNS");" \
+  "-J: lsns $(peak_rss "$LSNS" -J), xlsns $(peak_rss "$XLSNS" -J);" \
+  "-t net: lsns $(peak_rss "$LSNS" -t net), xlsns $(peak_rss "$XLSNS" -t net)"
 
 cleanup
 shells=()
