@@ -75,11 +75,13 @@ struct fork_options {
   /// and code page faults a forked child takes before its exec: the start of a short program
   /// is measurably faster (tests/bench/README-xunshare.md). The body then runs with every
   /// signal blocked; exec_program() restores the mask the program gets (`signal_mask`, else the
-  /// caller's) right before the exec. Contract for `body`: end in exec_program() or throw;
-  /// never wait for the caller, fork, or use stdio; change no memory the caller uses
-  /// afterwards (reading is fine, and what it allocates stays allocated in the caller; close
-  /// descriptors with ::close(), not through the caller's unique_fd objects). Builds with
-  /// AddressSanitizer or ThreadSanitizer fork as usual.
+  /// caller's) right before the exec. So until then a signal waits (SIGKILL excepted): a body
+  /// that may block for long (on a hung file system, say) should not share memory. Contract
+  /// for `body`: end in exec_program() or throw; never wait for the caller, fork, or use
+  /// stdio; change no memory the caller uses afterwards (reading is fine, and what it
+  /// allocates stays allocated in the caller; close descriptors with ::close(), not through
+  /// the caller's unique_fd objects). Builds with AddressSanitizer or ThreadSanitizer fork as
+  /// usual.
   bool share_memory = false;
 };
 
