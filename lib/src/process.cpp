@@ -1,10 +1,13 @@
 #include <fmt/format.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -41,36 +44,59 @@ void write_all(int fd, const void* data, std::size_t size) noexcept {
   }
 }
 
-void send_report(int fd, int errno_value, const std::string& op, const std::string& path,
-                 const std::string& detail) noexcept {
+// One write of at most PIPE_BUF bytes (the strings are cut to fit): that always fits in an empty
+// pipe, so the child never blocks on a parent that does not read yet. With share_memory the
+// parent cannot read before the child has ended. Built on the stack: no allocation in a child
+// that may be sharing the parent's heap.
+void send_report(int fd, int errno_value, std::string_view op, std::string_view path,
+                 std::string_view detail) noexcept {
+  char buf[PIPE_BUF];
+  std::size_t room = sizeof buf - sizeof(report_header);
+  op = op.substr(0, room);
+  room -= op.size();
+  path = path.substr(0, room);
+  room -= path.size();
+  detail = detail.substr(0, room);
   report_header h{errno_value, static_cast<std::uint32_t>(op.size()),
                   static_cast<std::uint32_t>(path.size()),
                   static_cast<std::uint32_t>(detail.size())};
-  write_all(fd, &h, sizeof h);
-  write_all(fd, op.data(), op.size());
-  write_all(fd, path.data(), path.size());
-  write_all(fd, detail.data(), detail.size());
+  char* end = buf;
+  std::memcpy(end, &h, sizeof h);
+  end += sizeof h;
+  for (std::string_view part : {op, path, detail}) {
+    std::memcpy(end, part.data(), part.size());
+    end += part.size();
+  }
+  write_all(fd, buf, static_cast<std::size_t>(end - buf));
 }
 
 // The PR_SET_PDEATHSIG race: a parent that died before prctl() took effect sends nothing. Its
-// pidfd (opened before the fork) tells whether that happened.
-void arm_death_signal(int sig, const unique_fd& parent_pidfd, pid_t parent) noexcept {
+// pidfd (opened before the fork; -1 without one) tells whether that happened.
+void arm_death_signal(int sig, int parent_pidfd, pid_t parent) noexcept {
   ::prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig));
   bool parent_gone;
-  if (parent_pidfd) {
-    pollfd p{parent_pidfd.get(), POLLIN, 0};
+  if (parent_pidfd >= 0) {
+    pollfd p{parent_pidfd, POLLIN, 0};
     parent_gone = ::poll(&p, 1, 0) != 0;
   } else {
     parent_gone = ::getppid() != parent;
   }
   if (parent_gone) {
+    // A share_memory child runs with every signal blocked (see start_sharing_memory).
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
     ::kill(::getpid(), sig);
     ::_exit(1);
   }
 }
 
-// In a child of fork_child(): the write end of its error pipe, until report_started().
+// In a child of fork_child(): the write end of its error pipe, until report_started(); and, in a
+// share_memory child, the signal mask exec_program() restores right before the exec. A
+// share_memory child sets them in its parent's memory: the parent puts the old values back.
 int report_fd = -1;
+const sigset_t* exec_mask = nullptr;
 
 }  // namespace
 
@@ -174,39 +200,122 @@ child_status child::wait() {
   }
 }
 
+namespace {
+
+// What the child of fork_child() starts from. A share_memory child runs in its parent's memory,
+// so it only reads this and closes its copies of the descriptors with ::close(): it must not
+// change objects the parent goes on using (the parent's unique_fds among them).
+struct child_start {
+  const std::function<void()>* body;
+  const fork_options* opts;
+  int report_read;
+  int report_write;
+  int parent_pidfd;
+  pid_t parent;
+  const sigset_t* exec_mask;  // share_memory: what exec_program() restores
+};
+
+[[noreturn]] void run_child(const child_start& s) noexcept {
+  ::close(s.report_read);
+  if (s.opts->death_signal != 0)
+    arm_death_signal(s.opts->death_signal, s.parent_pidfd, s.parent);
+  if (s.parent_pidfd >= 0)
+    ::close(s.parent_pidfd);
+  if (s.exec_mask != nullptr)
+    exec_mask = s.exec_mask;
+  else if (s.opts->signal_mask != nullptr)
+    ::sigprocmask(SIG_SETMASK, s.opts->signal_mask, nullptr);
+  // From here on the child must leave through _exit(): unwinding or exit() would run the
+  // parent's destructors and flush its stdio buffers a second time.
+  report_fd = s.report_write;
+  try {
+    (*s.body)();
+  } catch (const error& e) {
+    send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
+    ::_exit(1);
+  } catch (const std::exception& e) {
+    send_report(report_fd, 0, {}, {}, e.what());
+    ::_exit(1);
+  } catch (...) {
+    send_report(report_fd, 0, {}, {}, "unknown error in child process");
+    ::_exit(1);
+  }
+  ::_exit(0);
+}
+
+int run_shared_child(void* start) {
+  run_child(*static_cast<const child_start*>(start));
+}
+
+// ASan keeps each thread's stack bounds and fake stacks in thread-local state, which a child on
+// a stack of its own in the same memory would confuse (false reports, warnings on every throw):
+// sanitizer builds fork.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool can_share_memory = false;
+#else
+constexpr bool can_share_memory = true;
+#endif
+
+// clone(CLONE_VM | CLONE_VFORK) as posix_spawn(3) does: the child runs on a stack of its own in
+// our memory, and we are suspended until it has exec'd or ended. Between fork() and exec() a
+// forked child of this program took about 40 page faults (copy-on-write of the stack, heap and
+// GOT pages it writes, and every page of code it runs, which fork() does not map in the child)
+// against 17 for util-linux unshare's; that made xunshare -fp --mount-proc 3 to 6 % slower than
+// unshare (tests/bench/README-xunshare.md). A child sharing our memory takes none of them.
+pid_t start_sharing_memory(child_start& s) {
+  // The child starts with every signal blocked: a handler of ours must not run in it (on our
+  // memory), and no signal may end it halfway through a malloc() in our heap. exec_program()
+  // restores the mask the program is to get right before the exec, when the child makes only
+  // system calls.
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_BLOCK, &all, &old);
+  s.exec_mask = s.opts->signal_mask != nullptr ? s.opts->signal_mask : &old;
+  constexpr std::size_t stack_size = std::size_t{1} << 20;  // only the pages it touches count
+  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED) {
+    int e = errno;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    throw_error(e, "mmap", "", "child stack");
+  }
+  // A guard page: an overflow faults instead of writing over our memory below the stack.
+  ::mprotect(stack, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), PROT_NONE);
+  int saved_report_fd = report_fd;
+  const sigset_t* saved_exec_mask = exec_mask;
+  pid_t pid = ::clone(run_shared_child, static_cast<char*>(stack) + stack_size,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+  int e = errno;
+  report_fd = saved_report_fd;
+  exec_mask = saved_exec_mask;
+  ::munmap(stack, stack_size);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0)
+    throw_error(e, "clone");
+  return pid;
+}
+
+}  // namespace
+
 child fork_child(const std::function<void()>& body, const fork_options& opts) {
   auto [report_read, report_write] = make_pipe();
   pid_t parent = ::getpid();
   unique_fd parent_pidfd;
   if (opts.death_signal != 0)
     parent_pidfd.reset(compat::pidfd_open(parent, 0));
+  child_start start{&body,  &opts,  report_read.get(), report_write.get(), parent_pidfd.get(),
+                    parent, nullptr};
 
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw_errno("fork");
-  if (pid == 0) {
-    report_read.reset();
-    if (opts.death_signal != 0)
-      arm_death_signal(opts.death_signal, parent_pidfd, parent);
-    parent_pidfd.reset();
-    if (opts.signal_mask != nullptr)
-      ::sigprocmask(SIG_SETMASK, opts.signal_mask, nullptr);
-    // From here on the child must leave through _exit(): unwinding or exit() would run the
-    // parent's destructors and flush its stdio buffers a second time.
-    report_fd = report_write.release();
-    try {
-      body();
-    } catch (const error& e) {
-      send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
-      ::_exit(1);
-    } catch (const std::exception& e) {
-      send_report(report_fd, 0, {}, {}, e.what());
-      ::_exit(1);
-    } catch (...) {
-      send_report(report_fd, 0, {}, {}, "unknown error in child process");
-      ::_exit(1);
-    }
-    ::_exit(0);
+  pid_t pid;
+  if (opts.share_memory && can_share_memory) {
+    pid = start_sharing_memory(start);
+  } else {
+    pid = ::fork();
+    if (pid < 0)
+      throw_errno("fork");
+    if (pid == 0)
+      run_child(start);
   }
   report_write.reset();
   // The child is ours and unreaped, so its PID cannot be recycled before this pidfd_open().
@@ -217,61 +326,93 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
 namespace {
 
 // execv(), and for a file without "#!" that the kernel will not run (ENOEXEC), the shell, as
-// execvp(3) does. Returns only on failure, with errno set.
-void exec_file(const std::string& path, std::vector<char*>& args) {
-  ::execv(path.c_str(), args.data());
+// execvp(3) does. `sh_args` has capacity for the shell's arguments, so nothing is allocated
+// here. Returns only on failure, with errno set.
+void exec_file(const char* path, const std::vector<char*>& args, std::vector<char*>& sh_args) {
+  ::execv(path, args.data());
   if (errno != ENOEXEC)
     return;
-  std::vector<char*> sh_args{const_cast<char*>("sh"), const_cast<char*>(path.c_str())};
+  sh_args.assign({const_cast<char*>("sh"), const_cast<char*>(path)});
   sh_args.insert(sh_args.end(), args.begin() + (args.size() > 1 ? 1 : 0), args.end());
   ::execv("/bin/sh", sh_args.data());
   errno = ENOEXEC;
 }
 
 // 0 when `path` is a file exec would run; else the errno exec would give.
-int usable(const std::string& path) {
+int usable(const char* path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) < 0)
+  if (::stat(path, &st) < 0)
     return errno;
-  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) < 0)
+  if (!S_ISREG(st.st_mode) || ::access(path, X_OK) < 0)
     return EACCES;
   return 0;
 }
 
-// Tries `file` in each PATH folder as execvp(3) does; `attempt` returns 0 for success (it may
-// not return at all: exec) or the errno of that candidate. Unlike execvp(3), EACCES is kept only
-// for a file that exists but cannot run: a PATH folder the caller cannot search (one under /root
-// for an unprivileged user) does not turn a missing program into "Permission denied".
-int search_path(const std::string& file, const std::function<int(const std::string&)>& attempt) {
+// Tries `file` in each PATH folder as execvp(3) does; `attempt(const char*)` returns 0 for
+// success (it may not return at all: exec) or the errno of that candidate. Unlike execvp(3),
+// EACCES is kept only for a file that exists but cannot run: a PATH folder the caller cannot
+// search (one under /root for an unprivileged user) does not turn a missing program into
+// "Permission denied". Candidates are built on the stack: no allocation between exec attempts.
+template <typename Attempt>
+int search_path(const std::string& file, const Attempt& attempt) {
   if (file.size() > NAME_MAX)
     return ENAMETOOLONG;  // as execvp(3): no folder can hold it
   const char* env = std::getenv("PATH");
   std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  char candidate[PATH_MAX];
   int result = ENOENT;
   for (;;) {
-    std::string_view dir = path.substr(0, path.find(':'));
-    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, file);
-    int e = attempt(candidate);
+    std::string_view entry = path.substr(0, path.find(':'));
+    std::string_view dir = entry.empty() ? "." : entry;
+    int e = ENAMETOOLONG;
+    if (dir.size() + 1 + file.size() < sizeof candidate) {
+      char* end = std::copy(dir.begin(), dir.end(), candidate);
+      *end++ = '/';
+      *std::copy(file.begin(), file.end(), end) = '\0';
+      e = attempt(static_cast<const char*>(candidate));
+    }
     if (e == 0)
       return 0;
     if (e == EACCES) {
-      if (::access(candidate.c_str(), F_OK) == 0)
+      if (::access(candidate, F_OK) == 0)
         result = EACCES;
     } else if (e != ENOENT && e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG) {
       return e;
     }
-    if (dir.size() == path.size())
+    if (entry.size() == path.size())
       return result;
-    path.remove_prefix(dir.size() + 1);
+    path.remove_prefix(entry.size() + 1);
   }
 }
+
+// Around the exec attempts of a share_memory child (no-ops elsewhere): the program's signal
+// mask goes on only once everything is allocated, and every signal is blocked again before the
+// error is built (see start_sharing_memory).
+class exec_signal_window {
+ public:
+  exec_signal_window() noexcept {
+    if (exec_mask != nullptr)
+      ::sigprocmask(SIG_SETMASK, exec_mask, nullptr);
+  }
+  ~exec_signal_window() {
+    if (exec_mask == nullptr)
+      return;
+    sigset_t all;
+    sigfillset(&all);
+    int saved = errno;
+    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    errno = saved;
+  }
+  exec_signal_window(const exec_signal_window&) = delete;
+  exec_signal_window& operator=(const exec_signal_window&) = delete;
+};
 
 }  // namespace
 
 void check_program(const std::string& file) {
   if (file.empty())
     throw_error(ENOENT, exec_op, file);
-  int e = file.find('/') != std::string::npos ? usable(file) : search_path(file, usable);
+  int e = file.find('/') != std::string::npos ? usable(file.c_str()) : search_path(file, usable);
   if (e != 0)
     throw_error(e, exec_op, file);
 }
@@ -282,16 +423,22 @@ void exec_program(const std::string& file, const std::vector<std::string>& argv)
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  if (file.find('/') != std::string::npos) {
-    exec_file(file, args);
-    throw_errno(exec_op, file);
+  std::vector<char*> sh_args;
+  sh_args.reserve(args.size() + 2);
+  int e;
+  {
+    exec_signal_window window;
+    if (file.find('/') != std::string::npos) {
+      exec_file(file.c_str(), args, sh_args);
+      e = errno;
+    } else {
+      e = search_path(file, [&](const char* candidate) {
+        exec_file(candidate, args, sh_args);
+        return errno;
+      });
+    }
   }
-  throw_error(search_path(file,
-                          [&](const std::string& candidate) {
-                            exec_file(candidate, args);
-                            return errno;
-                          }),
-              exec_op, file);
+  throw_error(e, exec_op, file);
 }
 
 }  // namespace nsutil

@@ -182,8 +182,8 @@ check_eq "-l registers an interpreter in a new binfmt_misc" "enabled interpreter
 check "... not on the host" [ ! -e /proc/sys/fs/binfmt_misc/nsutil-xunshare ]
 check_eq "--mount-binfmt=DIR mounts binfmt_misc there" "register status" \
   "$(timeout 10 "$XUNSHARE" -r --mount-binfmt=/mnt sh -c 'ls /mnt' | xargs)"
-check_eq "--forward-signals is accepted and forks" 1 \
-  "$(timeout 10 "${X[@]}" -p --forward-signals sh -c 'echo $$')"
+check_eq "--forward-signals is accepted and forks: the program's parent is xunshare" xunshare \
+  "$(timeout 10 "${X[@]}" --forward-signals sh -c 'cat /proc/$PPID/comm')"
 
 # The unprivileged note.
 if ! is_root; then

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Ctrl+C and kill(1) against a PID namespace: util-linux's -fp ignores both (the program is
-# PID 1 and has no handler); xunshare ends it. Also --kill-child and --init.
+# PID 1 and has no handler); xunshare ends it. Signals passed on with and without
+# --forward-signals. Also --kill-child and --init.
 . "$(dirname "$0")/lib.sh"
 
 U=()
@@ -70,6 +71,47 @@ sleep 0.3
 kill -TERM "$pid"
 wait "$pid"
 check_eq "SIGTERM to xunshare --init ends the program" 143 "$?"
+
+# --forward-signals (util-linux 2.42): there, unshare --fork passes SIGTERM and SIGINT on only
+# with the option, and without it blocks them and passes nothing. xunshare passes SIGINT,
+# SIGTERM, SIGHUP and SIGQUIT on with or without it (man page, --forward-signals). As in
+# util-linux's own test (unshare/forward-signals), the program exits with the number of the
+# signal it caught: 15 for SIGTERM, also with --kill-child.
+# caught SIG OPTION...: runs xunshare OPTION... with such a program, sends SIG to xunshare once
+# the program's traps are set, and prints xunshare's exit status.
+caught() {
+  local sig=$1 flag pid; shift
+  flag=$(mktemp -u "$d/ready.XXXXXX")
+  # A script's background job starts with SIGINT and SIGQUIT ignored, which a shell cannot trap.
+  env --default-signal=INT,QUIT "$XUNSHARE" "$@" sh -c '
+    for s in 1:HUP 2:INT 3:QUIT 15:TERM; do trap "kill \$p; exit ${s%:*}" "${s#*:}"; done
+    sleep 5 & p=$!; : >"$1"; wait' _ "$flag" &
+  pid=$!
+  for _ in $(seq 50); do [ -e "$flag" ] && break; sleep 0.1; done
+  kill -s "$sig" "$pid"
+  wait "$pid"
+  echo $?
+}
+for opt in "" --forward-signals; do
+  for mode in -f "-fp --mount-proc"; do
+    for sig in TERM INT HUP QUIT; do
+      # shellcheck disable=SC2086
+      check_eq "SIG$sig to xunshare $mode${opt:+ $opt} reaches the program, which handles it" \
+        "$(kill -l "$sig")" "$(caught "$sig" "${U[@]}" $mode $opt)"
+    done
+  done
+done
+check_eq "SIGTERM with --forward-signals --kill-child (util-linux's second test)" 15 \
+  "$(caught TERM "${U[@]}" -p --mount-proc --forward-signals --kill-child)"
+on_tty 2 "$d/fwd" "$XUNSHARE" "${U[@]}" --forward-signals bash -c \
+  'n=0; trap "n=\$((n+1))" INT; sleep 1.5 & wait; wait; exit $((40+n))'
+check_eq "with --forward-signals a handled Ctrl+C still arrives once (util-linux: twice)" 41 \
+  "$(rc_of "$d/fwd")"
+if unshare --forward-signals -f true 2>/dev/null; then
+  diag "util-linux unshare has --forward-signals: compare it here"
+else
+  diag "util-linux $(unshare --version | awk '{print $NF}') has no --forward-signals (2.42)"
+fi
 
 # --kill-child: the program dies with xunshare, even when xunshare is SIGKILLed.
 for opt in --kill-child --kill-child=TERM; do

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -7,11 +8,14 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <fstream>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -136,4 +140,145 @@ TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH
     return fmt::format("{}|{}", out, found.wait().value);
   });
   CHECK(got == "failed to execute 'nsutil-no-such-program': No such file or directory|9");
+}
+
+// fork_options::share_memory: the child runs in our memory until its exec.
+
+namespace {
+
+// The mask `pid` blocks, from /proc/PID/status ("SigBlk:\t0000000000000200").
+std::string blocked_of(std::string_view status) {
+  auto pos = status.find("\nSigBlk:\t");
+  return pos == std::string_view::npos ? "" : std::string(status.substr(pos + 9, 16));
+}
+
+// Runs `program` (with stdout on a pipe) in a share_memory child and returns what it printed.
+std::string output_of_shared(const std::vector<std::string>& program,
+                             const nsutil::fork_options& opts) {
+  auto [r, w] = nsutil::make_pipe();
+  int out = w.get();
+  auto c = fork_child(
+      [&] {
+        if (::dup2(out, 1) < 0)
+          nsutil::throw_errno("dup2");
+        nsutil::exec_program(program[0], program);
+      },
+      opts);
+  w.reset();
+  std::string text = nsutil::read_all(r, "child output");
+  CHECK(c.wait() == child_status{});
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("a share_memory child runs in the caller's memory until its exec", "[userns][process]") {
+  // Writing to the caller's memory breaks share_memory's contract; here it proves the mode.
+  volatile int seen = 0;
+  auto c = fork_child(
+      [&] {
+        seen = 1;
+        nsutil::exec_program("true", {"true"});
+      },
+      {.share_memory = true});
+  // The caller was suspended until the exec: the write is there without waiting.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  CHECK(seen == 0);  // sanitizer builds fork
+#else
+  CHECK(seen == 1);
+#endif
+  CHECK(c.wait() == child_status{});
+}
+
+TEST_CASE("a share_memory child reports exit codes, exec failures and set-up errors",
+          "[userns][process]") {
+  nsutil::fork_options shared{.share_memory = true};
+  CHECK(fork_child(
+            [] {
+              nsutil::exec_program("sh", {"sh", "-c", "exit 3"});
+            },
+            shared)
+            .wait() == child_status{false, 3, false});
+  CHECK(fork_child(
+            [] {
+              nsutil::exec_program("sh", {"sh", "-c", "kill -TERM $$"});
+            },
+            shared)
+            .wait() == child_status{true, SIGTERM, false});
+  CHECK_THROWS_WITH(
+      fork_child([] { nsutil::exec_program("nsutil-no-such-program", {"x"}); }, shared).wait(),
+      "failed to execute 'nsutil-no-such-program': No such file or directory");
+  CHECK_THROWS_WITH(
+      fork_child([] { nsutil::throw_error(EBUSY, "persist", "/run/x", "already there"); }, shared)
+          .wait(),
+      "persist '/run/x': already there");
+}
+
+TEST_CASE("a share_memory child's error too long for a pipe write is cut, not stuck",
+          "[userns][process]") {
+  // The caller cannot read before the child ends: a report bigger than the pipe (64 KiB) would
+  // block the child, and the caller with it, for ever. It is cut to one write of PIPE_BUF bytes.
+  // If that breaks, a watchdog kills the test run instead of a hang (the suspended caller has
+  // every signal blocked, so only SIGKILL reaches it).
+  std::string long_path(32 * PIPE_BUF, 'p');
+  pid_t self = ::getpid();
+  auto watchdog = fork_child([self] {
+    ::sleep(30);
+    ::kill(self, SIGKILL);
+  });
+  auto c =
+      fork_child([&] { nsutil::throw_error(ENOENT, "open", long_path); }, {.share_memory = true});
+  watchdog.proc().send_signal(SIGKILL);
+  watchdog.wait();
+  try {
+    c.wait();
+    FAIL("no exception");
+  } catch (const nsutil::error& e) {
+    CHECK(e.errno_value() == ENOENT);
+    CHECK(e.op() == "open");
+    CHECK(e.path().size() + e.op().size() + 16 == PIPE_BUF);
+    CHECK(e.path() == long_path.substr(0, e.path().size()));
+  }
+}
+
+TEST_CASE("a share_memory child runs blocked and execs with the mask it is given",
+          "[userns][process]") {
+  sigset_t before;
+  ::sigprocmask(SIG_SETMASK, nullptr, &before);
+  // The body checks that every signal is blocked while it runs (it throws otherwise).
+  auto blocked = fork_child(
+      [] {
+        sigset_t now;
+        ::sigprocmask(SIG_SETMASK, nullptr, &now);
+        if (!sigismember(&now, SIGINT) || !sigismember(&now, SIGTERM) ||
+            !sigismember(&now, SIGUSR2))
+          nsutil::throw_error(EINVAL, "body", "", "ran with signals unblocked");
+        nsutil::exec_program("true", {"true"});
+      },
+      {.share_memory = true});
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  CHECK_NOTHROW(blocked.wait());
+#else
+  CHECK_THROWS_WITH(blocked.wait(), "body: ran with signals unblocked");  // a forked child
+#endif
+
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  std::vector<std::string> cat{"cat", "/proc/self/status"};
+  CHECK(blocked_of(output_of_shared(cat, {.signal_mask = &usr1, .share_memory = true})) ==
+        "0000000000000200");
+  // Without signal_mask the program gets the caller's mask, here with SIGUSR2 blocked.
+  sigset_t usr2;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  ::sigprocmask(SIG_BLOCK, &usr2, nullptr);
+  std::string own = blocked_of(output_of_shared(cat, {.share_memory = true}));
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  CHECK(own == fmt::format("{:016x}", std::uint64_t{1} << (SIGUSR2 - 1)));
+  // And the caller's own mask is what it was.
+  sigset_t after;
+  ::sigprocmask(SIG_SETMASK, nullptr, &after);
+  CHECK(sigismember(&after, SIGINT) == sigismember(&before, SIGINT));
+  CHECK(sigismember(&after, SIGUSR1) == sigismember(&before, SIGUSR1));
 }

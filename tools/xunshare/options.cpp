@@ -47,7 +47,8 @@ Options:
 
  --kill-child[=<signame>]  when dying, kill the forked child (implies --fork)
                              defaults to SIGKILL
- --forward-signals         forward signals to the forked child (implies --fork)
+ --forward-signals         forward signals to the forked child (implies --fork;
+                             xunshare always forwards them)
  --mount-proc[=<dir>]      mount proc filesystem first (implies --mount)
  --mount-binfmt[=<dir>]    mount binfmt filesystem first (implies --user and --mount)
  -l, --load-interp=<string>

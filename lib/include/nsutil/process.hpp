@@ -69,6 +69,20 @@ struct fork_options {
   /// When set, the child's signal mask is set to this before `body` runs (a supervisor blocks
   /// signals in the parent before forking; the program must not inherit that).
   const sigset_t* signal_mask = nullptr;
+  /// When set, the child runs in the caller's memory, on a stack of its own, and the calling
+  /// thread is suspended until the child has exec'd or ended (clone(2) with CLONE_VM and
+  /// CLONE_VFORK, as posix_spawn(3) does). That saves copying page tables and the copy-on-write
+  /// and code page faults a forked child takes before its exec: the start of a short program
+  /// is measurably faster (tests/bench/README-xunshare.md). The body then runs with every
+  /// signal blocked; exec_program() restores the mask the program gets (`signal_mask`, else the
+  /// caller's) right before the exec. So until then a signal waits (SIGKILL excepted): a body
+  /// that may block for long (on a hung file system, say) should not share memory. Contract
+  /// for `body`: end in exec_program() or throw; never wait for the caller, fork, or use
+  /// stdio; change no memory the caller uses afterwards (reading is fine, and what it
+  /// allocates stays allocated in the caller; close descriptors with ::close(), not through
+  /// the caller's unique_fd objects). Builds with AddressSanitizer or ThreadSanitizer fork as
+  /// usual.
+  bool share_memory = false;
 };
 
 /// A forked child that has not been reaped yet.
@@ -106,7 +120,8 @@ class NSUTIL_API child {
 /// The child never unwinds into the parent's copy of the stack: if `body` throws, the error
 /// (errno, operation, path and text) is written to a close-on-exec pipe and the child _exit(1)s;
 /// the parent gets the same error rethrown from child::wait_started() or child::wait(). So a
-/// failed set-up step or exec in the child is an ordinary exception in the parent.
+/// failed set-up step or exec in the child is an ordinary exception in the parent (the
+/// operation, path and text together are cut to 4 KiB).
 /// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
 
