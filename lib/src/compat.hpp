@@ -2,6 +2,7 @@
 // have. Values are kernel ABI; every use is probed at run time, never assumed.
 #pragma once
 
+#include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 
 #ifndef NSFS_MAGIC
 #  define NSFS_MAGIC 0x6e736673
@@ -148,11 +150,34 @@ struct ns_id_req {
   std::uint32_t spare2;
   std::uint64_t user_ns_id;
 };
-// nsfs file handles (Linux 6.18): open_by_handle_at(FD_NSFS_ROOT, {ns_id, ns_type, ns_inum}).
-inline constexpr int fileid_nsfs = 0xf1;
-inline constexpr int fd_nsfs_root = -10003;
 inline long listns(const ns_id_req* req, std::uint64_t* ids, std::size_t n, unsigned flags) {
   return ::syscall(SYS_listns, req, ids, n, flags);
+}
+
+// nsfs file handles (Linux 6.18): open_by_handle_at(FD_NSFS_ROOT, {ns_id, ns_type, ns_inum}).
+// ns_type is the CLONE_NEW* flag. Linux 6.18 opens a handle only when all three match; from 6.19
+// on (the unified namespace tree) type and inode may be 0 and the ID alone finds the namespace.
+// Failures: ESTALE for no such namespace, for a mismatch, and for a namespace the caller has no
+// CAP_SYS_ADMIN over (6.18 turns that EPERM into ESTALE too); EBADF before Linux 6.18.
+inline constexpr int fileid_nsfs = 0xf1;
+inline constexpr int fd_nsfs_root = -10003;
+struct nsfs_file_handle {
+  std::uint64_t ns_id;
+  std::uint32_t ns_type;
+  std::uint32_t ns_inum;
+};
+static_assert(sizeof(nsfs_file_handle) == 16);
+
+// Returns the descriptor (O_RDONLY | O_CLOEXEC), or -1 with errno set.
+inline int open_nsfs_handle(std::uint64_t id, std::uint32_t clone_flag = 0, std::uint64_t ino = 0) {
+  // struct file_handle ends in a flexible array: build it in a byte buffer.
+  alignas(file_handle) unsigned char buf[sizeof(file_handle) + sizeof(nsfs_file_handle)] = {};
+  auto* head = reinterpret_cast<file_handle*>(buf);
+  head->handle_bytes = sizeof(nsfs_file_handle);
+  head->handle_type = fileid_nsfs;
+  nsfs_file_handle fid{id, clone_flag, static_cast<std::uint32_t>(ino)};
+  std::memcpy(buf + sizeof(file_handle), &fid, sizeof fid);
+  return ::open_by_handle_at(fd_nsfs_root, head, O_RDONLY | O_CLOEXEC);
 }
 
 // linux/sockios.h: the network namespace of a socket (Linux 4.9).

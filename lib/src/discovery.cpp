@@ -221,7 +221,7 @@ void scanner::resolve() {
 }
 
 // listns(2) returns IDs only; a namespace is then opened by an nsfs file handle made of the ID
-// (type and inode 0: accepted by the kernels that have listns, refused by 6.18 with ESTALE).
+// alone (accepted by the kernels that have listns; see compat::open_nsfs_handle).
 void scanner::scan_listns() {
   std::vector<std::uint64_t> known;
   for (const auto& ns : out_.namespaces)
@@ -239,13 +239,7 @@ void scanner::scan_listns() {
     for (long i = 0; i < n; ++i) {
       if (std::binary_search(known.begin(), known.end(), ids[i]))
         continue;
-      // struct file_handle ends in a flexible array: build it in a byte buffer.
-      alignas(file_handle) unsigned char handle[sizeof(file_handle) + 16] = {};
-      auto* head = reinterpret_cast<file_handle*>(handle);
-      head->handle_bytes = 16;
-      head->handle_type = compat::fileid_nsfs;
-      std::memcpy(handle + sizeof(file_handle), &ids[i], sizeof ids[i]);
-      unique_fd fd(::open_by_handle_at(compat::fd_nsfs_root, head, O_RDONLY | O_CLOEXEC));
+      unique_fd fd(compat::open_nsfs_handle(ids[i]));
       int flag = fd ? ::ioctl(fd.get(), NS_GET_NSTYPE) : -1;
       auto type = flag >= 0 ? ns_type_from_clone_flag(flag) : std::nullopt;
       struct stat st {};

@@ -129,7 +129,9 @@ void enter_plan::open_namespaces(const enter_request& req) {
   for (ns_type t : entry_order) {
     if (!types_.contains(t))
       continue;
-    if (!req.source(t).file.empty())
+    if (req.source(t).id)
+      files_[index(t)] = ns_handle::open_by_id(*req.source(t).id, t);
+    else if (!req.source(t).file.empty())
       files_[index(t)] = ns_handle::open(req.source(t).file, t);
     else if (!(t == ns_type::net && req.net_socket))
       require_target(req.all ? "--all" : option_of(t));

@@ -4,8 +4,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/ns_handle.hpp>
 #include <nsutil/process.hpp>
@@ -53,6 +55,82 @@ std::optional<ns_type> type_from_link(int fd) {
 enum class probe : int { unknown, yes, no };
 std::atomic<probe> has_ns_get_id{probe::unknown};
 
+// What open_by_handle_at takes for a namespace here: nothing (before Linux 6.18), the full
+// handle of ID, type and inode (6.18), or the ID alone (6.19).
+enum class by_id : int { unknown, unsupported, full_handle, id_alone };
+std::atomic<by_id> by_id_support{by_id::unknown};
+
+// Learned once on the caller's own UTS namespace, which it may always open.
+by_id probe_by_id() {
+  by_id known = by_id_support.load(std::memory_order_relaxed);
+  if (known != by_id::unknown)
+    return known;
+  const std::string path = "/proc/self/ns/uts";
+  ns_handle own = ns_handle::open(path, ns_type::uts);
+  by_id result = by_id::unsupported;
+  if (auto id = own.id()) {
+    if (unique_fd(compat::open_nsfs_handle(*id)))
+      result = by_id::id_alone;
+    else if (unique_fd(compat::open_nsfs_handle(*id, CLONE_NEWUTS, own.inode().ino)))
+      result = by_id::full_handle;
+    else if (errno != EBADF && errno != EOPNOTSUPP && errno != EINVAL && errno != ESTALE &&
+             errno != ENOSYS)
+      throw_errno("open_by_handle_at", path);
+  }
+  by_id_support.store(result, std::memory_order_relaxed);
+  return result;
+}
+
+[[noreturn]] void refused_by_id(int e, std::uint64_t id, const std::string& name) {
+  if (e == ESTALE || e == ENOENT)
+    throw_error(ENOENT, "open", name, fmt::format("no namespace with ID {}", id));
+  if (e == EPERM)
+    throw_error(EPERM, "open", name,
+                fmt::format("not permitted to open namespace {} by its ID (that needs "
+                            "CAP_SYS_ADMIN over the user namespace that owns it)",
+                            id));
+  throw_error(e, "open_by_handle_at", name);
+}
+
+// Whether the namespace a scan found at ns.path is still there.
+bool still_there(const found_namespace& ns, std::uint64_t id) {
+  if (ns.path.empty())
+    return false;
+  unique_fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::uint64_t now = 0;
+  return fd && ::ioctl(fd.get(), NS_GET_ID, &now) == 0 && now == id;
+}
+
+// Linux 6.18 opens a handle only with the namespace's type and inode, which only a scan finds.
+unique_fd open_scanned(std::uint64_t id, const std::string& name) {
+  discovery_options opts;
+  opts.relations = true;  // ancestors that only their children keep
+  opts.owners_of_any_type = true;
+  opts.listns = false;
+  opts.details = process_details::none;
+  discovery seen = discover(opts);
+  auto it = std::find_if(seen.namespaces.begin(), seen.namespaces.end(),
+                         [&](const found_namespace& ns) { return ns.id == id; });
+  if (it == seen.namespaces.end()) {
+    if (seen.denied == 0)
+      refused_by_id(ENOENT, id, name);
+    throw_error(ENOENT, "open", name,
+                fmt::format("no namespace with ID {} that you can see (Linux 6.18 looks IDs "
+                            "up among the processes and mounts you may read; {} could not be "
+                            "read)",
+                            id, seen.denied));
+  }
+  unique_fd fd(compat::open_nsfs_handle(id, static_cast<std::uint32_t>(info(it->type).clone_flag),
+                                        it->inode.ino));
+  if (fd)
+    return fd;
+  int e = errno;
+  // Linux 6.18 reports a namespace the caller has no rights over as ESTALE, like a gone one.
+  if (e == ESTALE && still_there(*it, id))
+    e = EPERM;
+  refused_by_id(e, id, name);
+}
+
 }  // namespace
 
 ns_handle ns_handle::adopt(unique_fd fd, const std::string& name, std::optional<ns_type> expected) {
@@ -77,6 +155,31 @@ ns_handle ns_handle::adopt(unique_fd fd, const std::string& name, std::optional<
 
 ns_handle ns_handle::open(const std::string& path, std::optional<ns_type> expected) {
   return adopt(open_fd(path, O_RDONLY), path, expected);
+}
+
+ns_handle ns_handle::open_by_id(std::uint64_t id, std::optional<ns_type> expected) {
+  std::string name = fmt::format(":{}", id);
+  unique_fd fd;
+  switch (probe_by_id()) {
+    case by_id::id_alone:
+      fd = unique_fd(compat::open_nsfs_handle(id));
+      if (!fd)
+        refused_by_id(errno, id, name);
+      break;
+    case by_id::full_handle:
+      fd = open_scanned(id, name);
+      break;
+    default:
+      throw_error(ENOSYS, "open", name,
+                  "opening a namespace by ID needs Linux 6.18 (namespace IDs and nsfs file "
+                  "handles)");
+  }
+  ns_handle ns = adopt(std::move(fd), name);
+  if (expected && ns.type() != *expected)
+    throw_error(EINVAL, "open", name,
+                fmt::format("namespace {} is a {} namespace, not {}", id, to_string(ns.type()),
+                            to_string(*expected)));
+  return ns;
 }
 
 ns_handle ns_handle::of_process(pid_t pid, ns_type type, bool for_children) {

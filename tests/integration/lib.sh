@@ -100,6 +100,15 @@ start_userns_chain() {
   wait_until comm_is "$BG_PID" sleep
 }
 
+# ns_id FILE: the 64-bit ID of the namespace FILE names (ioctl NS_GET_ID = _IOR(0xb7, 13, u64),
+# Linux 6.18), read by python3 without the tools under test; fails on older kernels.
+ns_id() {
+  python3 -c '
+import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$1" 2>/dev/null
+}
+
 # "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
 # namespace, as descriptor 9 (for -N); CMD may then move to another one.
 WITH_SOCKET9=(python3 -c 'import os, socket, sys

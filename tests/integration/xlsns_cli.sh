@@ -72,10 +72,7 @@ check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
   "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
 
 # NSID is the kernel's NS_GET_ID (_IOR(0xb7, 13, u64)).
-nsid=$(python3 -c '
-import fcntl, os, struct, sys
-fd = os.open("/proc/%s/ns/uts" % sys.argv[1], os.O_RDONLY)
-print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$pid" 2>/dev/null)
+nsid=$(ns_id "/proc/$pid/ns/uts")
 check_eq "NSID is NS_GET_ID" "${nsid:-no NS_GET_ID}" "$("$XLSNS" -n -r -o NSID -t uts -p "$pid")"
 
 # A kernel without the relation ioctls (before 4.9): as lsns 2.42, one line and status 2, no

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
 command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
-plan 47
+plan 59
 
 T=10
 # both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
@@ -106,6 +106,61 @@ out=$(timeout $T "$XNSENTER" -t "$N" -U --user-parent readlink /proc/self/ns/use
 check_eq "-t PID -U --user-parent" "0:$middle" "$?:$out"
 out=$(timeout $T "$XNSENTER" --user=/proc/$N/ns/user --user-parent readlink /proc/self/ns/user 2>&1)
 check_eq "--user=FILE --user-parent" "0:$middle" "$?:$out"
+
+# --X=:NSID (util-linux 2.42; the installed nsenter takes ":N" for a file name): the namespace
+# with that NS_GET_ID, opened by an nsfs file handle.
+start_bg unshare -un sh -c "hostname nsid-test-$$; echo ready > $d/nsid-ready; exec sleep 300" >/dev/null
+I=$BG_PID
+wait_until test -s "$d/nsid-ready"
+uts_id=$(ns_id /proc/$I/ns/uts)
+net_id=$(ns_id /proc/$I/ns/net)
+if [ -n "$uts_id" ] && [ -n "$net_id" ]; then
+  net_link=$(readlink /proc/$I/ns/net)
+  out=$(timeout $T "$XNSENTER" --uts=:$uts_id hostname 2>&1)
+  check_eq "--uts=:NSID enters the uts namespace with that ID" "0:nsid-test-$$" "$?:$out"
+  out=$(timeout $T "$XNSENTER" --net=:$net_id readlink /proc/self/ns/net 2>&1)
+  check_eq "--net=:NSID enters the network namespace with that ID" "0:$net_link" "$?:$out"
+  out=$(timeout $T "$XNSENTER" -u:$uts_id -n=:$net_id sh -c 'hostname; readlink /proc/self/ns/net' 2>&1)
+  check_eq "-u:NSID -n=:NSID (attached short forms)" "0:nsid-test-$$
+$net_link" "$?:$out"
+  out=$(timeout $T "$XNSENTER" -t "$P" -a --net=:$net_id readlink /proc/self/ns/net /proc/self/ns/uts 2>&1)
+  check_eq "-t PID -a --net=:NSID: the ID overrides the target's namespace" \
+    "0:$net_link
+$(readlink /proc/$P/ns/uts)" "$?:$out"
+  out=$(timeout $T "$XNSENTER" --net=:$uts_id true 2>&1)
+  check_eq "an ID of another type is refused in one line" \
+    "1:xnsenter: open ':$uts_id': namespace $uts_id is a uts namespace, not net" "$?:$out"
+  out=$(timeout $T "$XNSENTER" --net=:18446744073709551615 true 2>&1)
+  check_eq "an ID that names no namespace is refused in one line" \
+    "1:xnsenter: open ':18446744073709551615': no namespace with ID 18446744073709551615" "$?:$out"
+  start_bg unshare -u sleep 300
+  wait_until comm_is "$BG_PID" sleep
+  gone=$(ns_id /proc/$BG_PID/ns/uts)
+  kill -KILL "$BG_PID"; wait "$BG_PID" 2>/dev/null
+  out=$(timeout $T "$XNSENTER" --uts=:$gone true 2>&1)
+  check_eq "the ID of a namespace that has ended is not reused" \
+    "1:xnsenter: open ':$gone': no namespace with ID $gone" "$?:$out"
+  for bad in : :abc :-1; do
+    out=$(timeout $T "$XNSENTER" --net=$bad true 2>&1)
+    check_eq "--net=$bad is one line" \
+      "1:xnsenter: failed to parse namespace ID: '$bad' (--net=:ID takes a number, as xlsns -o NSID prints; a file named so is ./$bad)" "$?:$out"
+  done
+  # The file is named after the uts ID: taken for an ID, it would be refused as the wrong type.
+  touch "$d/:$uts_id"
+  mount --bind /proc/$I/ns/net "$d/:$uts_id"
+  out=$(cd "$d" && timeout $T "$XNSENTER" --net=./:$uts_id readlink /proc/self/ns/net 2>&1)
+  check_eq "--net=./:NAME is a file" "0:$net_link" "$?:$out"
+  # A namespace owned by the initial user namespace, which an unprivileged user is not in:
+  # the kernel refuses it by ID even to a process of that user inside it.
+  start_bg unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 >/dev/null
+  wait_until comm_is "$BG_PID" sleep
+  id=$(ns_id /proc/$BG_PID/ns/net)
+  out=$(timeout $T setpriv --reuid=65534 --regid=65534 --clear-groups "$XNSENTER" --net=:$id true 2>&1)
+  check_eq "unprivileged, a namespace it has no rights over: EPERM in words" \
+    "1:xnsenter: open ':$id': not permitted to open namespace $id by its ID (that needs CAP_SYS_ADMIN over the user namespace that owns it)" "$?:$out"
+else
+  skip 12 "this kernel has no NS_GET_ID (Linux 6.18)"
+fi
 
 # Additions: PID:INODE, -e, no descriptors leaked, signals passed on, no orphans.
 out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?

@@ -7,7 +7,7 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 AS=()
 is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
-plan 37
+plan 41
 
 T=10
 d=$(scratch)
@@ -56,6 +56,23 @@ check "a target whose namespaces cannot be read" \
 check "--keep-caps keeps capabilities across exec in the user namespace" \
   [ "$(timeout $T "${AS[@]}" "$XNSENTER" -t "$P" -U --preserve-credentials -S 1 --keep-caps \
       sh -c 'grep CapAmb /proc/self/status' 2>&1 | awk '{print $2}')" != 0000000000000000 ]
+
+# --X=:NSID: the sandbox's namespaces by ID. The kernel opens a namespace by its nsfs file handle
+# for whoever has CAP_SYS_ADMIN over its owning user namespace, here the sandbox's own.
+user_id=$(ns_id /proc/$P/ns/user)
+net_id=$(ns_id /proc/$P/ns/net)
+uts_id=$(ns_id /proc/$P/ns/uts)
+if [ -n "$user_id" ] && [ -n "$net_id" ] && [ -n "$uts_id" ]; then
+  check_eq "--user=:NSID --net=:NSID --uts=:NSID enter the sandbox" \
+    "$(as_out nsenter -t "$P" -U -n -u --preserve-credentials sh -c "hostname; $links")" \
+    "$(as_out "$XNSENTER" --user=:$user_id --net=:$net_id --uts=:$uts_id --preserve-credentials \
+      sh -c "hostname; $links")"
+  out=$(as "$XNSENTER" --net=:18446744073709551615 true)
+  check "an ID that names no namespace is said so" \
+    matches "$out" "xnsenter: open ':18446744073709551615': no namespace with ID 18446744073709551615*:1"
+else
+  skip 2 "this kernel has no NS_GET_ID (Linux 6.18)"
+fi
 
 # -N FD: the holder makes a socket in its sandbox's network namespace, then moves to a new one
 # (of the same user namespace), so its own network namespace is not the socket's.
@@ -122,4 +139,6 @@ bad "bad -G" -G -1 true
 bad "path of 100 kB" --net=/$long true
 bad "PID of 100 kB" -t $long
 bad "-w with -W" -t $$ -w -W true
+bad "namespace ID that is no number" --net=:abc true
+bad "empty namespace ID" -n: true
 done_testing

@@ -111,6 +111,32 @@ TEST_CASE("enter_plan joins namespace files given by path", "[enter_plan][userns
   CHECK(got == "plan-beta");
 }
 
+TEST_CASE("enter_plan joins namespaces given by ID", "[enter_plan][userns]") {
+  if (!nsutil::ns_handle::open("/proc/self/ns/uts").id())
+    NSUTIL_SKIP("this kernel has no NS_GET_ID (Linux 6.18)");
+  nsutil::test::sandbox box("plan-by-id");
+  auto id_of = [&](ns_type t) { return nsutil::ns_handle::of_process(box.pid(), t).id(); };
+  std::string want = link(fmt::format("/proc/{}/ns/net", box.pid()));
+  std::string got = nsutil::test::in_child([&] {
+    enter_request r;
+    if (!nsutil::test::is_root()) {
+      r.source(ns_type::user) = {true, "", id_of(ns_type::user)};
+      r.preserve_credentials = true;
+    }
+    r.source(ns_type::uts) = {true, "", id_of(ns_type::uts)};
+    r.source(ns_type::net) = {true, "", id_of(ns_type::net)};
+    auto plan = enter_plan::open(r);
+    plan.enter();
+    return hostname() + " " + link("/proc/self/ns/net");
+  });
+  CHECK(got == "plan-by-id " + want);
+  enter_request wrong;
+  wrong.source(ns_type::net) = {true, "", id_of(ns_type::uts)};
+  CHECK_THROWS_WITH(
+      enter_plan::open(wrong),
+      fmt::format("open ':{0}': namespace {0} is a uts namespace, not net", *id_of(ns_type::uts)));
+}
+
 TEST_CASE("enter_plan refuses bad requests in words, before entering", "[enter_plan][userns]") {
   enter_request r;
   r.source(ns_type::net).enabled = true;

@@ -133,3 +133,31 @@ TEST_CASE("owner and parent follow the user-namespace tree", "[userns][ns_handle
   CHECK_THROWS_AS(ns_handle::open("/proc/self/ns/uts").parent(), nsutil::error);
   CHECK_THROWS_AS(ns_handle::open("/proc/self/ns/uts").owner_uid(), nsutil::error);
 }
+
+TEST_CASE("open_by_id opens a namespace by its NS_GET_ID and says in words when it cannot",
+          "[userns][ns_handle]") {
+  if (!ns_handle::open("/proc/self/ns/uts").id())
+    NSUTIL_SKIP("this kernel has no NS_GET_ID (Linux 6.18)");
+  nsutil::test::sandbox box("by-id");
+  ns_handle uts = ns_handle::of_process(box.pid(), ns_type::uts);
+  std::uint64_t id = *uts.id();
+  ns_handle opened = ns_handle::open_by_id(id, ns_type::uts);
+  CHECK(opened.type() == ns_type::uts);
+  CHECK(opened.inode() == uts.inode());
+  CHECK(opened.id() == id);
+  CHECK(opened.name() == fmt::format(":{}", id));
+  CHECK(ns_handle::open_by_id(id).type() == ns_type::uts);
+  auto own = ns_handle::open("/proc/self/ns/net");
+  CHECK(ns_handle::open_by_id(*own.id(), ns_type::net).inode() == own.inode());
+
+  CHECK_THROWS_WITH(ns_handle::open_by_id(id, ns_type::net),
+                    fmt::format("open ':{0}': namespace {0} is a uts namespace, not net", id));
+  try {
+    (void)ns_handle::open_by_id(~std::uint64_t{0});
+    FAIL("opened a namespace that does not exist");
+  } catch (const nsutil::error& e) {
+    CHECK(e.errno_value() == ENOENT);
+    CHECK_THAT(e.what(), Catch::StartsWith("open ':18446744073709551615': no namespace with ID "
+                                           "18446744073709551615"));
+  }
+}

@@ -24,6 +24,18 @@ options opts(std::vector<std::string> args) {
   return std::get<options>(r);
 }
 
+// Every namespace option: short, long, and the type it enters.
+struct ns_option {
+  const char* s;
+  const char* l;
+  ns_type t;
+};
+constexpr ns_option ns_options[] = {
+    {"-m", "--mount", ns_type::mnt},     {"-u", "--uts", ns_type::uts},
+    {"-i", "--ipc", ns_type::ipc},       {"-n", "--net", ns_type::net},
+    {"-p", "--pid", ns_type::pid},       {"-U", "--user", ns_type::user},
+    {"-C", "--cgroup", ns_type::cgroup}, {"-T", "--time", ns_type::time}};
+
 }  // namespace
 
 TEST_CASE("xnsenter: -t takes a PID, PID:INODE, or a path to explain", "[xnsenter]") {
@@ -51,15 +63,7 @@ TEST_CASE("xnsenter: bad PIDs are refused", "[xnsenter]") {
 }
 
 TEST_CASE("xnsenter: every namespace option, with and without a file", "[xnsenter]") {
-  struct {
-    const char* s;
-    const char* l;
-    ns_type t;
-  } rows[] = {{"-m", "--mount", ns_type::mnt},     {"-u", "--uts", ns_type::uts},
-              {"-i", "--ipc", ns_type::ipc},       {"-n", "--net", ns_type::net},
-              {"-p", "--pid", ns_type::pid},       {"-U", "--user", ns_type::user},
-              {"-C", "--cgroup", ns_type::cgroup}, {"-T", "--time", ns_type::time}};
-  for (const auto& r : rows) {
+  for (const auto& r : ns_options) {
     auto o = opts({r.s, "-t", "1"});
     CHECK(o.request.source(r.t).enabled);
     CHECK(o.request.source(r.t).file.empty());
@@ -75,6 +79,52 @@ TEST_CASE("xnsenter: every namespace option, with and without a file", "[xnsente
     CHECK(o.request.source(r.t).file.empty());
     CHECK(o.command == std::vector<std::string>{"prog"});
   }
+}
+
+TEST_CASE("xnsenter: =:NSID names a namespace by its ID, for every type", "[xnsenter]") {
+  for (const auto& r : ns_options) {
+    for (const auto& form :
+         {std::string(r.l) + "=:123", std::string(r.s) + ":123", std::string(r.s) + "=:123"}) {
+      auto o = opts({form, "true"});
+      CHECK(o.request.source(r.t).enabled);
+      CHECK(o.request.source(r.t).id == 123U);
+      CHECK(o.request.source(r.t).file.empty());
+      CHECK(o.command == std::vector<std::string>{"true"});
+    }
+    // A file whose name starts with ':' is written ./:NAME and stays a file.
+    auto o = opts({std::string(r.l) + "=./:x"});
+    CHECK(o.request.source(r.t).file == "./:x");
+    CHECK_FALSE(o.request.source(r.t).id);
+  }
+  CHECK(opts({"--net=:18446744073709551615"}).request.source(ns_type::net).id ==
+        18446744073709551615U);
+  auto o = opts({"--uts=:7", "--net=/run/netns/x", "-t", "1", "-m"});
+  CHECK(o.request.source(ns_type::uts).id == 7U);
+  CHECK(o.request.source(ns_type::net).file == "/run/netns/x");
+  CHECK_FALSE(o.request.source(ns_type::mnt).id);
+  CHECK(o.request.source(ns_type::mnt).file.empty());
+}
+
+TEST_CASE("xnsenter: a malformed namespace ID is one clear error", "[xnsenter]") {
+  for (const char* bad :
+       {":", ":abc", ":-1", ":+1", ": 1", ":1x", ":0x10", ":1.5", ":18446744073709551616", "::1"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse({std::string("--net=") + bad, "true"}), std::invalid_argument);
+    CHECK_THROWS_AS(parse({std::string("-u") + bad, "true"}), std::invalid_argument);
+  }
+  CHECK_THROWS_WITH(parse({"--net=:abc"}),
+                    "failed to parse namespace ID: ':abc' (--net=:ID takes a number, as xlsns -o "
+                    "NSID prints; a file named so is ./:abc)");
+  CHECK_THROWS_WITH(parse({"-T:"}),
+                    Catch::StartsWith("failed to parse namespace ID: ':' (--time="));
+  std::string huge = ":" + std::string(100000, '9');
+  try {
+    parse({"--net=" + huge});
+    FAIL("accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).size() < 300);
+  }
+  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=:5"}), nsutil::cli::usage_error);
 }
 
 TEST_CASE("xnsenter: switches", "[xnsenter]") {

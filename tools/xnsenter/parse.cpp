@@ -23,17 +23,25 @@ Options:
  -t, --target <pid>[:<inode>]
                         the process whose namespaces are entered (the pidfs
                           inode catches a recycled PID)
- -m, --mount[=<file>]   enter the mount namespace
- -u, --uts[=<file>]     enter the UTS namespace (host and domain name)
- -i, --ipc[=<file>]     enter the System V IPC namespace
- -n, --net[=<file>]     enter the network namespace
+ -m, --mount[=<file>|=:<nsid>]
+                        enter the mount namespace
+ -u, --uts[=<file>|=:<nsid>]
+                        enter the UTS namespace (host and domain name)
+ -i, --ipc[=<file>|=:<nsid>]
+                        enter the System V IPC namespace
+ -n, --net[=<file>|=:<nsid>]
+                        enter the network namespace
  -N, --net-socket <fd>  enter the network namespace of the target's socket <fd>
      --netns <name>     enter the network namespace <name> of 'ip netns'
- -p, --pid[=<file>]     enter the PID namespace
- -C, --cgroup[=<file>]  enter the cgroup namespace
- -U, --user[=<file>]    enter the user namespace
+ -p, --pid[=<file>|=:<nsid>]
+                        enter the PID namespace
+ -C, --cgroup[=<file>|=:<nsid>]
+                        enter the cgroup namespace
+ -U, --user[=<file>|=:<nsid>]
+                        enter the user namespace
      --user-parent      enter the parent of that user namespace
- -T, --time[=<file>]    enter the time namespace
+ -T, --time[=<file>|=:<nsid>]
+                        enter the time namespace
  -S, --setuid <uid>|follow
                         the user ID to run as in the namespaces
  -G, --setgid <gid>|follow
@@ -51,6 +59,9 @@ Options:
 
  -h, --help             display this help
  -V, --version          display version
+
+<nsid> is a namespace ID (xlsns -o NSID), opened by an nsfs file handle (Linux
+6.18); a file whose name starts with ':' is written ./:<name>.
 
 For more details see xnsenter(1).
 )";
@@ -120,6 +131,24 @@ std::string strip_eq(std::string v) {
   return v;
 }
 
+// --net=FILE or --net=:NSID (util-linux 2.42): a leading ':' means a namespace ID; a file whose
+// name starts with ':' is written ./:NAME.
+void parse_ns_source(std::string_view option, const std::string& value, ns_source& source) {
+  source.enabled = true;
+  std::string v = strip_eq(value);
+  if (v.empty() || v[0] != ':') {
+    source.file = std::move(v);
+    return;
+  }
+  auto id = number<std::uint64_t>(std::string_view(v).substr(1));
+  if (!id)
+    throw std::invalid_argument(
+        fmt::format("failed to parse namespace ID: {} (--{}=:ID takes a number, as xlsns -o "
+                    "NSID prints; a file named so is ./{})",
+                    quoted(v), option, v.substr(0, 80)));
+  source.id = *id;
+}
+
 void parse_target(const std::string& value, options& o) {
   if (value.find('/') != std::string::npos) {
     o.target_path = value;
@@ -176,10 +205,8 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     parse_target(*t, o);
   for (const auto& opt : ns_options) {
     std::string name(opt.spec, std::string_view(opt.spec).find(','));
-    if (auto v = str(name.c_str())) {
-      r.source(opt.type).enabled = true;
-      r.source(opt.type).file = strip_eq(*v);
-    }
+    if (auto v = str(name.c_str()))
+      parse_ns_source(name, *v, r.source(opt.type));
   }
   r.all = flag("all");
   r.user_parent = flag("user-parent");
@@ -190,8 +217,8 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     r.net_socket = *fd;
   }
   if (auto v = str("netns")) {
-    if (!r.source(ns_type::net).file.empty())
-      throw cli::usage_error("--netns and --net=FILE are mutually exclusive");
+    if (!r.source(ns_type::net).file.empty() || r.source(ns_type::net).id)
+      throw cli::usage_error("--netns and --net=FILE (or =:ID) are mutually exclusive");
     o.netns = *v;
   }
   if (auto v = str("setuid"))

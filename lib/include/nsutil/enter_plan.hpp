@@ -24,8 +24,11 @@ struct ns_source {
   /// Whether this type is entered at all.
   bool enabled = false;
   /// A namespace file (/proc/PID/ns/net, /run/netns/NAME, a persisted file); empty: the
-  /// target's namespace.
+  /// target's namespace (or `id`).
   std::string file;
+  /// The namespace with this 64-bit ID (NS_GET_ID), opened by ns_handle::open_by_id (Linux
+  /// 6.18; see there for the privilege it needs). Takes precedence over `file`.
+  std::optional<std::uint64_t> id;
 };
 
 /// A user or group ID: a number, or `follow` (the owner of the target's /proc/PID).
@@ -80,9 +83,10 @@ struct enter_request {
 class NSUTIL_API enter_plan {
  public:
   /// Resolves the target (pidfd, pidfs inode check) and opens every file the request needs
-  /// (namespace files, the target's namespaces when setns(pidfd) is unavailable or by_file is
-  /// set, root, cwd, environ, cgroup.procs). Changes nothing. Throws nsutil::error in words: a
-  /// PID that does not exist (ESRCH), a file that is no namespace or of the wrong type (EINVAL),
+  /// (namespace files, namespaces by ID, the target's namespaces when setns(pidfd) is
+  /// unavailable or by_file is set, root, cwd, environ, cgroup.procs). Changes nothing. Throws
+  /// nsutil::error in words: a PID that does not exist (ESRCH), a file that is no namespace or of
+  /// the wrong type (EINVAL), an ID that names no namespace (ENOENT; see ns_handle::open_by_id),
   /// a target whose namespaces cannot be read (EACCES), a missing target (EINVAL), cgroup v1
   /// for -c.
   static enter_plan open(const enter_request& req);

@@ -47,6 +47,23 @@ class NSUTIL_API ns_handle {
   /// the handle never belongs to a process that replaced `target` under the same PID.
   static ns_handle of_process(const process& target, ns_type type);
 
+  /// The namespace whose 64-bit ID (NS_GET_ID, what id() and xlsns's NSID column give) is `id`,
+  /// opened through an nsfs file handle (open_by_handle_at on FD_NSFS_ROOT). Its name() is
+  /// ":ID". Needs Linux 6.18 (probed once). From Linux 6.19 on the ID alone opens it; Linux 6.18
+  /// also wants its type and inode, so there discover() looks for the ID first (every process,
+  /// thread, descriptor, socket and bind mount the caller can see, and their parents and
+  /// owners; a namespace that nothing visible holds is not found).
+  ///
+  /// Privilege: none for a namespace the caller is in; for any other, CAP_SYS_ADMIN over the
+  /// user namespace that owns it (the kernel's rule for nsfs handles; CAP_DAC_READ_SEARCH is not
+  /// what it asks for). Does not change the calling process.
+  ///
+  /// Throws nsutil::error("open", ":ID"): ENOENT "no namespace with ID N" (none, or none the
+  /// caller may see), EINVAL "namespace N is a uts namespace, not net" when `expected` differs,
+  /// EPERM when the kernel refuses to open it (with the privilege it needs), ENOSYS "opening a
+  /// namespace by ID needs Linux 6.18" on older kernels.
+  static ns_handle open_by_id(std::uint64_t id, std::optional<ns_type> expected = {});
+
   /// Takes ownership of an open descriptor and checks it as open() does; `name` is used in
   /// error messages.
   static ns_handle adopt(unique_fd fd, const std::string& name,
