@@ -34,6 +34,7 @@ class kernel_btf {
   struct member_query {
     std::string_view type, member;
     long offset = -1;
+    std::uint32_t type_id = 0;  // the struct's BTF ID, once found
   };
 
   struct func_query {
@@ -70,36 +71,35 @@ class kernel_btf {
   // of anonymous structs and unions included); what is missing stays 0 or -1. False when the
   // BTF is malformed.
   bool resolve(std::vector<func_query>& funcs, std::vector<member_query>& q) {
-    // Anonymous structs and unions inside a queried struct: their members are looked for on
-    // the next pass, at the anonymous member's offset.
+    // A member not found by name may be inside an anonymous struct or union member: that type
+    // is looked into when the walk reaches it. BTF usually lists such types after the struct
+    // that holds them, so one walk finds them; one listed before needs another pass.
     struct pending {
       std::size_t query;
       std::uint32_t type;
       long base;
+      bool seen = false;
     };
-    std::vector<pending> wanted;
+    std::vector<pending> wanted, added;
     // What is still missing: the walk stops as soon as nothing is.
     std::size_t left = funcs.size() + q.size();
-    auto scan_members = [&](std::size_t i, const btf_type& t, const char* extra, long base,
-                            std::vector<pending>& next) {
-      for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info); ++m) {
+    auto scan_members = [&](std::size_t i, const btf_type& t, const char* extra, long base) {
+      std::size_t first_anonymous = added.size();
+      for (std::size_t m = 0; m < BTF_INFO_VLEN(t.info) && q[i].offset < 0; ++m) {
         btf_member mem{};
         std::memcpy(&mem, extra + m * sizeof mem, sizeof mem);
         long bits = BTF_INFO_KFLAG(t.info) ? BTF_MEMBER_BIT_OFFSET(mem.offset) : mem.offset;
         if (mem.name_off == 0) {
-          next.push_back({i, mem.type, base + bits / 8});
-        } else if (q[i].offset < 0 && name_is(mem.name_off, q[i].member)) {
+          added.push_back({i, mem.type, base + bits / 8});
+        } else if (name_is(mem.name_off, q[i].member)) {
           q[i].offset = base + bits / 8;
           --left;
         }
       }
+      if (q[i].offset >= 0)
+        added.resize(first_anonymous);
     };
-    auto complete = [&] {
-      return std::all_of(funcs.begin(), funcs.end(), [](auto& f) { return f.id != 0; }) &&
-             std::all_of(q.begin(), q.end(), [](auto& one) { return one.offset >= 0; });
-    };
-    for (int pass = 0; pass < 4 && !complete(); ++pass) {
-      std::vector<pending> next;
+    for (int pass = 0; pass < 4 && left > 0; ++pass) {
       // Names are compared only for FUNCs and named structs: the section holds over a hundred
       // thousand types.
       bool ok = walk_types([&](std::uint32_t id, const btf_type& t, const char* extra) {
@@ -117,18 +117,24 @@ class kernel_btf {
           return true;
         if (pass == 0 && kind == BTF_KIND_STRUCT && t.name_off != 0)
           for (std::size_t i = 0; i < q.size(); ++i)
-            if (q[i].offset < 0 && name_is(t.name_off, q[i].type))
-              scan_members(i, t, extra, 0, next);
-        for (const auto& w : wanted)
-          if (w.type == id && q[w.query].offset < 0)
-            scan_members(w.query, t, extra, w.base, next);
+            if (q[i].offset < 0 && name_is(t.name_off, q[i].type)) {
+              q[i].type_id = id;
+              scan_members(i, t, extra, 0);
+            }
+        for (auto& w : wanted) {
+          if (!w.seen && w.type == id) {
+            w.seen = true;
+            if (q[w.query].offset < 0)
+              scan_members(w.query, t, extra, w.base);
+          }
+        }
+        wanted.insert(wanted.end(), added.begin(), added.end());
+        added.clear();
         return left > 0;
       });
       if (!ok)
         return false;
-      // Anonymous members of structs whose member was found by name need no second look.
-      std::erase_if(next, [&](const pending& w) { return q[w.query].offset >= 0; });
-      wanted = std::move(next);
+      std::erase_if(wanted, [&](const pending& w) { return w.seen || q[w.query].offset >= 0; });
       if (wanted.empty())
         break;
     }
@@ -216,6 +222,9 @@ constexpr bpf_insn mov_reg(int dst, int src) {
 constexpr bpf_insn mov_imm(int dst, int imm) {
   return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
 }
+constexpr bpf_insn kfunc_call(std::uint32_t btf_id) {
+  return insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, static_cast<int>(btf_id));
+}
 constexpr bpf_insn jeq_imm(int dst, int imm, int off) {
   return insn(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, off, imm);
 }
@@ -292,7 +301,8 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
     struct stat pidns {};
     if (::stat("/proc/self/ns/pid", &pidns) < 0 || pidns.st_ino != 0xEFFFFFFCU)
       return std::nullopt;
-    std::vector<kernel_btf::func_query> funcs{{"bpf_iter_task_file"}, {"bpf_iter_task"}};
+    std::vector<kernel_btf::func_query> funcs{
+        {"bpf_iter_task_file"}, {"bpf_iter_task"}, {"bpf_rdonly_cast"}};
     std::vector<kernel_btf::member_query> q{{"file", "f_inode"},
                                             {"inode", "i_sb"},
                                             {"inode", "i_ino"},
@@ -328,7 +338,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
     if (!btf.map() || !btf.resolve(funcs, q))
       return std::nullopt;
     // Every offset is needed but the last: ns_common.ns_id, the NS_GET_ID value (Linux 6.18).
-    if (funcs[0].id == 0 || funcs[1].id == 0 ||
+    if (std::any_of(funcs.begin(), funcs.end(), [](const auto& f) { return f.id == 0; }) ||
         !std::all_of(q.begin(), q.end() - 1, [](const auto& one) { return one.offset >= 0; }))
       return std::nullopt;
     const bool has_id = q.back().offset >= 0;
@@ -367,6 +377,12 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
       ns_id
     };
 
+    // Both programs first turn the context's trusted pointer into an untrusted one
+    // (bpf_rdonly_cast, Linux 6.2): every pointer the verifier loads through a trusted one costs
+    // it a search of the whole kernel BTF by name (btf_nested_type_is_trusted), which took
+    // longer than the rest of -t net together; untrusted loads are checked by offset alone and
+    // read the same memory.
+    //
     // Per descriptor (ctx bpf_iter__task_file: meta 0, task 8, fd 16, file 24): nsfs files
     // and sockets only, as {kind, 0, tgid, fd, inode}.
     const bpf_insn files[] = {
@@ -374,6 +390,10 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
         ldx(BPF_DW, 7, 6, 0),
         ldx(BPF_DW, 8, 6, 8),
         ldx(BPF_DW, 9, 6, 24),
+        mov_reg(1, 9),
+        mov_imm(2, static_cast<int>(q[f_inode].type_id)),
+        kfunc_call(funcs[2].id),  // bpf_rdonly_cast: see below
+        mov_reg(9, 0),
         jeq_imm(8, 0, 27),  // no task: done
         jeq_imm(9, 0, 26),  // no file
         ldx(BPF_DW, 2, 9, off(f_inode)),
@@ -440,6 +460,10 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
         mov_reg(6, 1),
         ldx(BPF_DW, 7, 6, 0),
         ldx(BPF_DW, 8, 6, 8),
+        mov_reg(1, 8),
+        mov_imm(2, static_cast<int>(q[tgid].type_id)),
+        kfunc_call(funcs[2].id),
+        mov_reg(8, 0),
         jeq_imm(8, 0, 0),  // no task: done (patched below)
         ldx(BPF_W, 1, 8, off(tgid)),
         stx(BPF_W, 10, 1, rec),
@@ -452,7 +476,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors) noexcept {
         stx(BPF_W, 10, 1, rec + 12),
         ldx(BPF_DW, 9, 8, off(nsproxy)),
     };
-    const std::size_t skip_at = 3;
+    const std::size_t skip_at = 7;
     auto append = [&](const auto& part) { tasks.insert(tasks.end(), part.begin(), part.end()); };
     append(from_nsproxy(ns_type::mnt, nsproxy_mnt, mnt_ns));
     append(from_nsproxy(ns_type::net, nsproxy_net, net_ns));
