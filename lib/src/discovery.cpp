@@ -17,32 +17,22 @@ namespace nsutil {
 namespace detail {
 namespace {
 
-// /proc/PID/stat: "pid (comm) state ppid ... num_threads(20th) ...". comm may hold spaces and
-// parentheses, so fields are counted from the last ')'.
-bool parse_stat(std::string_view text, pid_t& ppid, long& threads) {
+// /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so the
+// fields are found from the last ')'.
+std::optional<pid_t> parse_ppid(std::string_view text) {
   auto close = text.rfind(')');
   if (close == std::string_view::npos)
-    return false;
-  std::string_view rest = text.substr(close + 1);
-  int field = 2;  // the field that ends at ')'
-  std::size_t pos = 0;
-  while (pos < rest.size()) {
-    while (pos < rest.size() && rest[pos] == ' ')
-      ++pos;
-    std::size_t end = rest.find(' ', pos);
-    if (end == std::string_view::npos)
-      end = rest.size();
-    ++field;
-    std::string_view value = rest.substr(pos, end - pos);
-    if (field == 4)
-      std::from_chars(value.data(), value.data() + value.size(), ppid);
-    if (field == 20) {
-      std::from_chars(value.data(), value.data() + value.size(), threads);
-      return true;
-    }
-    pos = end;
-  }
-  return false;
+    return std::nullopt;
+  std::string_view rest = text.substr(close + 1);  // " S 123 ..."
+  auto state = rest.find_first_not_of(' ');
+  auto start = state == std::string_view::npos ? state : rest.find_first_not_of(' ', state + 1);
+  if (start == std::string_view::npos)
+    return std::nullopt;
+  pid_t ppid = 0;
+  auto [p, ec] = std::from_chars(rest.data() + start, rest.data() + rest.size(), ppid);
+  if (ec != std::errc() || (p != rest.data() + rest.size() && *p != ' '))
+    return std::nullopt;
+  return ppid;
 }
 
 }  // namespace
@@ -336,12 +326,13 @@ bool read_details(scanned_process& proc, bool ppid) noexcept {
     return false;
   char buf[1024];
   ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  long threads = 0;
-  if (n <= 0 ||
-      !detail::parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), proc.ppid, threads)) {
+  auto parent =
+      n > 0 ? detail::parse_ppid(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  if (!parent) {
     proc.detailed = false;
     return false;
   }
+  proc.ppid = *parent;
   return true;
 }
 

@@ -1,8 +1,6 @@
 // Namespace bind mounts, in every mount namespace.
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <nsutil/error.hpp>
 
 #include "scanner.hpp"

@@ -35,9 +35,16 @@ if can_userns; then
   if real_root "$@"; then setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "$chain" &
   else sh -c "$chain" & fi
 fi
+# A child with a lower PID than its parent, as once PIDs wrap: both tools must nest it under
+# the parent in a namespace's process listing. Set through this PID namespace's ns_last_pid.
+echo 500 >/proc/sys/kernel/ns_last_pid
+unshare --uts sh -c 'echo 50 >/proc/sys/kernel/ns_last_pid; sleep 1000 & wait' &
+WRAP=$!
 sleep 1
 
 netns=$(stat -L -c %i /proc/$NETUTS/ns/net)
+wraputs=$(stat -L -c %i /proc/$WRAP/ns/uts)
+wrapchild=$(pgrep -P "$WRAP")
 cases=(
   "" "-J" "-l" "-r" "-n" "-u" "-W" "-n -r" "-t net" "-t uts -t pid" "-t user" "-J -t net"
   "-o NS,TYPE,PATH,NPROCS,PID,PPID,COMMAND,UID,USER,NETNSID,NSFS,PNS,ONS"
@@ -45,8 +52,11 @@ cases=(
   "-o +PATH,PPID" "-r -o NS,TYPE" "-T" "-Towner" "-Tparent" "-Tprocess" "-J -T" "-r -Tparent"
   "-l -T" "-T -t user" "-Tparent -t user" "-p $NETUTS" "-J -p $PIDBOX" "-p $NETUTS -o NS,PID -r"
 )
-ns_cases=("$netns" "-J $netns" "-l $netns" "-r -o PID,PPID,COMMAND,NS $netns")
-plan $((${#cases[@]} + ${#ns_cases[@]}))
+ns_cases=("$netns" "-J $netns" "-l $netns" "-r -o PID,PPID,COMMAND,NS $netns" "$wraputs"
+  "-J $wraputs")
+plan $((${#cases[@]} + ${#ns_cases[@]} + 1))
+check "a child with a lower PID than its parent (${wrapchild:-none} < $WRAP)" \
+  test "${wrapchild:-0}" -gt 0 -a "${wrapchild:-0}" -lt "$WRAP"
 
 for c in "${cases[@]}"; do
   # shellcheck disable=SC2086

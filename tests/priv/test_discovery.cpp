@@ -275,6 +275,7 @@ TEST_CASE("mountinfo (libmount, loaded on demand) and listmount agree on nsfs bi
   std::string expected = fmt::format("net {} {}\n", inode_of("/proc/self/ns/net"), dir / "net");
   CHECK(result.substr(0, result.find("--\n")) == expected);
   std::string listed = result.substr(result.find("--\n") + 3);
-  if (listed != "no listmount\n")
-    CHECK(listed == expected);
+  if (listed == "no listmount\n")
+    NSUTIL_SKIP("no listmount by mount-namespace ID here (Linux 6.12)");
+  CHECK(listed == expected);
 }

@@ -206,18 +206,22 @@ void print_namespaces(const options& opts, const discovery& found, const filter_
 void print_processes(const options& opts, const discovery& found, const found_namespace& ns) {
   table_writer out(opts, opts.columns, opts.tree);
   std::unordered_map<pid_t, libscols_line*> outline;
+  std::vector<std::pair<libscols_line*, pid_t>> lines;
   for (pid_t pid : ns.pids) {
     auto index = found.find_process(pid);
     if (!index)
       continue;
     const scanned_process* proc = &found.processes[*index];
-    libscols_line* parent = nullptr;
-    if (opts.tree == tree_mode::process) {
-      if (auto it = outline.find(proc->ppid); it != outline.end())
-        parent = it->second;
-    }
-    outline[pid] = out.add({&ns, proc, true}, parent);
+    libscols_line* line = out.add({&ns, proc, true}, nullptr);
+    outline[pid] = line;
+    lines.emplace_back(line, proc->ppid);
   }
+  // Every process goes under its parent's row, wherever that row is: once PIDs wrap, a parent
+  // may have a higher PID than its child (lsns does the same).
+  if (opts.tree == tree_mode::process)
+    for (auto [line, ppid] : lines)
+      if (auto it = outline.find(ppid); it != outline.end())
+        scols_line_add_child(it->second, line);
   out.print();
 }
 
