@@ -48,6 +48,19 @@ skip() {
     else echo "ok $_tap_n # SKIP $*"; fi
   done
 }
+# skip_kernel N FEATURE REASON: skip the next N checks because the kernel lacks FEATURE (a name
+# from tests/vm/kernels), as the caller probed. A failure under NSUTIL_TESTS_MUST_WORK=1 unless
+# NSUTIL_TESTS_KERNEL_SKIPS (set by tests/vm/run) allows this kernel to lack it.
+skip_kernel() {
+  local n=$1 feature=$2 i; shift 2
+  case ",${NSUTIL_TESTS_KERNEL_SKIPS:-}," in
+    *",$feature,"*)
+      for ((i = 0; i < n; i++)); do
+        _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $feature: $* (allowed on this kernel)"
+      done ;;
+    *) skip "$n" "$feature: $*" ;;
+  esac
+}
 # skip_all REASON: the whole script cannot run here.
 skip_all() {
   if must_work; then echo "1..1"; echo "not ok 1 - skipped, but must work: $*"; exit 1; fi

@@ -71,7 +71,10 @@ if [ -n "$user_id" ] && [ -n "$net_id" ] && [ -n "$uts_id" ]; then
   check "an ID that names no namespace is said so" \
     matches "$out" "xnsenter: open ':18446744073709551615': no namespace with ID 18446744073709551615*:1"
 else
-  skip 2 "this kernel has no NS_GET_ID (Linux 6.18)"
+  out=$(as "$XNSENTER" --net=:7 true)
+  check_eq "without NS_GET_ID (Linux 6.18), an ID is refused in words" \
+    "xnsenter: open ':7': opening a namespace by ID needs Linux 6.18 (namespace IDs and nsfs file handles):1" "$out"
+  skip_kernel 1 ns_get_id "no NS_GET_ID (Linux 6.18)"
 fi
 
 # -N FD: the holder makes a socket in its sandbox's network namespace, then moves to a new one

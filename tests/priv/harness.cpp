@@ -43,6 +43,18 @@ bool must_work() {
   return v != nullptr && std::string_view(v) == "1";
 }
 
+bool kernel_may_lack(std::string_view feature) {
+  const char* v = std::getenv("NSUTIL_TESTS_KERNEL_SKIPS");
+  std::string_view list = v != nullptr ? v : "";
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (list.substr(0, comma) == feature)
+      return true;
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
+  return false;
+}
+
 void drop_to_nobody() {
   if (!is_root())
     return;

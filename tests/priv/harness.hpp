@@ -16,6 +16,10 @@ bool is_root();
 bool can_create_userns();
 /// True when NSUTIL_TESTS_MUST_WORK=1: a skip is then a failure.
 bool must_work();
+/// True when NSUTIL_TESTS_KERNEL_SKIPS (a comma-separated list that tests/vm/run sets from
+/// tests/vm/kernels) names `feature`: the kernel under test is known to lack it, so a test that
+/// probed its absence may skip even under NSUTIL_TESTS_MUST_WORK=1.
+bool kernel_may_lack(std::string_view feature);
 /// As root: becomes nobody (65534, no supplementary groups), still dumpable so that another
 /// process of nobody's can open our /proc/PID/ns files. Does nothing for other users. For forked
 /// children that test what an unprivileged user gets.
@@ -68,6 +72,18 @@ class scratch_dir {
       FAIL(reason);                  \
     WARN("skipped: " << (reason));   \
     return;                          \
+  } while (false)
+
+/// Skips the rest of the test because the kernel lacks `feature` (a name from tests/vm/kernels),
+/// which the caller has probed. A failure under NSUTIL_TESTS_MUST_WORK=1 unless the kernel matrix
+/// allows this kernel to lack it.
+#define NSUTIL_SKIP_KERNEL(feature, reason)                                             \
+  do {                                                                                  \
+    if (::nsutil::test::kernel_may_lack(feature)) {                                     \
+      WARN("skipped: " << (feature) << ": " << (reason) << " (allowed on this kernel)"); \
+      return;                                                                           \
+    }                                                                                   \
+    NSUTIL_SKIP(std::string(feature) + ": " + (reason));                                \
   } while (false)
 
 #define NSUTIL_REQUIRE_ROOT()     \

@@ -47,7 +47,7 @@ TEST_CASE("the BPF iterators list this process's descriptors and its tasks' name
   if (pidns.st_ino != 0xEFFFFFFCU)
     NSUTIL_SKIP("not in the initial PID namespace");
   if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0 || !btf_can_be_mapped())
-    NSUTIL_SKIP("the kernel's BTF cannot be mapped (Linux 6.16)");
+    NSUTIL_SKIP_KERNEL("btf_mmap", "the kernel's BTF cannot be mapped (Linux 6.16)");
 
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   nsutil::unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -124,8 +124,10 @@ TEST_CASE("without descriptors the BPF iterators list only tasks") {
   NSUTIL_REQUIRE_ROOT();
   struct stat pidns {};
   REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
-  if (pidns.st_ino != 0xEFFFFFFCU || !btf_can_be_mapped())
-    NSUTIL_SKIP("no BPF iterators here (initial PID namespace, Linux 6.16)");
+  if (pidns.st_ino != 0xEFFFFFFCU)
+    NSUTIL_SKIP("not in the initial PID namespace");
+  if (!btf_can_be_mapped())
+    NSUTIL_SKIP_KERNEL("btf_mmap", "the kernel's BTF cannot be mapped (Linux 6.16)");
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   auto listing = nsutil::detail::iterate_tasks(false);
   REQUIRE(listing.has_value());
