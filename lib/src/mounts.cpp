@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <memory>
 #include <nsutil/error.hpp>
 #include <nsutil/mounts.hpp>
@@ -143,7 +144,7 @@ namespace {
 struct libmount_api {
   decltype(&mnt_new_table) new_table;
   decltype(&mnt_unref_table) unref_table;
-  decltype(&mnt_table_parse_file) table_parse_file;
+  decltype(&mnt_table_parse_stream) table_parse_stream;
   decltype(&mnt_new_iter) new_iter;
   decltype(&mnt_free_iter) free_iter;
   decltype(&mnt_table_next_fs) table_next_fs;
@@ -163,8 +164,9 @@ const libmount_api& libmount() {
       return fn != nullptr;
     };
     if (!bind(a.new_table, "mnt_new_table") || !bind(a.unref_table, "mnt_unref_table") ||
-        !bind(a.table_parse_file, "mnt_table_parse_file") || !bind(a.new_iter, "mnt_new_iter") ||
-        !bind(a.free_iter, "mnt_free_iter") || !bind(a.table_next_fs, "mnt_table_next_fs") ||
+        !bind(a.table_parse_stream, "mnt_table_parse_stream") ||
+        !bind(a.new_iter, "mnt_new_iter") || !bind(a.free_iter, "mnt_free_iter") ||
+        !bind(a.table_next_fs, "mnt_table_next_fs") ||
         !bind(a.fs_get_fstype, "mnt_fs_get_fstype") || !bind(a.fs_get_root, "mnt_fs_get_root") ||
         !bind(a.fs_get_target, "mnt_fs_get_target"))
       return std::nullopt;
@@ -178,13 +180,24 @@ const libmount_api& libmount() {
 }  // namespace
 
 std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path) {
+  return read_ns_mounts_from_mountinfo(open_fd(path, O_RDONLY), path);
+}
+
+std::vector<ns_mount> read_ns_mounts_from_mountinfo(const unique_fd& file,
+                                                    const std::string& name) {
   const auto& mnt = libmount();
   std::unique_ptr<libmnt_table, void (*)(libmnt_table*)> table(mnt.new_table(), mnt.unref_table);
   if (!table)
-    throw_error(ENOMEM, "read", path);
-  int rc = mnt.table_parse_file(table.get(), path.c_str());
+    throw_error(ENOMEM, "read", name);
+  unique_fd copy(::fcntl(file.get(), F_DUPFD_CLOEXEC, 0));
+  std::unique_ptr<FILE, int (*)(FILE*)> stream(copy ? ::fdopen(copy.get(), "re") : nullptr,
+                                               ::fclose);
+  if (!stream)
+    throw_error(errno, "read", name);
+  (void)copy.release();  // the stream owns it now
+  int rc = mnt.table_parse_stream(table.get(), stream.get(), name.c_str());
   if (rc != 0)
-    throw_error(rc < 0 ? -rc : EINVAL, "read", path);
+    throw_error(rc < 0 ? -rc : EINVAL, "read", name);
   std::vector<ns_mount> out;
   std::unique_ptr<libmnt_iter, void (*)(libmnt_iter*)> iter(mnt.new_iter(MNT_ITER_FORWARD),
                                                             mnt.free_iter);

@@ -9,6 +9,7 @@
 #include <nsutil/export.hpp>
 #include <nsutil/ns_handle.hpp>
 #include <nsutil/ns_type.hpp>
+#include <nsutil/unique_fd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,9 +53,15 @@ NSUTIL_API std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt
 
 /// The namespace bind mounts listed in a mountinfo file (/proc/self/mountinfo,
 /// /proc/PID/mountinfo), read with libmount (loaded with dlopen on first use); the fallback for
-/// kernels without listmount(2). Throws nsutil::error("read", path), or ("dlopen",
+/// kernels without listmount(2). Throws nsutil::error("open" or "read", path), or ("dlopen",
 /// "libmount.so.1") when libmount is not installed.
 NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path);
+
+/// The same, read from an open mountinfo file; `name` is used in errors. For a reader whose
+/// root has moved since it opened /proc (a thread that entered another mount namespace opens
+/// /proc/thread-self/mountinfo relative to a /proc it opened before). Throws as above.
+NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const unique_fd& file,
+                                                               const std::string& name);
 
 /// Parses the root field of an nsfs mount ("net:[4026532001]"): type and inode, or nullopt.
 NSUTIL_API std::optional<std::pair<ns_type, std::uint64_t>> parse_ns_link(
