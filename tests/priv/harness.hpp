@@ -77,13 +77,13 @@ class scratch_dir {
 /// Skips the rest of the test because the kernel lacks `feature` (a name from tests/vm/kernels),
 /// which the caller has probed. A failure under NSUTIL_TESTS_MUST_WORK=1 unless the kernel matrix
 /// allows this kernel to lack it.
-#define NSUTIL_SKIP_KERNEL(feature, reason)                                             \
-  do {                                                                                  \
-    if (::nsutil::test::kernel_may_lack(feature)) {                                     \
+#define NSUTIL_SKIP_KERNEL(feature, reason)                                              \
+  do {                                                                                   \
+    if (::nsutil::test::kernel_may_lack(feature)) {                                      \
       WARN("skipped: " << (feature) << ": " << (reason) << " (allowed on this kernel)"); \
-      return;                                                                           \
-    }                                                                                   \
-    NSUTIL_SKIP(std::string(feature) + ": " + (reason));                                \
+      return;                                                                            \
+    }                                                                                    \
+    NSUTIL_SKIP(std::string(feature) + ": " + (reason));                                 \
   } while (false)
 
 #define NSUTIL_REQUIRE_ROOT()     \

@@ -116,8 +116,9 @@ TEST_CASE("enter_plan joins namespaces given by ID", "[enter_plan][userns]") {
     // Before Linux 6.18 there are no IDs to open by: the plan refuses in words, before any setns.
     enter_request r;
     r.source(ns_type::uts) = {true, "", 1};
-    CHECK_THROWS_WITH(enter_plan::open(r), "open ':1': opening a namespace by ID needs Linux 6.18 "
-                                           "(namespace IDs and nsfs file handles)");
+    CHECK_THROWS_WITH(enter_plan::open(r),
+                      "open ':1': opening a namespace by ID needs Linux 6.18 "
+                      "(namespace IDs and nsfs file handles)");
     return;
   }
   nsutil::test::sandbox box("plan-by-id");
