@@ -12,7 +12,16 @@
 namespace nsutil {
 namespace {
 
+// 4294967295 is (uid_t)-1, "no ID": the kernel refuses a range that includes it.
 constexpr std::uint64_t id_space = std::uint64_t{1} << 32;
+
+// The kernel's limit on the lines of one map (UID_GID_MAP_MAX_EXTENTS).
+constexpr std::size_t max_ranges = 340;
+
+bool reaches_no_id(const id_range& r) {
+  return r.inner + std::uint64_t{r.count} >= id_space ||
+         r.outer + std::uint64_t{r.count} >= id_space;
+}
 
 std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
   std::uint32_t v = 0;
@@ -72,8 +81,7 @@ std::optional<id_range> parse_id_range(std::string_view spec) noexcept {
     r = {(*legacy)[1], (*legacy)[0], (*legacy)[2]};
   else
     return std::nullopt;
-  if (r.count == 0 || r.inner + std::uint64_t{r.count} > id_space ||
-      r.outer + std::uint64_t{r.count} > id_space)
+  if (r.count == 0 || reaches_no_id(r))
     return std::nullopt;
   return r;
 }
@@ -107,6 +115,43 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> find_subids(std::string_v
   }
   return std::nullopt;
 }
+
+namespace {
+
+bool overlap(std::uint32_t a, std::uint32_t b, std::uint32_t count_a, std::uint32_t count_b) {
+  return a < b + std::uint64_t{count_b} && b < a + std::uint64_t{count_a};
+}
+
+std::string describe(const id_range& r) {
+  return fmt::format("'{} {} {}'", r.inner, r.outer, r.count);
+}
+
+// What the kernel would refuse with a bare EINVAL, said with the ranges at fault.
+void check_ranges(const std::vector<id_range>& ranges) {
+  if (ranges.size() > max_ranges)
+    throw_error(
+        EINVAL, "id map", "",
+        fmt::format("{} ranges is more than the kernel's limit of {}", ranges.size(), max_ranges));
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const id_range& a = ranges[i];
+    if (reaches_no_id(a))
+      throw_error(EINVAL, "id map", "",
+                  fmt::format("range {} includes ID 4294967295, which is not an ID", describe(a)));
+    for (std::size_t j = 0; j < i; ++j) {
+      const id_range& b = ranges[j];
+      const char* side = overlap(a.inner, b.inner, a.count, b.count)   ? "inside"
+                         : overlap(a.outer, b.outer, a.count, b.count) ? "outside"
+                                                                       : nullptr;
+      if (side != nullptr)
+        throw_error(EINVAL, "id map", "",
+                    fmt::format("ranges {} and {} overlap {} the namespace: an ID may be mapped "
+                                "only once",
+                                describe(b), describe(a), side));
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<id_range> identity_of(std::string_view map_text) {
   std::vector<id_range> out;
@@ -169,6 +214,7 @@ std::vector<id_range> merge_single(const std::vector<id_range>& ranges, id_range
 std::string format_id_map(const std::vector<id_range>& ranges) {
   if (ranges.empty())
     throw_error(EINVAL, "id map", "", "no ranges to map");
+  check_ranges(ranges);
   std::string text;
   for (const auto& r : ranges)
     text += fmt::format("{} {} {}\n", r.inner, r.outer, r.count);

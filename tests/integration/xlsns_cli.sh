@@ -2,7 +2,7 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 27
+plan 28
 
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
@@ -70,6 +70,8 @@ check_eq "-p of a process the user may not read is still fine" "rc=0" \
   "$("${as_user[@]}" "$XLSNS" -p 1 >/dev/null 2>&1; echo "rc=$?")"
 check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
   "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
+check_eq "options given twice: the last one wins, as with lsns" \
+  "uts" "$("$XLSNS" -n -r -o NS -o TYPE -t uts -p 1 -p "$pid" 2>&1)"
 
 # NSID is the kernel's NS_GET_ID (_IOR(0xb7, 13, u64)).
 nsid=$(ns_id "/proc/$pid/ns/uts")

@@ -20,6 +20,15 @@ TEST_CASE("id ranges parse in both spellings", "[idmap]") {
   CHECK_FALSE(nsutil::parse_id_range(" 1:0:1"));
 }
 
+TEST_CASE("id ranges stop short of 4294967295, which is not an ID", "[idmap]") {
+  CHECK(nsutil::parse_id_range("4294967293:0:2") == id_range{4294967293U, 0, 2});
+  CHECK(nsutil::parse_id_range("0:0:4294967295") == id_range{0, 0, 4294967295U});
+  CHECK_FALSE(nsutil::parse_id_range("4294967295:0:1"));
+  CHECK_FALSE(nsutil::parse_id_range("0:4294967295:1"));
+  CHECK_FALSE(nsutil::parse_id_range("1:0:4294967295"));
+  CHECK_FALSE(nsutil::parse_id_range("0,4294967294,2"));
+}
+
 TEST_CASE("ids are 0 to 2^32-2", "[idmap]") {
   CHECK(nsutil::parse_id("0") == 0U);
   CHECK(nsutil::parse_id("4294967294") == 4294967294U);
@@ -61,6 +70,26 @@ TEST_CASE("a single map cuts a hole in the ranges without skipping outer ids", "
 TEST_CASE("maps are formatted for the kernel, within 4 KiB", "[idmap]") {
   CHECK(nsutil::format_id_map({{0, 1000, 1}, {1, 100000, 65536}}) == "0 1000 1\n1 100000 65536\n");
   CHECK_THROWS_AS(nsutil::format_id_map({}), nsutil::error);
-  std::vector<id_range> many(400, id_range{4000000000U, 4000000000U, 1});
+  std::vector<id_range> many;
+  for (std::uint32_t i = 0; i < 200; ++i)
+    many.push_back({4000000000U + i, 4000000000U + i, 1});
   CHECK_THROWS_WITH(nsutil::format_id_map(many), Catch::Contains("limit of 4096"));
+}
+
+TEST_CASE("maps the kernel would refuse are refused with the ranges at fault", "[idmap]") {
+  std::vector<id_range> lines;
+  for (std::uint32_t i = 0; i < 341; ++i)
+    lines.push_back({i, i, 1});
+  CHECK_THROWS_WITH(nsutil::format_id_map(lines),
+                    "id map: 341 ranges is more than the kernel's limit of 340");
+  lines.pop_back();
+  CHECK_NOTHROW(nsutil::format_id_map(lines));
+  CHECK_THROWS_WITH(nsutil::format_id_map({{0, 100000, 10}, {20, 0, 1}, {9, 200000, 2}}),
+                    "id map: ranges '0 100000 10' and '9 200000 2' overlap inside the namespace: "
+                    "an ID may be mapped only once");
+  CHECK_THROWS_WITH(nsutil::format_id_map({{0, 100000, 10}, {10, 100009, 1}}),
+                    Catch::Contains("'0 100000 10' and '10 100009 1' overlap outside"));
+  CHECK_NOTHROW(nsutil::format_id_map({{0, 100000, 10}, {10, 100010, 1}}));
+  CHECK_THROWS_WITH(nsutil::format_id_map({{4294967295U, 0, 1}}),
+                    Catch::Contains("range '4294967295 0 1' includes ID 4294967295"));
 }

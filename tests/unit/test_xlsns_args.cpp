@@ -121,3 +121,15 @@ TEST_CASE("xlsns --help and --version", "[xlsns]") {
   CHECK(help.find("     HOLDERS  what keeps the namespace alive") != std::string::npos);
   CHECK(std::get<nsutil::cli::early_exit>(parse({"-V"})).text == "xlsns from nsutil 0.1.0\n");
 }
+
+TEST_CASE("xlsns: a repeated option takes its last value, lists collect, as lsns", "[xlsns]") {
+  CHECK(opts({"-o", "NS", "-o", "TYPE"}).columns == std::vector<column>{column::type});
+  CHECK(opts({"-p", "1", "--task=2"}).task == 2);
+  CHECK(opts({"-Tparent", "-Tprocess"}).tree == tree_mode::process);
+  CHECK(opts({"-T", "-Tparent", "-l"}).tree == tree_mode::parent);
+  CHECK(opts({"-Q", "NS", "-Q", "TYPE"}).filter == "TYPE");
+  CHECK(opts({"-n", "-n", "-J", "--json"}).json);
+  CHECK(opts({"-t", "net", "-t", "uts", "-t", "net"}).types ==
+        nsutil::ns_set{ns_type::net, ns_type::uts});
+  CHECK(error_of({"1", "2"}) == "unexpected argument: '2'");
+}

@@ -204,3 +204,17 @@ TEST_CASE("xnsenter: unknown options, guesses, help and version", "[xnsenter]") 
   REQUIRE(std::holds_alternative<nsutil::cli::early_exit>(v));
   CHECK(std::get<nsutil::cli::early_exit>(v).text == "xnsenter from nsutil 0.1.0\n");
 }
+
+TEST_CASE("xnsenter: a repeated option takes its last value, as nsenter's getopt loop",
+          "[xnsenter]") {
+  CHECK(opts({"-t", "1", "-t", "2"}).request.target == 2);
+  CHECK(opts({"-S", "1", "--setuid=2", "-G", "3", "-G", "4"}).request.uid ==
+        nsutil::id_choice{false, 2});
+  CHECK(opts({"-G", "3", "-G", "4"}).request.gid == nsutil::id_choice{false, 4});
+  CHECK(opts({"--net=/f", "--net=/f"}).request.source(ns_type::net).file == "/f");
+  auto o = opts({"--net=:5", "-n/g"});
+  CHECK(o.request.source(ns_type::net).file == "/g");
+  CHECK_FALSE(o.request.source(ns_type::net).id);
+  CHECK(opts({"-a", "-a", "--all"}).request.all);
+  CHECK(opts({"-w/x", "--wd=/y"}).request.wd == "/y");
+}

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -87,12 +88,32 @@ po::parsed_options parse_strictly(const std::vector<std::string>& options,
 
 }  // namespace
 
-po::variables_map parse_options(const std::vector<std::string>& options,
-                                const po::options_description& desc) {
+po::variables_map store_last_wins(po::parsed_options parsed) {
+  // Walk backwards so that the first occurrence met is the one that wins.
+  std::vector<po::option> kept;
+  std::vector<std::string> seen;
+  for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it) {
+    const auto* d =
+        parsed.description == nullptr ? nullptr : find(*parsed.description, it->string_key);
+    bool list = d == nullptr || d->semantic()->is_composing();
+    if (!list) {
+      if (std::find(seen.begin(), seen.end(), it->string_key) != seen.end())
+        continue;
+      seen.push_back(it->string_key);
+    }
+    kept.push_back(std::move(*it));
+  }
+  parsed.options.assign(std::make_move_iterator(kept.rbegin()),
+                        std::make_move_iterator(kept.rend()));
   po::variables_map vm;
-  po::store(parse_strictly(options, desc), vm);
+  po::store(parsed, vm);
   po::notify(vm);
   return vm;
+}
+
+po::variables_map parse_options(const std::vector<std::string>& options,
+                                const po::options_description& desc) {
+  return store_last_wins(parse_strictly(options, desc));
 }
 
 std::vector<po::option> parse_options_in_order(const std::vector<std::string>& options,

@@ -51,10 +51,17 @@ split_args split_at_command(std::span<char* const> args,
                             const boost::program_options::options_description& desc);
 
 /// Parses the option side with `desc`: long options only in full (no prefix guessing), short
-/// options combinable ("-mfp"). Throws boost::program_options::error on bad input.
+/// options combinable ("-mfp"), repetitions as store_last_wins() takes them. Throws
+/// boost::program_options::error on bad input.
 boost::program_options::variables_map parse_options(
     const std::vector<std::string>& options,
     const boost::program_options::options_description& desc);
+
+/// Stores `parsed` as util-linux's getopt loop leaves options: one given more than once keeps its
+/// last value (Boost would refuse the repetition), while a composing option (a list, such as
+/// xlsns -t) collects every value. Notifies, so the map is ready to read.
+boost::program_options::variables_map store_last_wins(
+    boost::program_options::parsed_options parsed);
 
 /// Like parse_options(), but returns every occurrence in command-line order instead of a map,
 /// for tools whose options may repeat or override each other as in a getopt loop.

@@ -100,11 +100,11 @@ po::options_description describe_options() {
       "output-all", po::bool_switch())("persistent,P", po::bool_switch())(
       "task,p", po::value<std::string>())("raw,r", po::bool_switch())(
       "notruncate,u", po::bool_switch())("nowrap,W", po::bool_switch())(
-      "type,t", po::value<std::vector<std::string>>())(
+      "type,t", po::value<std::vector<std::string>>()->composing())(
       "tree,T", po::value<std::string>()->implicit_value("owner"))(
       "filter,Q", po::value<std::string>())("list-columns,H", po::bool_switch())(
       "help,h", po::bool_switch())("version,V", po::bool_switch())(
-      "namespace", po::value<std::vector<std::string>>());
+      "namespace", po::value<std::vector<std::string>>()->composing());
   return d;
 }
 
@@ -134,10 +134,8 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     words.emplace_back(a);
   }
   constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
-  po::variables_map vm;
-  po::store(po::command_line_parser(words).options(desc).positional(positional).style(style).run(),
-            vm);
-  po::notify(vm);
+  po::variables_map vm = cli::store_last_wins(
+      po::command_line_parser(words).options(desc).positional(positional).style(style).run());
 
   if (vm["help"].as<bool>())
     return cli::early_exit{help_text()};

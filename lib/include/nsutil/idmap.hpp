@@ -32,8 +32,8 @@ enum class id_kind { uid, gid };
 inline constexpr std::size_t id_map_max_size = 4096;
 
 /// Parses a range as `--map-users` takes it: "inner:outer:count", or util-linux's older
-/// "outer,inner,count". The count must be at least 1 and the ranges must not wrap around
-/// 2^32. Returns nullopt for anything else. Pure.
+/// "outer,inner,count". The count must be at least 1 and neither range may reach 4294967295
+/// ((uid_t)-1, not an ID). Returns nullopt for anything else. Pure.
 NSUTIL_API std::optional<id_range> parse_id_range(std::string_view spec) noexcept;
 
 /// Parses a user or group ID: decimal, 0 ... 4294967294 (-1 is not an ID). Returns nullopt
@@ -64,7 +64,9 @@ NSUTIL_API std::vector<id_range> identity_of_self(id_kind kind);
 NSUTIL_API std::vector<id_range> merge_single(const std::vector<id_range>& ranges, id_range single);
 
 /// Formats a map as the kernel takes it ("inner outer count\n" per range). Throws
-/// nsutil::error(EINVAL) when it is empty or longer than id_map_max_size. Pure.
+/// nsutil::error(EINVAL) naming the ranges at fault where the kernel would refuse the map: when
+/// it is empty, has more than 340 ranges, has a range reaching 4294967295, has two ranges that
+/// overlap inside or outside, or is longer than id_map_max_size. Pure.
 NSUTIL_API std::string format_id_map(const std::vector<id_range>& ranges);
 
 /// The maps one user namespace gets.
