@@ -71,7 +71,7 @@ check_eq "-p of a process the user may not read is still fine" "rc=0" \
 check_eq "-n -r -o NS -t uts -p PID prints the sandbox's uts namespace" \
   "$(stat -L -c %i /proc/"$pid"/ns/uts)" "$("$XLSNS" -n -r -o NS -t uts -p "$pid")"
 check_eq "options given twice: the last one wins, as with lsns" \
-  "uts" "$("$XLSNS" -n -r -o NS -o TYPE -t uts -p 1 -p "$pid" 2>&1)"
+  "uts" "$("$XLSNS" -n -r -o NS -o TYPE -t uts -p 1 -p "$pid" 2>/dev/null)"
 
 # NSID is the kernel's NS_GET_ID (_IOR(0xb7, 13, u64)).
 nsid=$(ns_id "/proc/$pid/ns/uts")
