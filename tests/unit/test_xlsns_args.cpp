@@ -80,6 +80,9 @@ TEST_CASE("xlsns namespace argument: process columns", "[xlsns]") {
   CHECK(*o.ns == 4026531836U);
   CHECK(o.columns == std::vector<column>{column::pid, column::ppid, column::user, column::command});
   CHECK(error_of({"123x"}) == "invalid namespace argument: '123x'");
+  CHECK(opts({"+4026531836"}).ns == 4026531836U);  // as lsns's strtoul
+  CHECK(opts({" 4026531836"}).ns == 4026531836U);
+  CHECK(error_of({"4026531836 "}) == "invalid namespace argument: '4026531836 '");
   CHECK_THROWS_AS(parse({"1", "2"}), nsutil::cli::usage_error);
 }
 
@@ -89,6 +92,9 @@ TEST_CASE("xlsns rejects bad input with lsns's messages", "[xlsns]") {
   CHECK(error_of({"-t", "bogus"}) == "unknown namespace type: bogus");
   CHECK(error_of({"-p", "abc"}) == "invalid PID argument: 'abc'");
   CHECK(error_of({"-p", "0"}) == "invalid PID argument: '0'");
+  CHECK(opts({"-p", "+1"}).task == 1);
+  CHECK(opts({"-p", "  1"}).task == 1);
+  CHECK(error_of({"-p", "2147483648"}) == "invalid PID argument: '2147483648'");
   CHECK(error_of({"-J", "-r"}) == "mutually exclusive arguments: --json --raw");
   CHECK(error_of({"-p", "1", "42"}) == "--task is mutually exclusive with <namespace>");
   CHECK(error_of({"-P", "-p", "1"}) == "mutually exclusive arguments: --persistent --task");

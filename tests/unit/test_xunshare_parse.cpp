@@ -143,6 +143,10 @@ TEST_CASE("root, working directory and credentials", "[xunshare]") {
   CHECK(o.wd == "/x");
   CHECK(parse({"-R/srv"}).root == "/srv");
   CHECK(parse({"-fR/srv"}).root == "/srv");
+  // As unshare's strtoul: leading blanks and '+' are taken.
+  o = parse({"-S", "+0", "-G", " +100"});
+  CHECK(o.setuid == 0U);
+  CHECK(o.setgid == 100U);
 }
 
 TEST_CASE("user mapping options", "[xunshare]") {
@@ -166,6 +170,8 @@ TEST_CASE("user mapping options", "[xunshare]") {
   CHECK(parse({"--map-users=auto"}).map_users.at(0).what == xu::map_spec::kind::auto_);
   o = parse({"--owner", "1000:100"});
   CHECK(o.owner == std::pair<std::uint32_t, std::uint32_t>{1000, 100});
+  CHECK(parse({"--owner= +1000:+100"}).owner == std::pair<std::uint32_t, std::uint32_t>{1000, 100});
+  CHECK(parse({"--map-user=+1000"}).map_user == xu::map_target{1000U, {}});
   CHECK(o.namespaces.contains(ns_type::user));
   CHECK(parse({"--setgroups", "deny"}).setgroups_allow == false);
   CHECK(parse({"--setgroups=allow"}).setgroups_allow == true);
@@ -178,6 +184,9 @@ TEST_CASE("time offsets", "[xunshare]") {
   CHECK(o.offsets.boottime == 100);
   o = parse({"--time=/run/t", "--monotonic=5"});
   CHECK(o.offsets.monotonic == 5);
+  o = parse({"-T", "--monotonic", "+5", "--boottime", " -7"});
+  CHECK(o.offsets.monotonic == 5);
+  CHECK(o.offsets.boottime == -7);
 }
 
 TEST_CASE("help and version", "[xunshare]") {
@@ -210,6 +219,11 @@ TEST_CASE("bad input is rejected", "[xunshare]") {
   CHECK(rejected({"-S", "99999999999"}));
   CHECK(rejected({"-G", "1x"}));
   CHECK(rejected({"--map-user=99999999999"}));
+  CHECK(rejected({"--map-user=+99999999999"}));
+  CHECK(rejected({"-S", "0 "}));
+  CHECK(rejected({"-T", "--monotonic=+-5"}));
+  CHECK(rejected({"-T", "--monotonic=5 "}));
+  CHECK(rejected({"-T", "--monotonic=9223372036854775808"}));
   CHECK(rejected({"--map-user="}));
   CHECK(rejected({"--map-users=1:2"}));
   CHECK(rejected({"--map-users=1:2:0"}));

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -178,12 +177,17 @@ int mirror_status(const child_status& status) noexcept {
   return 128 + sig;
 }
 
+std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept {
+  auto id = parse_number<std::uint32_t>(text);
+  if (id == static_cast<std::uint32_t>(-1))
+    return std::nullopt;
+  return id;
+}
+
 int parse_signal(std::string_view name) {
-  int number = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
-  if (ec == std::errc() && end == name.data() + name.size()) {
-    if (number > 0 && number < NSIG)
-      return number;
+  if (auto number = parse_number<int>(name)) {
+    if (*number > 0 && *number < NSIG)
+      return *number;
     throw usage_error(fmt::format("unknown signal: {}", name));
   }
   std::string upper(name);

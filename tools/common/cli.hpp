@@ -3,8 +3,13 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cctype>
+#include <charconv>
+#include <concepts>
+#include <cstdint>
 #include <functional>
 #include <nsutil/process.hpp>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -96,6 +101,28 @@ int main(std::string_view tool, int argc, char* argv[],
 /// the caller with the same signal (default action restored and unblocked first), so that a
 /// shell sees the same $? and core-dump flag. Returns 128+signal if the signal did not kill.
 int mirror_status(const child_status& status) noexcept;
+
+/// Parses a decimal number as util-linux's strtol-based helpers take it: leading white space and
+/// one '+' (or '-' for a signed T) are accepted, then digits up to the end. No digits, anything
+/// after them, or a value out of T's range gives nullopt. Pure.
+template <std::integral T>
+std::optional<T> parse_number(std::string_view text) noexcept {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-')
+      return std::nullopt;
+  }
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+/// A user or group ID as parse_number() takes it: 0 ... 4294967294 ((uid_t)-1 is not an ID).
+std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;
 
 /// Parses a signal name or number as util-linux does ("KILL", "SIGKILL", "9", case-insensitive).
 /// Throws usage_error for anything else.

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <clocale>
 #include <nsutil/discovery.hpp>
 #include <stdexcept>
@@ -52,15 +51,6 @@ Available output columns:
     text += fmt::format(" {:>11}  {}\n", c.name, c.help);
   text += "\nFor more details see xlsns(8).\n";
   return text;
-}
-
-template <class T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-    return std::nullopt;
-  return value;
 }
 
 void append_columns(std::string_view list, std::vector<column>& out) {
@@ -158,13 +148,13 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     const auto& ns = vm["namespace"].as<std::vector<std::string>>();
     if (ns.size() > 1)
       throw cli::usage_error(fmt::format("unexpected argument: '{}'", ns[1]));
-    opts.ns = parse_number<std::uint64_t>(ns[0]);
+    opts.ns = cli::parse_number<std::uint64_t>(ns[0]);
     if (!opts.ns)
       throw std::runtime_error(fmt::format("invalid namespace argument: '{}'", ns[0]));
   }
   if (vm.count("task")) {
     const auto& text = vm["task"].as<std::string>();
-    opts.task = parse_number<pid_t>(text);
+    opts.task = cli::parse_number<pid_t>(text);
     if (!opts.task || *opts.task <= 0)
       throw std::runtime_error(fmt::format("invalid PID argument: '{}'", text));
     if (opts.ns)

@@ -2,7 +2,6 @@
 // later options override earlier ones as getopt's loop does.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <nsutil/idmap.hpp>
 
 #include "xunshare.hpp"
@@ -98,7 +97,7 @@ po::options_description describe() {
 }
 
 std::uint32_t id_or_fail(const std::string& text, std::string_view what) {
-  auto id = parse_id(text);
+  auto id = cli::parse_id_number(text);
   if (!id)
     throw cli::usage_error(fmt::format("failed to parse {}: '{}'", what, text));
   return *id;
@@ -107,9 +106,10 @@ std::uint32_t id_or_fail(const std::string& text, std::string_view what) {
 map_target target_of(const std::string& text) {
   if (text.empty())
     throw cli::usage_error("empty user or group name");
-  if (auto id = parse_id(text))
+  if (auto id = cli::parse_id_number(text))
     return {*id, {}};
-  if (text.find_first_not_of("0123456789") == std::string::npos)
+  if (text.find_first_not_of("0123456789") == std::string::npos ||
+      cli::parse_number<std::uint64_t>(text))
     throw cli::usage_error(fmt::format("ID out of range: '{}'", text));
   return {std::nullopt, text};
 }
@@ -129,11 +129,10 @@ map_spec map_spec_of(const std::string& text, std::string_view option) {
 }
 
 std::int64_t seconds_of(const std::string& text, std::string_view option) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+  auto v = cli::parse_number<std::int64_t>(text);
+  if (!v)
     throw cli::usage_error(fmt::format("failed to parse --{} offset: '{}'", option, text));
-  return v;
+  return *v;
 }
 
 void add_persist(options& o, ns_type type, const std::string& file) {
