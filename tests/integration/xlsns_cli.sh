@@ -2,7 +2,7 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 28
+plan 33
 
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
@@ -23,6 +23,15 @@ check_eq "--json with --raw" "$want" "$(one_error -J -r)"
 check_eq "bad filter" "$want" "$(one_error -Q 'NS ==')"
 long=$(printf 'NS,%.0s' $(seq 20000))NS
 check_eq "a very long -o list" "$want" "$(one_error -o "$long")"
+# A value with a newline and an ESC: still one line, no raw control byte (escaped as \n, \x1b).
+raw_control() { printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]' && echo yes || echo no; }
+nasty=$'A\n\x1b[31mB'
+for args in "-o NS,$nasty" "-Q COMMAND=~'($nasty'" "-Q $nasty" "-t $nasty" "-p $nasty"; do
+  opt=${args%% *}
+  err=$("$XLSNS" "$opt" "${args#* }" 2>&1 >/dev/null)
+  check_eq "$opt with a newline and ESC: one line, escaped" "$want raw=no" \
+    "$(one_error "$opt" "${args#* }") raw=$(raw_control "$err")"
+done
 # A PID that does not exist (lsns prints nothing and succeeds; xlsns says so).
 gone=$(sh -c 'echo $$')
 check_eq "-p with a PID that does not exist" "$want" "$(one_error -p "$gone")"

@@ -120,6 +120,24 @@ TEST_CASE("user and group IDs: numbers, not (uid_t)-1", "[cli]") {
   CHECK_FALSE(nsutil::cli::parse_id_number("root"));
 }
 
+TEST_CASE("echoed values are one short line", "[cli]") {
+  using nsutil::cli::printable;
+  using nsutil::cli::quoted;
+  CHECK(quoted("abc") == "'abc'");
+  CHECK(printable("abc") == "abc");
+  CHECK(quoted("a\nb\x1b[31m\t\r\x7f") == "'a\\nb\\x1b[31m\\t\\r\\x7f'");
+  CHECK(quoted(std::string("a\0b", 3)) == "'a\\x00b'");
+  CHECK(quoted("caf\xc3\xa9") == "'caf\xc3\xa9'");  // UTF-8 stays as it is
+  std::string big(100000, 'x');
+  CHECK(quoted(big) == "'" + std::string(80, 'x') + "...' (100000 bytes)");
+  CHECK(printable(big) == std::string(80, 'x') + "... (100000 bytes)");
+  // The cut does not split a UTF-8 character.
+  std::string accents = std::string(79, 'x') + "\xc3\xa9" + big;
+  CHECK(printable(accents).starts_with(std::string(79, 'x') + "... ("));
+  CHECK(nsutil::cli::one_line("x\ny") == "x\\ny");
+  CHECK_THROWS_WITH(nsutil::cli::parse_signal("A\nB"), "unknown signal: A\\nB");
+}
+
 TEST_CASE("the default shell is $SHELL run as a login shell", "[cli]") {
   ::setenv("SHELL", "/bin/bash", 1);
   auto [file, argv] = nsutil::cli::default_shell();

@@ -105,6 +105,13 @@ TEST_CASE("xlsns rejects bad input with lsns's messages", "[xlsns]") {
   CHECK_THROWS_AS(parse({"--bogus"}), boost::program_options::error);
   CHECK_THROWS_AS(parse({"--ty=net"}), boost::program_options::error);  // no abbreviations
   CHECK(error_of({"-Q", "NS =="}).starts_with("failed to parse filter"));
+  // Echoed values: control bytes escaped, long ones cut.
+  CHECK(error_of({"-o", "NS,A\nB"}) == "unknown column: A\\nB");
+  CHECK(error_of({"-t", "\x1b"}) == "unknown namespace type: \\x1b");
+  CHECK(error_of({"-p", "1\n"}) == "invalid PID argument: '1\\n'");
+  CHECK(error_of({"-T\n"}) == "unknown tree type: \\n");
+  CHECK(error_of({"-o", std::string(100000, 'A')}) ==
+        "unknown column: " + std::string(80, 'A') + "... (100000 bytes)");
 }
 
 TEST_CASE("xlsns flags", "[xlsns]") {

@@ -84,4 +84,14 @@ TEST_CASE("filter syntax errors", "[xlsns][filter]") {
   CHECK_THROWS_AS(filter_expr::parse(""), filter_error);
   CHECK_THROWS_WITH(filter_expr::parse("NS == 1 )"),
                     "failed to parse filter: unexpected ')' at position 9");
+  // A bad regex is reported where it starts, not after it.
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ '(' && NS"),
+                    "failed to parse filter: bad regular expression '(' at position 12");
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ 5 || NS"),
+                    "failed to parse filter: a regular expression must be a string at position 12");
+  // Echoed text is one line, control bytes escaped.
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ '(\n\x1b'"),
+                    "failed to parse filter: bad regular expression '(\\n\\x1b' at position 12");
+  CHECK_THROWS_WITH(filter_expr::parse("NS == \x1b"),
+                    "failed to parse filter: unexpected '\\x1b' at position 7");
 }

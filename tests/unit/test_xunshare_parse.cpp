@@ -199,6 +199,32 @@ TEST_CASE("help and version", "[xunshare]") {
   CHECK(early({"-u", "--version"}) == "xunshare from nsutil 0.1.0\n");
 }
 
+TEST_CASE("echoed values are escaped and cut", "[xunshare]") {
+  auto message = [](std::initializer_list<const char*> args) -> std::string {
+    std::vector<char*> v;
+    for (const char* a : args)
+      v.push_back(const_cast<char*>(a));
+    try {
+      (void)xu::parse_args(std::span<char* const>(v.data(), v.size()));
+    } catch (const nsutil::cli::usage_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  CHECK(message({"-S", "a\nb"}) == "failed to parse uid: 'a\\nb'");
+  CHECK(message({"--owner=\x1b"}) == "--owner needs <uid>:<gid>, not '\\x1b'");
+  CHECK(message({"--owner=\x1b:0"}) == "failed to parse owner uid: '\\x1b'");
+  CHECK(message({"--propagation", "x\n"}) == "unsupported propagation mode: x\\n");
+  CHECK(message({"--setgroups", "x\n"}) == "unsupported --setgroups argument 'x\\n'");
+  CHECK(message({"-T", "--monotonic", "\n"}) == "failed to parse --monotonic offset: '\\n'");
+  CHECK(message({"--kill-child=\x1b"}) == "unknown signal: \\x1b");
+  CHECK(message({"--map-users=\n"}) ==
+        "invalid --map-users value '\\n' (expected inner:outer:count, auto, subids or all)");
+  std::string big(100000, '9');
+  CHECK(message({"--map-user", big.c_str()}) ==
+        "ID out of range: '" + std::string(80, '9') + "...' (100000 bytes)");
+}
+
 TEST_CASE("bad input is rejected", "[xunshare]") {
   CHECK(rejected({"--bogus"}));
   CHECK(rejected({"-x"}));

@@ -33,6 +33,17 @@ class usage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// An error with a line of advice after it: "TOOL: what()", then "TOOL: note: NOTE"; status 1.
+class noted_error : public std::runtime_error {
+ public:
+  noted_error(const std::string& what, std::string note)
+      : std::runtime_error(what), note_(std::move(note)) {}
+  [[nodiscard]] const std::string& note() const noexcept { return note_; }
+
+ private:
+  std::string note_;
+};
+
 /// What --help and --version ask for: print `text` on stdout and exit 0.
 struct early_exit {
   std::string text;
@@ -77,7 +88,8 @@ std::vector<boost::program_options::option> parse_options_in_order(
 /// The text of --version: "TOOL from nsutil VERSION".
 std::string version_text(std::string_view tool);
 
-/// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...") and an
+/// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...", control
+/// bytes escaped by one_line()) and an
 /// exit status: usage errors 1 (with a "Try" line), exec failures 126/127, other errors 1.
 /// Also reports a failed write to stdout (e.g. to /dev/full) as an error.
 int main_wrapper(std::string_view tool, int argc, char* argv[],
@@ -120,6 +132,17 @@ std::optional<T> parse_number(std::string_view text) noexcept {
     return std::nullopt;
   return value;
 }
+
+/// `value` made fit to echo in a one-line message: control bytes as C escapes ("\n", "\x1b"), and
+/// a value longer than 80 bytes cut to its first 80 with "... (N bytes)" after them.
+std::string printable(std::string_view value);
+
+/// printable() in single quotes: "'value'", or "'first 80 bytes...' (N bytes)".
+std::string quoted(std::string_view value);
+
+/// `message` with its control bytes as C escapes, so that it prints as one line. main_wrapper()
+/// passes every message through it.
+std::string one_line(std::string_view message);
 
 /// A user or group ID as parse_number() takes it: 0 ... 4294967294 ((uid_t)-1 is not an ID).
 std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;

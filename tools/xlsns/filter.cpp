@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "cli.hpp"
+
 namespace nsutil::xlsns {
 
 enum class op { none, eq, ne, lt, le, gt, ge, re, nre, and_, or_, not_ };
@@ -74,13 +76,14 @@ class parser {
   std::unique_ptr<filter_expr::node> parse_all() {
     auto n = parse_or();
     if (tok_.what != token::kind::end)
-      fail("unexpected '" + tok_.text + "'");
+      fail("unexpected " + cli::quoted(tok_.text));
     return n;
   }
 
  private:
-  [[noreturn]] void fail(const std::string& why) const {
-    throw filter_error(fmt::format("failed to parse filter: {} at position {}", why, tok_.pos + 1));
+  [[noreturn]] void fail(const std::string& why) const { fail(why, tok_.pos); }
+  [[noreturn]] static void fail(const std::string& why, std::size_t pos) {
+    throw filter_error(fmt::format("failed to parse filter: {} at position {}", why, pos + 1));
   }
 
   void next() {
@@ -132,7 +135,7 @@ class parser {
         return;
       }
     }
-    fail(fmt::format("unexpected '{}'", c));
+    fail("unexpected " + cli::quoted(std::string_view(&text_[pos_], 1)));
   }
 
   bool is_word(std::string_view w) const {
@@ -189,13 +192,14 @@ class parser {
     if (n->what == op::none)
       return n;
     next();
+    std::size_t right_pos = tok_.pos;  // the regex's own position, for its errors
     n->right = parse_term();
     if (n->what == op::re || n->what == op::nre) {
       if (n->right.what != term::kind::string)
-        fail("a regular expression must be a string");
+        fail("a regular expression must be a string", right_pos);
       n->regex = std::make_unique<compiled_regex>();
       if (regcomp(&n->regex->re, n->right.text.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
-        fail(fmt::format("bad regular expression '{}'", n->right.text));
+        fail("bad regular expression " + cli::quoted(n->right.text), right_pos);
       n->regex->ok = true;
     }
     return n;
@@ -224,7 +228,7 @@ class parser {
         t.text = tok_.text;
         auto n = as_number(t.text);
         if (!n)
-          fail(fmt::format("bad number '{}'", t.text));
+          fail("bad number " + cli::quoted(t.text));
         t.number = *n;
         break;
       }
@@ -241,7 +245,7 @@ class parser {
             columns_.push_back(*col);
           break;
         }
-        fail(fmt::format("unknown column '{}'", tok_.text));
+        fail("unknown column " + cli::quoted(tok_.text));
       default:
         fail(tok_.what == token::kind::end ? "unexpected end" : "expected a value");
     }
