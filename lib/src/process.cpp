@@ -262,6 +262,7 @@ constexpr bool can_share_memory = true;
 // GOT pages it writes, and every page of code it runs, which fork() does not map in the child)
 // against 17 for util-linux unshare's; that made xunshare -fp --mount-proc 3 to 6 % slower than
 // unshare (tests/bench/README-xunshare.md). A child sharing our memory takes none of them.
+// Returns -1, with nothing started, when the kernel refuses such a child (see below).
 pid_t start_sharing_memory(child_start& s) {
   // The child starts with every signal blocked: a handler of ours must not run in it (on our
   // memory), and no signal may end it halfway through a malloc() in our heap. exec_program()
@@ -291,6 +292,11 @@ pid_t start_sharing_memory(child_start& s) {
   exec_mask = saved_exec_mask;
   ::munmap(stack, stack_size);
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  // Before Linux 6.3 (which switches the time namespace at exec), a child that shares our
+  // memory is refused while a time namespace we unshared waits for our children: the caller
+  // forks instead.
+  if (pid < 0 && e == EINVAL)
+    return -1;
   if (pid < 0)
     throw_error(e, "clone");
   return pid;
@@ -307,10 +313,10 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
   child_start start{&body,  &opts,  report_read.get(), report_write.get(), parent_pidfd.get(),
                     parent, nullptr};
 
-  pid_t pid;
-  if (opts.share_memory && can_share_memory) {
+  pid_t pid = -1;
+  if (opts.share_memory && can_share_memory)
     pid = start_sharing_memory(start);
-  } else {
+  if (pid < 0) {
     pid = ::fork();
     if (pid < 0)
       throw_errno("fork");

@@ -38,6 +38,17 @@ check_eq() {
 }
 diag() { echo "# $*"; }
 
+# Durations in the scripts are stretched by NSUTIL_TEST_TIME_SCALE (tests/vm sets it: programs
+# start many times slower under qemu's TCG, and a delay meant to let one get ready, or a limit
+# meant to catch a hang, must not be outrun by a slow start). `scaled N` prints N stretched, for
+# durations inside the commands a test runs; `sleep` and `timeout` stretch their own.
+scaled() { awk -v d="$1" -v s="${NSUTIL_TEST_TIME_SCALE:-1}" 'BEGIN {print d * s}'; }
+sleep() { command sleep "$(scaled "$1")"; }
+timeout() {
+  local limit=$1; shift
+  command timeout "$(scaled "$limit")" "$@"
+}
+
 must_work() { [ "${NSUTIL_TESTS_MUST_WORK:-0}" = 1 ]; }
 # skip N REASON: skip the next N checks (a failure under NSUTIL_TESTS_MUST_WORK=1).
 skip() {

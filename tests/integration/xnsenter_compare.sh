@@ -193,7 +193,7 @@ check_eq "SIGHUP to xnsenter ends its child" "129 gone" "$(run_killed HUP | sed 
 check_eq "SIGKILL to xnsenter kills its child (death signal)" "137 gone" "$(run_killed KILL | sed 's/ Z$/ gone/')"
 # Stop mirroring: a stopped child stops xnsenter; continuing xnsenter continues the child.
 state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
-"$XNSENTER" -t "$P" -p sleep 2 & x=$!
+"$XNSENTER" -t "$P" -p sleep "$(scaled 2)" & x=$!
 for _ in $(seq 100); do c=$(pgrep -P $x); [ -n "$c" ] && [ "$(cat /proc/$c/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
 kill -STOP "$c"
 for _ in $(seq 100); do [ "$(state $x)" = T ] && break; sleep 0.05; done

@@ -14,7 +14,7 @@ mounts_below() { findmnt -rn -o TARGET | grep -cF "$1"; }
 # All eight types at once; pid and time are bound from *_for_children after the first fork.
 "$XUNSHARE" -mfp -r --kill-child --mount="$d/mnt" --uts="$d/uts" --ipc="$d/ipc" --net="$d/net" \
   --pid="$d/pid" --cgroup="$d/cgroup" --time="$d/time" --user="$d/user" \
-  sh -c 'hostname nsutil-xunshare-p; sleep 30' &
+  sh -c 'hostname nsutil-xunshare-p; sleep "$0"' "$(scaled 30)" &
 pid=$!
 on_exit "kill -KILL $pid"
 for _ in $(seq 50); do [ "$(mounts_below "$d/")" -ge 8 ] && break; sleep 0.1; done

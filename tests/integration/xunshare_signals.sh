@@ -12,26 +12,27 @@ fi
 command -v script >/dev/null || skip_all "script(1) is missing"
 d=$(scratch)
 
-on_tty 2 "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep 5
+on_tty 2 "$d/ours" "$XUNSHARE" "${U[@]}" -fp --mount-proc sleep "$(scaled 5)"
 check_eq "Ctrl+C ends xunshare -fp --mount-proc sleep (as death by SIGINT)" 130 "$(rc_of "$d/ours")"
-check "... within a second of the Ctrl+C (typed at 0.5 s)" [ "$(ms_of "$d/ours")" -lt 1500 ]
-on_tty 5.5 "$d/theirs" unshare "${U[@]}" -fp --mount-proc sleep 5
-check "util-linux unshare -fp ignores Ctrl+C (runs the full 5 s)" [ "$(ms_of "$d/theirs")" -ge 4500 ]
+check "... within a second of the Ctrl+C (typed at 0.5 s)" [ "$(ms_of "$d/ours")" -lt "$(scaled 1500)" ]
+on_tty 5.5 "$d/theirs" unshare "${U[@]}" -fp --mount-proc sleep "$(scaled 5)"
+check "util-linux unshare -fp ignores Ctrl+C (runs the full 5 s)" \
+  [ "$(ms_of "$d/theirs")" -ge "$(scaled 4500)" ]
 
 # A program with a handler gets a Ctrl+C once, not once from the terminal and once forwarded.
 on_tty 2 "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
-  'n=0; trap "n=\$((n+1))" INT; sleep 1.5 & wait; wait; exit $((40+n))'
+  'n=0; trap "n=\$((n+1))" INT; sleep "$0" & wait; wait; exit $((40+n))' "$(scaled 1.5)"
 check_eq "a handled Ctrl+C arrives exactly once" 41 "$(rc_of "$d/once")"
 
-on_tty 2 "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep 5
+on_tty 2 "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep "$(scaled 5)"
 check_eq "Ctrl+C ends --init sleep" 130 "$(rc_of "$d/init")"
-check "... within a second of the Ctrl+C" [ "$(ms_of "$d/init")" -lt 1500 ]
+check "... within a second of the Ctrl+C" [ "$(ms_of "$d/init")" -lt "$(scaled 1500)" ]
 
 # Signals sent to xunshare. Background jobs of a script start with SIGINT and SIGQUIT ignored;
 # env --default-signal undoes that, as an interactive shell would have it.
 for sig in TERM INT HUP QUIT; do
   num=$(kill -l "$sig")
-  env --default-signal=INT,QUIT "$XUNSHARE" "${U[@]}" -fp sleep 5 &
+  env --default-signal=INT,QUIT "$XUNSHARE" "${U[@]}" -fp sleep "$(scaled 5)" &
   pid=$!
   sleep 0.3
   kid=$(pgrep -P "$pid")
@@ -43,7 +44,7 @@ for sig in TERM INT HUP QUIT; do
 done
 
 # util-linux -fp: SIGTERM to unshare does nothing.
-unshare "${U[@]}" -fp sleep 3 &
+unshare "${U[@]}" -fp sleep "$(scaled 3)" &
 pid=$!
 sleep 0.3
 kill -TERM "$pid"
@@ -52,7 +53,8 @@ check "util-linux unshare -fp ignores SIGTERM" kill -0 "$pid"
 wait "$pid"
 
 # A program that handles SIGTERM gets it once and decides itself.
-"$XUNSHARE" "${U[@]}" -fp bash -c 'n=0; trap "n=\$((n+1))" TERM; sleep 1.5 & wait; wait; exit $((50+n))' &
+"$XUNSHARE" "${U[@]}" -fp bash -c \
+  'n=0; trap "n=\$((n+1))" TERM; sleep "$0" & wait; wait; exit $((50+n))' "$(scaled 1.5)" &
 pid=$!
 sleep 0.5
 kill -TERM "$pid"
@@ -63,9 +65,10 @@ check_eq "a handled SIGTERM is passed on exactly once" 51 "$?"
 check_eq "--init runs the program as PID 2" 2 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'echo $$')"
 check_eq "--init exits with the program's status" 7 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'exit 7' >/dev/null; echo $?)"
 check_eq "--init passes death by a signal on" 143 "$(timeout 10 "$XUNSHARE" "${U[@]}" --init sh -c 'kill -TERM $$' >/dev/null; echo $?)"
-out=$(timeout 10 "$XUNSHARE" "${U[@]}" --init --mount-proc sh -c 'sh -c "sleep 0.2 &"; sleep 0.5; ps -o stat= | grep -c Z')
+out=$(timeout 10 "$XUNSHARE" "${U[@]}" --init --mount-proc \
+  sh -c 'sh -c "sleep 0.2 &"; sleep "$0"; ps -o stat= | grep -c Z' "$(scaled 0.5)")
 check_eq "--init reaps orphans (no zombies)" 0 "$out"
-"$XUNSHARE" "${U[@]}" --init sleep 5 &
+"$XUNSHARE" "${U[@]}" --init sleep "$(scaled 5)" &
 pid=$!
 sleep 0.3
 kill -TERM "$pid"
@@ -104,7 +107,7 @@ done
 check_eq "SIGTERM with --forward-signals --kill-child (util-linux's second test)" 15 \
   "$(caught TERM "${U[@]}" -p --mount-proc --forward-signals --kill-child)"
 on_tty 2 "$d/fwd" "$XUNSHARE" "${U[@]}" --forward-signals bash -c \
-  'n=0; trap "n=\$((n+1))" INT; sleep 1.5 & wait; wait; exit $((40+n))'
+  'n=0; trap "n=\$((n+1))" INT; sleep "$0" & wait; wait; exit $((40+n))' "$(scaled 1.5)"
 check_eq "with --forward-signals a handled Ctrl+C still arrives once (util-linux: twice)" 41 \
   "$(rc_of "$d/fwd")"
 if unshare --forward-signals -f true 2>/dev/null; then
@@ -124,7 +127,7 @@ for opt in --kill-child --kill-child=TERM; do
   check "$opt: the program dies when xunshare is killed" \
     sh -c "[ ! -e /proc/$kid ] || grep -q '^State:.Z' /proc/$kid/status"
 done
-"$XUNSHARE" "${U[@]}" -f sleep 3 &
+"$XUNSHARE" "${U[@]}" -f sleep "$(scaled 3)" &
 pid=$!
 sleep 0.3
 kid=$(pgrep -P "$pid")

@@ -34,11 +34,30 @@ bool wait_for_file(const std::string& path) {
   return false;
 }
 
-// Forks a process that sends `sig` to `target` once `ready` exists.
-nsutil::child send_when_ready(pid_t target, int sig, const std::string& ready) {
+// The command name of `target`'s first child, or "" (a child's PID is the same seen from the
+// sender, which stays in the caller's PID namespace).
+std::string first_child_comm(pid_t target) {
+  std::ifstream children(fmt::format("/proc/{}/task/{}/children", target, target));
+  pid_t pid = 0;
+  if (!(children >> pid))
+    return "";
+  std::ifstream comm(fmt::format("/proc/{}/comm", pid));
+  std::string name;
+  std::getline(comm, name);
+  return name;
+}
+
+// Forks a process that sends `sig` to `target` once `ready` exists and, when `comm` is given,
+// once target's child runs that program (a shell that writes `ready` and then execs may still
+// be the shell, with the shell's handlers, when a slow machine gets to the kill).
+nsutil::child send_when_ready(pid_t target, int sig, const std::string& ready,
+                              const std::string& comm = "") {
   return nsutil::fork_child([=] {
-    if (wait_for_file(ready))
-      ::kill(target, sig);
+    if (!wait_for_file(ready))
+      return;
+    for (int i = 0; i < 1000 && !comm.empty() && first_child_comm(target) != comm; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::kill(target, sig);
   });
 }
 
@@ -54,10 +73,10 @@ char state_of(pid_t pid) {
 // to the supervisor from another process; returns "signaled value". With `pid1`, the program is
 // the init of a new PID namespace (and of a user namespace when not root).
 std::string supervise_script(const std::string& script, const std::string& ready, int sig,
-                             bool pid1) {
+                             bool pid1, const std::string& comm = "") {
   return nsutil::test::in_child([&] {
     // The sender stays outside any new PID namespace, where our PID means us.
-    auto sender = send_when_ready(::getpid(), sig, ready);
+    auto sender = send_when_ready(::getpid(), sig, ready, comm);
     if (pid1) {
       nsutil::ns_set types{nsutil::ns_type::pid};
       if (!nsutil::test::is_root())
@@ -93,9 +112,10 @@ TEST_CASE("a PID 1 without a handler is ended by the signal's default action",
           "[userns][supervise]") {
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  // The shell execs sleep, so PID 1 is a program with no SIGINT handler.
+  // The shell execs sleep, so PID 1 is a program with no SIGINT handler (dash's `sh -c` itself
+  // catches SIGINT: the signal goes only once sleep runs).
   std::string script = fmt::format(": > {}; exec sleep 30", ready);
-  CHECK(supervise_script(script, ready, SIGINT, true) == fmt::format("true {}", SIGINT));
+  CHECK(supervise_script(script, ready, SIGINT, true, "sleep") == fmt::format("true {}", SIGINT));
 }
 
 TEST_CASE("a PID 1 with a handler gets the signal instead", "[userns][supervise]") {
