@@ -2,7 +2,7 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 28
+plan 36
 
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
@@ -23,6 +23,23 @@ check_eq "--json with --raw" "$want" "$(one_error -J -r)"
 check_eq "bad filter" "$want" "$(one_error -Q 'NS ==')"
 long=$(printf 'NS,%.0s' $(seq 20000))NS
 check_eq "a very long -o list" "$want" "$(one_error -o "$long")"
+# A value with a newline and an ESC: still one line, no raw control byte (escaped as \n, \x1b).
+raw_control() { printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]' && echo yes || echo no; }
+nasty=$'A\n\x1b[31mB'
+for args in "-o NS,$nasty" "-Q COMMAND=~'($nasty'" "-Q $nasty" "-t $nasty" "-p $nasty"; do
+  opt=${args%% *}
+  err=$("$XLSNS" "$opt" "${args#* }" 2>&1 >/dev/null)
+  check_eq "$opt with a newline and ESC: one line, escaped" "$want raw=no" \
+    "$(one_error "$opt" "${args#* }") raw=$(raw_control "$err")"
+done
+# Deep nesting is one error, not a crashed stack; long || chains work (as long as argv allows).
+deep=$(printf '%*s' 30000 '' | tr ' ' '(')NS$(printf '%*s' 30000 '' | tr ' ' ')')
+check_eq "30000 nested '(': one error, the status of lsns's bad -Q" \
+  "$want $(status lsns -Q NS)" "$(one_error -Q "$deep") $(status "$XLSNS" -Q "$deep")"
+check "... which says it is nested too deeply" sh -c "'$XLSNS' -Q '$deep' 2>&1 | grep -q 'nested too deeply'"
+chain=$(printf 'NS==1||%.0s' $(seq 18000))NS\>0
+check_eq "an 18000-term || chain filters" "rc=0 rows=yes" \
+  "$(out=$("$XLSNS" -n -l -o NS -Q "$chain"); echo "rc=$? rows=$([ -n "$out" ] && echo yes || echo no)")"
 # A PID that does not exist (lsns prints nothing and succeeds; xlsns says so).
 gone=$(sh -c 'echo $$')
 check_eq "-p with a PID that does not exist" "$want" "$(one_error -p "$gone")"

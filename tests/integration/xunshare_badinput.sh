@@ -15,7 +15,8 @@ bad() {
   local want_lines=1
   [ "$kind" = usage ] && want_lines=2
   if [ "$rc" = 1 ] && [[ $first == "xunshare: "* ]] && [ "$lines" = "$want_lines" ] &&
-     [ "${#first}" -lt 600 ] && { [ "$kind" != usage ] ||
+     [ "${#first}" -lt 600 ] && ! printf '%s' "$out" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]' &&
+     { [ "$kind" != usage ] ||
        [ "$(tail -n1 <<<"$out")" = "Try 'xunshare --help' for more information." ]; }; then
     ok "$what"
   else
@@ -55,7 +56,22 @@ bad usage "unknown propagation" --propagation bogus true
 bad usage "unknown setgroups value" --setgroups maybe true
 bad usage "setgroups allow with a gid map" --setgroups allow -r true
 
-U=(); is_root || U=(-r)
+# A newline and an ESC in an echoed value: one line (and the Try line), escaped as \n and \x1b.
+nasty=$'x\n\x1b[31my'
+bad usage "--map-users with a newline and ESC" "--map-users=$nasty" true
+bad usage "--propagation with a newline and ESC" --propagation "$nasty" true
+bad usage "--setgroups with a newline and ESC" --setgroups "$nasty" true
+bad usage "--monotonic with a newline and ESC" -T --monotonic "$nasty" true
+bad usage "--owner with a newline and ESC" "--owner=$nasty" true
+bad usage "--owner uid with a newline and ESC" "--owner=$nasty:0" true
+bad usage "-S with a newline and ESC" -S "$nasty" true
+bad usage "--kill-child with a newline and ESC" "--kill-child=$nasty" true
+bad usage "100 kB --propagation" --propagation "$long" true
+bad usage "100 kB --owner" "--owner=$long" true
+
+# Without privilege, -r: a bare EPERM would give its own note line, not the error under test.
+U=()
+is_root || U=(-r)
 if is_root || can_userns; then
   bad error "missing --wd folder" "${U[@]}" -w "$d/missing" true
   bad error "missing --root folder" "${U[@]}" -R "$d/missing" true
@@ -68,8 +84,9 @@ if is_root || can_userns; then
   bad error "100 kB --mount-proc" "${U[@]}" --mount-proc="/$long" true
   bad error "unknown user name" --map-user=nsutil-no-such-user true
   bad error "unknown group name" --map-group=nsutil-no-such-group true
+  bad error "a library error on a path with a newline and ESC" "${U[@]}" -w "$d/$nasty" true
 else
-  skip 11 "no way to create namespaces here"
+  skip 12 "no way to create namespaces here"
 fi
 out=$(timeout 10 "$XUNSHARE" "${U[@]}" -u "$long" 2>&1); rc=$?
 check_eq "a 100 kB program name: the status of util-linux" \

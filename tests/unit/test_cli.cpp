@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <nsutil/process.hpp>
 
@@ -82,10 +83,59 @@ TEST_CASE("signals parse by name, SIG name and number", "[cli]") {
   CHECK(nsutil::cli::parse_signal("sigterm") == SIGTERM);
   CHECK(nsutil::cli::parse_signal("SIGINT") == SIGINT);
   CHECK(nsutil::cli::parse_signal("9") == 9);
+  CHECK(nsutil::cli::parse_signal("+9") == 9);
+  CHECK(nsutil::cli::parse_signal(" 15") == 15);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("9 "), nsutil::cli::usage_error);
   CHECK_THROWS_AS(nsutil::cli::parse_signal("BOGUS"), nsutil::cli::usage_error);
   CHECK_THROWS_AS(nsutil::cli::parse_signal("0"), nsutil::cli::usage_error);
   CHECK_THROWS_AS(nsutil::cli::parse_signal("999"), nsutil::cli::usage_error);
   CHECK_THROWS_AS(nsutil::cli::parse_signal(""), nsutil::cli::usage_error);
+}
+
+TEST_CASE("numbers follow util-linux's strtol rules", "[cli]") {
+  using nsutil::cli::parse_number;
+  CHECK(parse_number<int>("42") == 42);
+  CHECK(parse_number<int>("+5") == 5);
+  CHECK(parse_number<int>("  123") == 123);
+  CHECK(parse_number<int>(" \t\n+7") == 7);
+  CHECK(parse_number<int>("-5") == -5);
+  CHECK(parse_number<int>(" -5") == -5);
+  CHECK(parse_number<int>("010") == 10);  // decimal, as util-linux's base 10
+  CHECK(parse_number<std::uint32_t>("4294967295") == 4294967295U);
+  CHECK(parse_number<std::int64_t>("-9223372036854775808") == INT64_MIN);
+  for (const char* bad : {"", " ", "+", "-", "+-5", "-+5", "++5", "- 5", "+ 5", "5 ", "5x", "0x10",
+                          "1.5", "2147483648"})
+    CHECK_FALSE(parse_number<int>(bad));
+  CHECK_FALSE(parse_number<std::uint32_t>("-1"));  // strtoul would wrap it; refused
+  CHECK_FALSE(parse_number<std::uint32_t>("4294967296"));
+  CHECK_FALSE(parse_number<std::int64_t>("9223372036854775808"));
+  CHECK_FALSE(parse_number<std::uint64_t>("18446744073709551616"));
+}
+
+TEST_CASE("user and group IDs: numbers, not (uid_t)-1", "[cli]") {
+  CHECK(nsutil::cli::parse_id_number(" +0") == 0U);
+  CHECK(nsutil::cli::parse_id_number("4294967294") == 4294967294U);
+  CHECK_FALSE(nsutil::cli::parse_id_number("4294967295"));
+  CHECK_FALSE(nsutil::cli::parse_id_number("-1"));
+  CHECK_FALSE(nsutil::cli::parse_id_number("root"));
+}
+
+TEST_CASE("echoed values are one short line", "[cli]") {
+  using nsutil::cli::printable;
+  using nsutil::cli::quoted;
+  CHECK(quoted("abc") == "'abc'");
+  CHECK(printable("abc") == "abc");
+  CHECK(quoted("a\nb\x1b[31m\t\r\x7f") == "'a\\nb\\x1b[31m\\t\\r\\x7f'");
+  CHECK(quoted(std::string("a\0b", 3)) == "'a\\x00b'");
+  CHECK(quoted("caf\xc3\xa9") == "'caf\xc3\xa9'");  // UTF-8 stays as it is
+  std::string big(100000, 'x');
+  CHECK(quoted(big) == "'" + std::string(80, 'x') + "...' (100000 bytes)");
+  CHECK(printable(big) == std::string(80, 'x') + "... (100000 bytes)");
+  // The cut does not split a UTF-8 character.
+  std::string accents = std::string(79, 'x') + "\xc3\xa9" + big;
+  CHECK(printable(accents).starts_with(std::string(79, 'x') + "... ("));
+  CHECK(nsutil::cli::one_line("x\ny") == "x\\ny");
+  CHECK_THROWS_WITH(nsutil::cli::parse_signal("A\nB"), "unknown signal: A\\nB");
 }
 
 TEST_CASE("the default shell is $SHELL run as a login shell", "[cli]") {

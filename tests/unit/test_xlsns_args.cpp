@@ -80,6 +80,9 @@ TEST_CASE("xlsns namespace argument: process columns", "[xlsns]") {
   CHECK(*o.ns == 4026531836U);
   CHECK(o.columns == std::vector<column>{column::pid, column::ppid, column::user, column::command});
   CHECK(error_of({"123x"}) == "invalid namespace argument: '123x'");
+  CHECK(opts({"+4026531836"}).ns == 4026531836U);  // as lsns's strtoul
+  CHECK(opts({" 4026531836"}).ns == 4026531836U);
+  CHECK(error_of({"4026531836 "}) == "invalid namespace argument: '4026531836 '");
   CHECK_THROWS_AS(parse({"1", "2"}), nsutil::cli::usage_error);
 }
 
@@ -89,6 +92,9 @@ TEST_CASE("xlsns rejects bad input with lsns's messages", "[xlsns]") {
   CHECK(error_of({"-t", "bogus"}) == "unknown namespace type: bogus");
   CHECK(error_of({"-p", "abc"}) == "invalid PID argument: 'abc'");
   CHECK(error_of({"-p", "0"}) == "invalid PID argument: '0'");
+  CHECK(opts({"-p", "+1"}).task == 1);
+  CHECK(opts({"-p", "  1"}).task == 1);
+  CHECK(error_of({"-p", "2147483648"}) == "invalid PID argument: '2147483648'");
   CHECK(error_of({"-J", "-r"}) == "mutually exclusive arguments: --json --raw");
   CHECK(error_of({"-p", "1", "42"}) == "--task is mutually exclusive with <namespace>");
   CHECK(error_of({"-P", "-p", "1"}) == "mutually exclusive arguments: --persistent --task");
@@ -99,6 +105,13 @@ TEST_CASE("xlsns rejects bad input with lsns's messages", "[xlsns]") {
   CHECK_THROWS_AS(parse({"--bogus"}), boost::program_options::error);
   CHECK_THROWS_AS(parse({"--ty=net"}), boost::program_options::error);  // no abbreviations
   CHECK(error_of({"-Q", "NS =="}).starts_with("failed to parse filter"));
+  // Echoed values: control bytes escaped, long ones cut.
+  CHECK(error_of({"-o", "NS,A\nB"}) == "unknown column: A\\nB");
+  CHECK(error_of({"-t", "\x1b"}) == "unknown namespace type: \\x1b");
+  CHECK(error_of({"-p", "1\n"}) == "invalid PID argument: '1\\n'");
+  CHECK(error_of({"-T\n"}) == "unknown tree type: \\n");
+  CHECK(error_of({"-o", std::string(100000, 'A')}) ==
+        "unknown column: " + std::string(80, 'A') + "... (100000 bytes)");
 }
 
 TEST_CASE("xlsns flags", "[xlsns]") {

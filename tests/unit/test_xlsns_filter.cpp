@@ -84,4 +84,43 @@ TEST_CASE("filter syntax errors", "[xlsns][filter]") {
   CHECK_THROWS_AS(filter_expr::parse(""), filter_error);
   CHECK_THROWS_WITH(filter_expr::parse("NS == 1 )"),
                     "failed to parse filter: unexpected ')' at position 9");
+  // A bad regex is reported where it starts, not after it.
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ '(' && NS"),
+                    "failed to parse filter: bad regular expression '(' at position 12");
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ 5 || NS"),
+                    "failed to parse filter: a regular expression must be a string at position 12");
+  // Echoed text is one line, control bytes escaped.
+  CHECK_THROWS_WITH(filter_expr::parse("COMMAND =~ '(\n\x1b'"),
+                    "failed to parse filter: bad regular expression '(\\n\\x1b' at position 12");
+  CHECK_THROWS_WITH(filter_expr::parse("NS == \x1b"),
+                    "failed to parse filter: unexpected '\\x1b' at position 7");
+}
+
+TEST_CASE("filter nesting is bounded, with one clear error", "[xlsns][filter]") {
+  auto nested = [](std::size_t n) { return std::string(n, '(') + "NS" + std::string(n, ')'); };
+  CHECK(match(nested(1000)));
+  CHECK(match(std::string(999, '!') + "NS == 1"));  // an odd number of nots
+  CHECK_THROWS_AS(filter_expr::parse(std::string(1001, '!') + "NS"), filter_error);
+  CHECK_THROWS_WITH(filter_expr::parse(nested(1001)),
+                    "failed to parse filter: nested too deeply (more than 1000 levels of '(' and "
+                    "'!') at position 1001");
+  CHECK_THROWS_AS(filter_expr::parse(nested(30000)), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse(std::string(47500, '!') + "NS"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse(std::string(500, '(') + std::string(501, '!') + "NS"),
+                  filter_error);
+}
+
+TEST_CASE("long || and && chains are evaluated without recursion", "[xlsns][filter]") {
+  std::string any_of;
+  std::string all_of;
+  for (int i = 0; i < 100000; ++i) {
+    any_of += "NS==1||";
+    all_of += "NPROCS==3&&";
+  }
+  CHECK_FALSE(match(any_of + "NS==1"));
+  CHECK(match(any_of + "TYPE=='net'"));
+  CHECK(match(all_of + "NS==4026531993"));
+  CHECK_FALSE(match(all_of + "NS==1"));
+  CHECK(match("NS==1 || TYPE=='net' && NPROCS==3"));  // && binds tighter
+  CHECK_FALSE(match("(NS==1 || TYPE=='net') && NPROCS==4"));
 }

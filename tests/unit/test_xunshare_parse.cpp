@@ -143,6 +143,10 @@ TEST_CASE("root, working directory and credentials", "[xunshare]") {
   CHECK(o.wd == "/x");
   CHECK(parse({"-R/srv"}).root == "/srv");
   CHECK(parse({"-fR/srv"}).root == "/srv");
+  // As unshare's strtoul: leading blanks and '+' are taken.
+  o = parse({"-S", "+0", "-G", " +100"});
+  CHECK(o.setuid == 0U);
+  CHECK(o.setgid == 100U);
 }
 
 TEST_CASE("user mapping options", "[xunshare]") {
@@ -166,6 +170,8 @@ TEST_CASE("user mapping options", "[xunshare]") {
   CHECK(parse({"--map-users=auto"}).map_users.at(0).what == xu::map_spec::kind::auto_);
   o = parse({"--owner", "1000:100"});
   CHECK(o.owner == std::pair<std::uint32_t, std::uint32_t>{1000, 100});
+  CHECK(parse({"--owner= +1000:+100"}).owner == std::pair<std::uint32_t, std::uint32_t>{1000, 100});
+  CHECK(parse({"--map-user=+1000"}).map_user == xu::map_target{1000U, {}});
   CHECK(o.namespaces.contains(ns_type::user));
   CHECK(parse({"--setgroups", "deny"}).setgroups_allow == false);
   CHECK(parse({"--setgroups=allow"}).setgroups_allow == true);
@@ -178,6 +184,9 @@ TEST_CASE("time offsets", "[xunshare]") {
   CHECK(o.offsets.boottime == 100);
   o = parse({"--time=/run/t", "--monotonic=5"});
   CHECK(o.offsets.monotonic == 5);
+  o = parse({"-T", "--monotonic", "+5", "--boottime", " -7"});
+  CHECK(o.offsets.monotonic == 5);
+  CHECK(o.offsets.boottime == -7);
 }
 
 TEST_CASE("help and version", "[xunshare]") {
@@ -188,6 +197,32 @@ TEST_CASE("help and version", "[xunshare]") {
   CHECK(early({"-h"}) == help);
   CHECK(early({"-V"}) == "xunshare from nsutil 0.1.0\n");
   CHECK(early({"-u", "--version"}) == "xunshare from nsutil 0.1.0\n");
+}
+
+TEST_CASE("echoed values are escaped and cut", "[xunshare]") {
+  auto message = [](std::initializer_list<const char*> args) -> std::string {
+    std::vector<char*> v;
+    for (const char* a : args)
+      v.push_back(const_cast<char*>(a));
+    try {
+      (void)xu::parse_args(std::span<char* const>(v.data(), v.size()));
+    } catch (const nsutil::cli::usage_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  CHECK(message({"-S", "a\nb"}) == "failed to parse uid: 'a\\nb'");
+  CHECK(message({"--owner=\x1b"}) == "--owner needs <uid>:<gid>, not '\\x1b'");
+  CHECK(message({"--owner=\x1b:0"}) == "failed to parse owner uid: '\\x1b'");
+  CHECK(message({"--propagation", "x\n"}) == "unsupported propagation mode: x\\n");
+  CHECK(message({"--setgroups", "x\n"}) == "unsupported --setgroups argument 'x\\n'");
+  CHECK(message({"-T", "--monotonic", "\n"}) == "failed to parse --monotonic offset: '\\n'");
+  CHECK(message({"--kill-child=\x1b"}) == "unknown signal: \\x1b");
+  CHECK(message({"--map-users=\n"}) ==
+        "invalid --map-users value '\\n' (expected inner:outer:count, auto, subids or all)");
+  std::string big(100000, '9');
+  CHECK(message({"--map-user", big.c_str()}) ==
+        "ID out of range: '" + std::string(80, '9') + "...' (100000 bytes)");
 }
 
 TEST_CASE("bad input is rejected", "[xunshare]") {
@@ -210,6 +245,11 @@ TEST_CASE("bad input is rejected", "[xunshare]") {
   CHECK(rejected({"-S", "99999999999"}));
   CHECK(rejected({"-G", "1x"}));
   CHECK(rejected({"--map-user=99999999999"}));
+  CHECK(rejected({"--map-user=+99999999999"}));
+  CHECK(rejected({"-S", "0 "}));
+  CHECK(rejected({"-T", "--monotonic=+-5"}));
+  CHECK(rejected({"-T", "--monotonic=5 "}));
+  CHECK(rejected({"-T", "--monotonic=9223372036854775808"}));
   CHECK(rejected({"--map-user="}));
   CHECK(rejected({"--map-users=1:2"}));
   CHECK(rejected({"--map-users=1:2:0"}));

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -126,6 +125,61 @@ std::vector<po::option> parse_options_in_order(const std::vector<std::string>& o
   return std::move(parsed.options);
 }
 
+namespace {
+
+// Longer values are cut: a 100 kB argument must not become a 100 kB line.
+constexpr std::size_t max_echoed = 80;
+
+// The first max_echoed bytes of `value`, not cutting a UTF-8 character in two.
+std::string_view head_of(std::string_view value) {
+  std::size_t cut = max_echoed;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xc0) == 0x80)
+    --cut;
+  return value.substr(0, cut);
+}
+
+std::string shown(std::string_view value, std::string_view quote) {
+  if (value.size() <= max_echoed)
+    return fmt::format("{}{}{}", quote, one_line(value), quote);
+  return fmt::format("{}{}...{} ({} bytes)", quote, one_line(head_of(value)), quote, value.size());
+}
+
+}  // namespace
+
+std::string one_line(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+      continue;
+    }
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
+std::string printable(std::string_view value) {
+  return shown(value, "");
+}
+
+std::string quoted(std::string_view value) {
+  return shown(value, "'");
+}
+
 std::string version_text(std::string_view tool) {
   return fmt::format("{} from nsutil {}\n", tool, NSUTIL_VERSION);
 }
@@ -139,18 +193,24 @@ int main_wrapper(std::string_view tool, int argc, char* argv[],
   try {
     status = parse_and_run(args);
   } catch (const usage_error& e) {
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, e.what(), tool);
+    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, one_line(e.what()),
+               tool);
     return exit_failure;
   } catch (const po::error& e) {
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, describe(e), tool);
+    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool,
+               one_line(describe(e)), tool);
+    return exit_failure;
+  } catch (const noted_error& e) {
+    fmt::print(stderr, "{}: {}\n{}: note: {}\n", tool, one_line(e.what()), tool,
+               one_line(e.note()));
     return exit_failure;
   } catch (const nsutil::error& e) {
-    fmt::print(stderr, "{}: {}\n", tool, e.what());
+    fmt::print(stderr, "{}: {}\n", tool, one_line(e.what()));
     if (e.op() == exec_op)
       return e.errno_value() == ENOENT ? exit_not_found : exit_cannot_execute;
     return exit_failure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", tool, e.what());
+    fmt::print(stderr, "{}: {}\n", tool, one_line(e.what()));
     return exit_failure;
   }
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
@@ -178,13 +238,18 @@ int mirror_status(const child_status& status) noexcept {
   return 128 + sig;
 }
 
+std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept {
+  auto id = parse_number<std::uint32_t>(text);
+  if (id == static_cast<std::uint32_t>(-1))
+    return std::nullopt;
+  return id;
+}
+
 int parse_signal(std::string_view name) {
-  int number = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
-  if (ec == std::errc() && end == name.data() + name.size()) {
-    if (number > 0 && number < NSIG)
-      return number;
-    throw usage_error(fmt::format("unknown signal: {}", name));
+  if (auto number = parse_number<int>(name)) {
+    if (*number > 0 && *number < NSIG)
+      return *number;
+    throw usage_error(fmt::format("unknown signal: {}", printable(name)));
   }
   std::string upper(name);
   if (upper.size() > 3 && strncasecmp(upper.c_str(), "SIG", 3) == 0)
@@ -194,7 +259,7 @@ int parse_signal(std::string_view name) {
     if (abbrev != nullptr && strcasecmp(abbrev, upper.c_str()) == 0)
       return sig;
   }
-  throw usage_error(fmt::format("unknown signal: {}", name));
+  throw usage_error(fmt::format("unknown signal: {}", printable(name)));
 }
 
 std::pair<std::string, std::vector<std::string>> default_shell() {

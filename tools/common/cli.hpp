@@ -3,8 +3,13 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cctype>
+#include <charconv>
+#include <concepts>
+#include <cstdint>
 #include <functional>
 #include <nsutil/process.hpp>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -26,6 +31,17 @@ enum exit_status : int {
 class usage_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// An error with a line of advice after it: "TOOL: what()", then "TOOL: note: NOTE"; status 1.
+class noted_error : public std::runtime_error {
+ public:
+  noted_error(const std::string& what, std::string note)
+      : std::runtime_error(what), note_(std::move(note)) {}
+  [[nodiscard]] const std::string& note() const noexcept { return note_; }
+
+ private:
+  std::string note_;
 };
 
 /// What --help and --version ask for: print `text` on stdout and exit 0.
@@ -72,7 +88,8 @@ std::vector<boost::program_options::option> parse_options_in_order(
 /// The text of --version: "TOOL from nsutil VERSION".
 std::string version_text(std::string_view tool);
 
-/// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...") and an
+/// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...", control
+/// bytes escaped by one_line()) and an
 /// exit status: usage errors 1 (with a "Try" line), exec failures 126/127, other errors 1.
 /// Also reports a failed write to stdout (e.g. to /dev/full) as an error.
 int main_wrapper(std::string_view tool, int argc, char* argv[],
@@ -96,6 +113,39 @@ int main(std::string_view tool, int argc, char* argv[],
 /// the caller with the same signal (default action restored and unblocked first), so that a
 /// shell sees the same $? and core-dump flag. Returns 128+signal if the signal did not kill.
 int mirror_status(const child_status& status) noexcept;
+
+/// Parses a decimal number as util-linux's strtol-based helpers take it: leading white space and
+/// one '+' (or '-' for a signed T) are accepted, then digits up to the end. No digits, anything
+/// after them, or a value out of T's range gives nullopt. Pure.
+template <std::integral T>
+std::optional<T> parse_number(std::string_view text) noexcept {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-')
+      return std::nullopt;
+  }
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+/// `value` made fit to echo in a one-line message: control bytes as C escapes ("\n", "\x1b"), and
+/// a value longer than 80 bytes cut to its first 80 with "... (N bytes)" after them.
+std::string printable(std::string_view value);
+
+/// printable() in single quotes: "'value'", or "'first 80 bytes...' (N bytes)".
+std::string quoted(std::string_view value);
+
+/// `message` with its control bytes as C escapes, so that it prints as one line. main_wrapper()
+/// passes every message through it.
+std::string one_line(std::string_view message);
+
+/// A user or group ID as parse_number() takes it: 0 ... 4294967294 ((uid_t)-1 is not an ID).
+std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;
 
 /// Parses a signal name or number as util-linux does ("KILL", "SIGKILL", "9", case-insensitive).
 /// Throws usage_error for anything else.

@@ -4,11 +4,15 @@
 #include <regex.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <clocale>
 #include <cstdlib>
 #include <optional>
+#include <vector>
+
+#include "cli.hpp"
 
 namespace nsutil::xlsns {
 
@@ -36,11 +40,17 @@ struct compiled_regex {
 struct filter_expr::node {
   op what = op::none;
   term left, right;  // for comparisons (op::none: just `left`)
-  std::unique_ptr<node> a, b;
+  // and_, or_: two or more, evaluated in a loop (a 100,000-term chain does not recurse);
+  // not_: one.
+  std::vector<std::unique_ptr<node>> operands;
   std::unique_ptr<compiled_regex> regex;
 };
 
 namespace {
+
+// How deep '(' and '!' may nest: parsing and evaluation recurse per level, and 30,000 levels
+// would overflow the stack.
+constexpr std::size_t max_depth = 1000;
 
 // A decimal number, all of `s` ("12", "-1.5", "2e3"); nullopt otherwise. strtod_l in the C
 // locale rather than std::from_chars: libstdc++'s floating-point from_chars drags libm and its
@@ -74,13 +84,14 @@ class parser {
   std::unique_ptr<filter_expr::node> parse_all() {
     auto n = parse_or();
     if (tok_.what != token::kind::end)
-      fail("unexpected '" + tok_.text + "'");
+      fail("unexpected " + cli::quoted(tok_.text));
     return n;
   }
 
  private:
-  [[noreturn]] void fail(const std::string& why) const {
-    throw filter_error(fmt::format("failed to parse filter: {} at position {}", why, tok_.pos + 1));
+  [[noreturn]] void fail(const std::string& why) const { fail(why, tok_.pos); }
+  [[noreturn]] static void fail(const std::string& why, std::size_t pos) {
+    throw filter_error(fmt::format("failed to parse filter: {} at position {}", why, pos + 1));
   }
 
   void next() {
@@ -132,7 +143,7 @@ class parser {
         return;
       }
     }
-    fail(fmt::format("unexpected '{}'", c));
+    fail("unexpected " + cli::quoted(std::string_view(&text_[pos_], 1)));
   }
 
   bool is_word(std::string_view w) const {
@@ -143,39 +154,57 @@ class parser {
     return tok_.what == token::kind::symbol && tok_.text == s;
   }
 
-  std::unique_ptr<filter_expr::node> binary(op what, std::unique_ptr<filter_expr::node> a,
-                                            std::unique_ptr<filter_expr::node> b) {
+  // One level of '(' or '!' deeper while it lives; refuses to go past max_depth.
+  class deeper {
+   public:
+    explicit deeper(parser& p) : p_(p) {
+      if (++p_.depth_ > max_depth)
+        p_.fail(fmt::format("nested too deeply (more than {} levels of '(' and '!')", max_depth));
+    }
+    deeper(const deeper&) = delete;
+    deeper& operator=(const deeper&) = delete;
+    ~deeper() { --p_.depth_; }
+
+   private:
+    parser& p_;
+  };
+
+  // operand { (symbol | word) operand }: one node with every operand, or the operand alone.
+  std::unique_ptr<filter_expr::node> chain(
+      op what, std::string_view symbol, std::string_view word,
+      std::unique_ptr<filter_expr::node> (parser::*operand)()) {
+    auto first = (this->*operand)();
+    if (!is_symbol(symbol) && !is_word(word))
+      return first;
     auto n = std::make_unique<filter_expr::node>();
     n->what = what;
-    n->a = std::move(a);
-    n->b = std::move(b);
+    n->operands.push_back(std::move(first));
+    while (is_symbol(symbol) || is_word(word)) {
+      next();
+      n->operands.push_back((this->*operand)());
+    }
     return n;
   }
 
   std::unique_ptr<filter_expr::node> parse_or() {
-    auto left = parse_and();
-    while (is_symbol("||") || is_word("or")) {
-      next();
-      left = binary(op::or_, std::move(left), parse_and());
-    }
-    return left;
+    return chain(op::or_, "||", "or", &parser::parse_and);
   }
 
   std::unique_ptr<filter_expr::node> parse_and() {
-    auto left = parse_unary();
-    while (is_symbol("&&") || is_word("and")) {
-      next();
-      left = binary(op::and_, std::move(left), parse_unary());
-    }
-    return left;
+    return chain(op::and_, "&&", "and", &parser::parse_unary);
   }
 
   std::unique_ptr<filter_expr::node> parse_unary() {
     if (is_symbol("!") || is_word("not")) {
+      deeper level(*this);
       next();
-      return binary(op::not_, parse_unary(), nullptr);
+      auto n = std::make_unique<filter_expr::node>();
+      n->what = op::not_;
+      n->operands.push_back(parse_unary());
+      return n;
     }
     if (is_symbol("(")) {
+      deeper level(*this);
       next();
       auto inner = parse_or();
       if (!is_symbol(")"))
@@ -189,13 +218,14 @@ class parser {
     if (n->what == op::none)
       return n;
     next();
+    std::size_t right_pos = tok_.pos;  // the regex's own position, for its errors
     n->right = parse_term();
     if (n->what == op::re || n->what == op::nre) {
       if (n->right.what != term::kind::string)
-        fail("a regular expression must be a string");
+        fail("a regular expression must be a string", right_pos);
       n->regex = std::make_unique<compiled_regex>();
       if (regcomp(&n->regex->re, n->right.text.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
-        fail(fmt::format("bad regular expression '{}'", n->right.text));
+        fail("bad regular expression " + cli::quoted(n->right.text), right_pos);
       n->regex->ok = true;
     }
     return n;
@@ -224,7 +254,7 @@ class parser {
         t.text = tok_.text;
         auto n = as_number(t.text);
         if (!n)
-          fail(fmt::format("bad number '{}'", t.text));
+          fail("bad number " + cli::quoted(t.text));
         t.number = *n;
         break;
       }
@@ -241,7 +271,7 @@ class parser {
             columns_.push_back(*col);
           break;
         }
-        fail(fmt::format("unknown column '{}'", tok_.text));
+        fail("unknown column " + cli::quoted(tok_.text));
       default:
         fail(tok_.what == token::kind::end ? "unexpected end" : "expected a value");
     }
@@ -252,17 +282,20 @@ class parser {
   std::string_view text_;
   std::vector<column>& columns_;
   std::size_t pos_ = 0;
+  std::size_t depth_ = 0;
   token tok_;
 };
 
 bool evaluate(const filter_expr::node& n, const std::function<std::string(column)>& value) {
   switch (n.what) {
     case op::and_:
-      return evaluate(*n.a, value) && evaluate(*n.b, value);
+      return std::all_of(n.operands.begin(), n.operands.end(),
+                         [&](const auto& o) { return evaluate(*o, value); });
     case op::or_:
-      return evaluate(*n.a, value) || evaluate(*n.b, value);
+      return std::any_of(n.operands.begin(), n.operands.end(),
+                         [&](const auto& o) { return evaluate(*o, value); });
     case op::not_:
-      return !evaluate(*n.a, value);
+      return !evaluate(*n.operands.front(), value);
     default:
       break;
   }

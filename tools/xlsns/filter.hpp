@@ -27,6 +27,7 @@ class filter_error : public std::runtime_error {
 ///   term  := COLUMN | number | 'string' | "string" | true | false
 /// A column alone is true when its value is non-empty and not 0. Numbers compare as numbers
 /// when both sides are numeric, else as strings; =~ and !~ take POSIX extended regexes.
+/// "(" and "!" nest at most 1000 levels deep; || and && chains may be of any length.
 class filter_expr {
  public:
   /// Parses `text`. Throws filter_error for bad syntax, an unknown column or a bad regex.

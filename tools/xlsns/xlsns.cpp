@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <clocale>
 #include <nsutil/discovery.hpp>
 #include <stdexcept>
@@ -54,15 +53,6 @@ Available output columns:
   return text;
 }
 
-template <class T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-    return std::nullopt;
-  return value;
-}
-
 void append_columns(std::string_view list, std::vector<column>& out) {
   std::size_t start = 0;
   for (;;) {
@@ -70,7 +60,7 @@ void append_columns(std::string_view list, std::vector<column>& out) {
     std::string_view name = list.substr(start, comma - start);
     auto col = parse_column(name);
     if (!col)
-      throw std::runtime_error(fmt::format("unknown column: {}", name));
+      throw std::runtime_error(fmt::format("unknown column: {}", cli::printable(name)));
     if (out.size() >= max_columns)
       throw std::runtime_error(
           fmt::format("too many columns specified, the limit is {} columns", max_columns));
@@ -157,16 +147,16 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   if (vm.count("namespace")) {
     const auto& ns = vm["namespace"].as<std::vector<std::string>>();
     if (ns.size() > 1)
-      throw cli::usage_error(fmt::format("unexpected argument: '{}'", ns[1]));
-    opts.ns = parse_number<std::uint64_t>(ns[0]);
+      throw cli::usage_error(fmt::format("unexpected argument: {}", cli::quoted(ns[1])));
+    opts.ns = cli::parse_number<std::uint64_t>(ns[0]);
     if (!opts.ns)
-      throw std::runtime_error(fmt::format("invalid namespace argument: '{}'", ns[0]));
+      throw std::runtime_error(fmt::format("invalid namespace argument: {}", cli::quoted(ns[0])));
   }
   if (vm.count("task")) {
     const auto& text = vm["task"].as<std::string>();
-    opts.task = parse_number<pid_t>(text);
+    opts.task = cli::parse_number<pid_t>(text);
     if (!opts.task || *opts.task <= 0)
-      throw std::runtime_error(fmt::format("invalid PID argument: '{}'", text));
+      throw std::runtime_error(fmt::format("invalid PID argument: {}", cli::quoted(text)));
     if (opts.ns)
       throw std::runtime_error("--task is mutually exclusive with <namespace>");
     if (opts.persistent)
@@ -178,7 +168,7 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     for (const auto& name : vm["type"].as<std::vector<std::string>>()) {
       auto type = parse_ns_type(name);
       if (!type || name == "mount")
-        throw std::runtime_error(fmt::format("unknown namespace type: {}", name));
+        throw std::runtime_error(fmt::format("unknown namespace type: {}", cli::printable(name)));
       opts.types.add(*type);
       net = net || *type == ns_type::net;
     }
@@ -209,7 +199,7 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     else if (rel == "owner")
       opts.tree = tree_mode::owner;
     else
-      throw std::runtime_error(fmt::format("unknown tree type: {}", rel));
+      throw std::runtime_error(fmt::format("unknown tree type: {}", cli::printable(rel)));
   } else if (!opts.list && !output_all) {
     opts.tree = tree_mode::process;
   }

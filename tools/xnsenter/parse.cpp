@@ -1,7 +1,6 @@
 // xnsenter's command line: util-linux nsenter's options (2.42) plus --netns.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <climits>
 #include <stdexcept>
 
@@ -107,23 +106,6 @@ po::options_description describe() {
   return d;
 }
 
-// Values are echoed in messages; a 100 kB argument must not become a 100 kB line.
-std::string quoted(std::string_view value) {
-  constexpr std::size_t max = 80;
-  if (value.size() <= max)
-    return fmt::format("'{}'", value);
-  return fmt::format("'{}...' ({} bytes)", value.substr(0, max), value.size());
-}
-
-template <class T>
-std::optional<T> number(std::string_view s) {
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-    return std::nullopt;
-  return v;
-}
-
 // getopt hands "-n=FILE" over as "=FILE"; util-linux strips the '='.
 std::string strip_eq(std::string v) {
   if (!v.empty() && v[0] == '=')
@@ -140,12 +122,12 @@ void parse_ns_source(std::string_view option, const std::string& value, ns_sourc
     source.file = std::move(v);
     return;
   }
-  auto id = number<std::uint64_t>(std::string_view(v).substr(1));
+  auto id = cli::parse_number<std::uint64_t>(std::string_view(v).substr(1));
   if (!id)
     throw std::invalid_argument(
         fmt::format("failed to parse namespace ID: {} (--{}=:ID takes a number, as xlsns -o "
                     "NSID prints; a file named so is ./{})",
-                    quoted(v), option, v.substr(0, 80)));
+                    cli::quoted(v), option, cli::printable(v)));
   source.id = *id;
 }
 
@@ -156,18 +138,18 @@ void parse_target(const std::string& value, options& o) {
   }
   std::string_view v(value);
   std::string_view pid_part = v.substr(0, v.find(':'));
-  auto pid = number<unsigned>(pid_part);
+  auto pid = cli::parse_number<unsigned>(pid_part);
   if (!pid)
-    throw std::invalid_argument(fmt::format("failed to parse pid: {}", quoted(value)));
+    throw std::invalid_argument(fmt::format("failed to parse pid: {}", cli::quoted(value)));
   if (*pid == 0 || *pid > static_cast<unsigned>(INT_MAX))
     throw std::invalid_argument(
-        fmt::format("invalid pid: {} (a process ID is 1 or more)", quoted(value)));
+        fmt::format("invalid pid: {} (a process ID is 1 or more)", cli::quoted(value)));
   o.request.target = static_cast<pid_t>(*pid);
   if (pid_part.size() < v.size()) {
-    auto ino = number<std::uint64_t>(v.substr(pid_part.size() + 1));
+    auto ino = cli::parse_number<std::uint64_t>(v.substr(pid_part.size() + 1));
     if (!ino)
       throw std::invalid_argument(
-          fmt::format("failed to parse pidfs inode in {} (PID:INODE)", quoted(value)));
+          fmt::format("failed to parse pidfs inode in {} (PID:INODE)", cli::quoted(value)));
     o.request.target_inode = *ino;
   }
 }
@@ -175,9 +157,9 @@ void parse_target(const std::string& value, options& o) {
 id_choice parse_id(const std::string& value, const char* what) {
   if (value == "follow")
     return {true, 0};
-  auto id = number<unsigned>(value);
-  if (!id || *id == static_cast<unsigned>(-1))
-    throw std::invalid_argument(fmt::format("failed to parse {}: {}", what, quoted(value)));
+  auto id = cli::parse_id_number(value);
+  if (!id)
+    throw std::invalid_argument(fmt::format("failed to parse {}: {}", what, cli::quoted(value)));
   return {false, *id};
 }
 
@@ -211,9 +193,9 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   r.all = flag("all");
   r.user_parent = flag("user-parent");
   if (auto v = str("net-socket")) {
-    auto fd = number<int>(*v);
+    auto fd = cli::parse_number<int>(*v);
     if (!fd || *fd < 0)
-      throw std::invalid_argument(fmt::format("failed to parse socket fd: {}", quoted(*v)));
+      throw std::invalid_argument(fmt::format("failed to parse socket fd: {}", cli::quoted(*v)));
     r.net_socket = *fd;
   }
   if (auto v = str("netns")) {

@@ -2,7 +2,6 @@
 // later options override earlier ones as getopt's loop does.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <nsutil/idmap.hpp>
 
 #include "xunshare.hpp"
@@ -98,19 +97,20 @@ po::options_description describe() {
 }
 
 std::uint32_t id_or_fail(const std::string& text, std::string_view what) {
-  auto id = parse_id(text);
+  auto id = cli::parse_id_number(text);
   if (!id)
-    throw cli::usage_error(fmt::format("failed to parse {}: '{}'", what, text));
+    throw cli::usage_error(fmt::format("failed to parse {}: {}", what, cli::quoted(text)));
   return *id;
 }
 
 map_target target_of(const std::string& text) {
   if (text.empty())
     throw cli::usage_error("empty user or group name");
-  if (auto id = parse_id(text))
+  if (auto id = cli::parse_id_number(text))
     return {*id, {}};
-  if (text.find_first_not_of("0123456789") == std::string::npos)
-    throw cli::usage_error(fmt::format("ID out of range: '{}'", text));
+  if (text.find_first_not_of("0123456789") == std::string::npos ||
+      cli::parse_number<std::uint64_t>(text))
+    throw cli::usage_error(fmt::format("ID out of range: {}", cli::quoted(text)));
   return {std::nullopt, text};
 }
 
@@ -123,17 +123,18 @@ map_spec map_spec_of(const std::string& text, std::string_view option) {
     return {map_spec::kind::all, {}};
   auto r = parse_id_range(text);
   if (!r)
-    throw cli::usage_error(fmt::format(
-        "invalid --{} value '{}' (expected inner:outer:count, auto, subids or all)", option, text));
+    throw cli::usage_error(
+        fmt::format("invalid --{} value {} (expected inner:outer:count, auto, subids or all)",
+                    option, cli::quoted(text)));
   return {map_spec::kind::range, *r};
 }
 
 std::int64_t seconds_of(const std::string& text, std::string_view option) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-    throw cli::usage_error(fmt::format("failed to parse --{} offset: '{}'", option, text));
-  return v;
+  auto v = cli::parse_number<std::int64_t>(text);
+  if (!v)
+    throw cli::usage_error(
+        fmt::format("failed to parse --{} offset: {}", option, cli::quoted(text)));
+  return *v;
 }
 
 void add_persist(options& o, ns_type type, const std::string& file) {
@@ -204,7 +205,7 @@ void apply(options& o, const std::string& key, const std::string& v, bool& timen
        [](options& x, const std::string& s) {
          auto colon = s.find(':');
          if (colon == std::string::npos)
-           throw cli::usage_error(fmt::format("--owner needs <uid>:<gid>, not '{}'", s));
+           throw cli::usage_error(fmt::format("--owner needs <uid>:<gid>, not {}", cli::quoted(s)));
          x.owner = {id_or_fail(s.substr(0, colon), "owner uid"),
                     id_or_fail(s.substr(colon + 1), "owner gid")};
        }},
@@ -212,13 +213,15 @@ void apply(options& o, const std::string& key, const std::string& v, bool& timen
        [](options& x, const std::string& s) {
          auto p = parse_propagation(s);
          if (!p)
-           throw cli::usage_error(fmt::format("unsupported propagation mode: {}", s));
+           throw cli::usage_error(
+               fmt::format("unsupported propagation mode: {}", cli::printable(s)));
          x.prop = *p;
        }},
       {"setgroups",
        [](options& x, const std::string& s) {
          if (s != "allow" && s != "deny")
-           throw cli::usage_error(fmt::format("unsupported --setgroups argument '{}'", s));
+           throw cli::usage_error(
+               fmt::format("unsupported --setgroups argument {}", cli::quoted(s)));
          x.setgroups_allow = s == "allow";
        }},
       {"keep-caps", [](options& x, const std::string&) { x.keep_caps = true; }},

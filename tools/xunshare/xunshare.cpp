@@ -83,9 +83,9 @@ void unshare_with_hint(const options& o) {
   } catch (const error& e) {
     if (e.errno_value() != EPERM || ::geteuid() == 0 || o.namespaces.contains(ns_type::user))
       throw;
-    throw_error(EPERM, "unshare failed", "",
-                "Operation not permitted\nxunshare: note: an unprivileged user can create these "
-                "namespaces inside a new user namespace: add -r (--map-root-user) or -U");
+    throw cli::noted_error("unshare failed: Operation not permitted",
+                           "an unprivileged user can create these namespaces inside a new user "
+                           "namespace: add -r (--map-root-user) or -U");
   }
 }
 
