@@ -1,9 +1,9 @@
 # fish completion for xunshare(1)
-# Long options: --boottime --cgroup --fork --forward-signals --help --init --ipc --keep-caps --kill-child
+# Long options: --boottime --cgroup --clear-env --fork --forward-signals --help --init --ipc --keep-caps --kill-child
 #   --load-interp --map-auto --map-current-user --map-group --map-groups --map-root-user
 #   --map-subids --map-user --map-users --monotonic --mount --mount-binfmt --mount-proc --net
 #   --owner --pid --propagation --root --setgid --setgroups --setuid --time --user --uts
-#   --version --wd
+#   --version --wd --whitelist-env
 
 # Options end at the program name; from there on complete the program's own arguments.
 # Prints how many words come before the program (nothing while still in the options).
@@ -59,6 +59,8 @@ complete -c xunshare -n $cond -s l -l load-interp -x -d 'Register a binfmt_misc 
 complete -c xunshare -n $cond -l propagation -x -a 'slave shared private unchanged' -d 'Mount propagation'
 complete -c xunshare -n $cond -l setgroups -x -a 'allow deny' -d 'Control setgroups in the user namespace'
 complete -c xunshare -n $cond -l keep-caps -d 'Keep capabilities across exec'
+complete -c xunshare -n $cond -l clear-env -d 'Clear the environment of the program'
+complete -c xunshare -n $cond -l whitelist-env -x -a '(set -n)' -d 'Clear the environment except these variables'
 complete -c xunshare -n $cond -s R -l root -x -a '(__fish_complete_directories)' -d 'Change the root directory'
 complete -c xunshare -n $cond -s w -l wd -x -a '(__fish_complete_directories)' -d 'Change the working directory'
 complete -c xunshare -n $cond -s S -l setuid -x -d 'User ID to run as'

@@ -133,7 +133,33 @@ std::optional<std::size_t> scanner::add_ancestor(ns_type type, unique_fd fd) {
 
 // One open per namespace gives its ID and, if asked, its relations. Ancestors found on the way
 // are appended and resolved in turn, from the descriptor the ioctl gave (they have no path).
+// owner_uids and netnsids, for a namespace no process or thread is in.
+void scanner::resolve_processless(found_namespace& ns, const unique_fd& fd) {
+  if (opts_.owner_uids && !ns.owner_uid) {
+    unique_fd owner;
+    if (ns.type != ns_type::user)
+      owner.reset(::ioctl(fd.get(), NS_GET_USERNS));
+    uid_t uid = 0;
+    if ((ns.type == ns_type::user || owner) &&
+        ::ioctl(ns.type == ns_type::user ? fd.get() : owner.get(), NS_GET_OWNER_UID, &uid) == 0)
+      ns.owner_uid = uid;
+  }
+  if (opts_.netnsids && ns.type == ns_type::net && !ns.netnsid) {
+    try {
+      if (!netnsid_query_)
+        netnsid_query_.emplace();
+      ns.netnsid = netnsid_query_->of(fd);
+    } catch (const error&) {
+    }
+  }
+}
+
 void scanner::resolve_one(std::size_t index, unique_fd fd) {
+  const found_namespace& found = out_.namespaces[index];
+  bool processless = found.pids.empty() && found.thread_pid == 0;
+  bool extra = processless && (opts_.owner_uids || (opts_.netnsids && found.type == ns_type::net));
+  if (!opts_.relations && !extra && !(opts_.ids && !found.id))
+    return;
   if (!fd) {
     const std::string& path = out_.namespaces[index].path;
     if (path.empty())
@@ -149,6 +175,8 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
     if (::ioctl(fd.get(), NS_GET_ID, &id) == 0)
       out_.namespaces[index].id = id;
   }
+  if (extra)
+    resolve_processless(out_.namespaces[index], fd);
   if (!opts_.relations)
     return;
   ns_type type = out_.namespaces[index].type;
@@ -194,7 +222,7 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
 }
 
 void scanner::resolve() {
-  if (!opts_.ids && !opts_.relations)
+  if (!opts_.ids && !opts_.relations && !opts_.owner_uids && !opts_.netnsids)
     return;
   std::unordered_map<std::size_t, unique_fd> fds;
   for (std::size_t i = 0; i < out_.namespaces.size(); ++i) {

@@ -331,16 +331,19 @@ child fork_child(const std::function<void()>& body, const fork_options& opts) {
 
 namespace {
 
-// execv(), and for a file without "#!" that the kernel will not run (ENOEXEC), the shell, as
-// execvp(3) does. `sh_args` has capacity for the shell's arguments, so nothing is allocated
-// here. Returns only on failure, with errno set.
-void exec_file(const char* path, const std::vector<char*>& args, std::vector<char*>& sh_args) {
-  ::execv(path, args.data());
+// execve() with `envp` (null: the caller's environment), and for a file without "#!" that the
+// kernel will not run (ENOEXEC), the shell, as execvp(3) does. `sh_args` has capacity for the
+// shell's arguments, so nothing is allocated here. Returns only on failure, with errno set.
+void exec_file(const char* path, const std::vector<char*>& args, std::vector<char*>& sh_args,
+               char* const* envp) {
+  if (envp == nullptr)
+    envp = environ;
+  ::execve(path, args.data(), envp);
   if (errno != ENOEXEC)
     return;
   sh_args.assign({const_cast<char*>("sh"), const_cast<char*>(path)});
   sh_args.insert(sh_args.end(), args.begin() + (args.size() > 1 ? 1 : 0), args.end());
-  ::execv("/bin/sh", sh_args.data());
+  ::execve("/bin/sh", sh_args.data(), envp);
   errno = ENOEXEC;
 }
 
@@ -359,12 +362,12 @@ int usable(const char* path) {
 // EACCES is kept only for a file that exists but cannot run: a PATH folder the caller cannot
 // search (one under /root for an unprivileged user) does not turn a missing program into
 // "Permission denied". Candidates are built on the stack: no allocation between exec attempts.
+// `path_env` is the value of PATH (null when it is not set).
 template <typename Attempt>
-int search_path(const std::string& file, const Attempt& attempt) {
+int search_path(const std::string& file, const char* path_env, const Attempt& attempt) {
   if (file.size() > NAME_MAX)
     return ENAMETOOLONG;  // as execvp(3): no folder can hold it
-  const char* env = std::getenv("PATH");
-  std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  std::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
   char candidate[PATH_MAX];
   int result = ENOENT;
   for (;;) {
@@ -413,38 +416,74 @@ class exec_signal_window {
   exec_signal_window& operator=(const exec_signal_window&) = delete;
 };
 
-}  // namespace
+// The value of PATH in `env` ("NAME=value" entries), or null.
+const char* path_in(const std::vector<std::string>& env) {
+  for (const auto& entry : env)
+    if (entry.starts_with("PATH="))
+      return entry.c_str() + 5;
+  return nullptr;
+}
 
-void check_program(const std::string& file) {
+void check_program(const std::string& file, const char* path_env) {
   if (file.empty())
     throw_error(ENOENT, exec_op, file);
-  int e = file.find('/') != std::string::npos ? usable(file.c_str()) : search_path(file, usable);
+  int e = file.find('/') != std::string::npos ? usable(file.c_str())
+                                              : search_path(file, path_env, usable);
   if (e != 0)
     throw_error(e, exec_op, file);
 }
 
-void exec_program(const std::string& file, const std::vector<std::string>& argv) {
+[[noreturn]] void exec_program(const std::string& file, const std::vector<std::string>& argv,
+                               const std::vector<std::string>* env) {
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (env != nullptr) {
+    envp.reserve(env->size() + 1);
+    for (const auto& entry : *env)
+      envp.push_back(const_cast<char*>(entry.c_str()));
+    envp.push_back(nullptr);
+  }
+  const char* path_env = env != nullptr ? path_in(*env) : std::getenv("PATH");
   std::vector<char*> sh_args;
   sh_args.reserve(args.size() + 2);
   int e;
   {
     exec_signal_window window;
+    char* const* chosen = env != nullptr ? envp.data() : nullptr;
     if (file.find('/') != std::string::npos) {
-      exec_file(file.c_str(), args, sh_args);
+      exec_file(file.c_str(), args, sh_args, chosen);
       e = errno;
     } else {
-      e = search_path(file, [&](const char* candidate) {
-        exec_file(candidate, args, sh_args);
+      e = search_path(file, path_env, [&](const char* candidate) {
+        exec_file(candidate, args, sh_args, chosen);
         return errno;
       });
     }
   }
   throw_error(e, exec_op, file);
+}
+
+}  // namespace
+
+void check_program(const std::string& file) {
+  check_program(file, std::getenv("PATH"));
+}
+
+void check_program(const std::string& file, const std::vector<std::string>& env) {
+  check_program(file, path_in(env));
+}
+
+void exec_program(const std::string& file, const std::vector<std::string>& argv) {
+  exec_program(file, argv, nullptr);
+}
+
+void exec_program(const std::string& file, const std::vector<std::string>& argv,
+                  const std::vector<std::string>& env) {
+  exec_program(file, argv, &env);
 }
 
 }  // namespace nsutil

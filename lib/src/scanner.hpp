@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <nsutil/discovery.hpp>
 #include <nsutil/mounts.hpp>
+#include <nsutil/netnsid.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <optional>
 #include <string>
@@ -66,6 +67,9 @@ class scanner {
   std::unordered_map<std::uint64_t, pid_t> mnt_pid_;
   std::uint64_t nsfs_dev_ = 0;
   std::vector<std::pair<std::size_t, unique_fd>> pending_;
+  // For discovery_options::netnsids, opened at the first namespace that needs it.
+  std::optional<netnsid_query> netnsid_query_;
+  void resolve_processless(found_namespace& ns, const unique_fd& fd);
   struct mount_table {
     mount_ns where;
     std::vector<ns_mount> mounts;

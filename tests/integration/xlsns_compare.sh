@@ -35,6 +35,14 @@ if can_userns; then
   if real_root "$@"; then setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "$chain" &
   else sh -c "$chain" & fi
 fi
+# A PID namespace between nested user namespaces: user > user (+ pid) > user, for -p with trees.
+NEST=
+if can_userns; then
+  nest='unshare -r sh -c "unshare -r --pid --fork sh -c \"unshare -r sleep 1000\""'
+  if real_root "$@"; then setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "$nest" &
+  else sh -c "$nest" & fi
+  NEST=$!
+fi
 # A child with a lower PID than its parent, as once PIDs wrap: both tools must nest it under
 # the parent in a namespace's process listing. Set through this PID namespace's ns_last_pid.
 echo 500 >/proc/sys/kernel/ns_last_pid
@@ -42,6 +50,12 @@ unshare --uts sh -c 'echo 50 >/proc/sys/kernel/ns_last_pid; sleep 1000 & wait' &
 WRAP=$!
 sleep 1
 
+# leaf PID: the last descendant of PID along first children.
+leaf() {
+  local p=$1 c
+  while c=$(pgrep -P "$p" | head -1) && [ -n "$c" ]; do p=$c; done
+  echo "$p"
+}
 netns=$(stat -L -c %i /proc/$NETUTS/ns/net)
 wraputs=$(stat -L -c %i /proc/$WRAP/ns/uts)
 wrapchild=$(pgrep -P "$WRAP")
@@ -52,6 +66,16 @@ cases=(
   "-o +PATH,PPID" "-r -o NS,TYPE" "-T" "-Towner" "-Tparent" "-Tprocess" "-J -T" "-r -Tparent"
   "-l -T" "-T -t user" "-Tparent -t user" "-p $NETUTS" "-J -p $PIDBOX" "-p $NETUTS -o NS,PID -r"
 )
+# -p with every tree layout: lsns shows the ancestors of the process's namespaces too.
+task_pids=("$(pgrep -P "$PIDBOX")")
+if [ -n "$NEST" ]; then
+  nestleaf=$(leaf "$NEST")
+  task_pids+=("$nestleaf" "$(ps -o ppid= -p "$nestleaf" | tr -d ' ')")
+fi
+for p in "${task_pids[@]}"; do
+  cases+=("-T -p $p" "-Tparent -p $p" "-Towner -p $p" "-Tprocess -p $p" "-J -Tparent -p $p"
+    "-Tparent -t user -p $p")
+done
 ns_cases=("$netns" "-J $netns" "-l $netns" "-r -o PID,PPID,COMMAND,NS $netns" "$wraputs"
   "-J $wraputs")
 plan $((${#cases[@]} + ${#ns_cases[@]} + 1))

@@ -5,7 +5,7 @@
 
 is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
-plan 16
+plan 21
 
 # lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the folders here.
 new_scratch() {
@@ -50,6 +50,35 @@ check_eq "a netns held only by a descriptor" "net 0 fd" \
   "$(row -o TYPE,NPROCS,HOLDERS -Q "NS == $fdns")"
 check_eq "...and it is opened through that descriptor" "/proc/$holder/fd/7" \
   "$(row -o PATH -Q "NS == $fdns")"
+
+# UID and USER of a namespace without a process are the creator of its owning user namespace,
+# whichever other columns are asked for (lsns's tests lsns/filedesc and lsns/netns-from-sock).
+check_eq "USER and UID of a netns held by its mount" "$ino root 0" \
+  "$(row -o NS,USER,UID -Q "NS == $ino")"
+check_eq "...the same with PNS asked for" "$ino root 0 0" \
+  "$(row -o NS,USER,UID,PNS -Q "NS == $ino")"
+check_eq "USER of a netns held by a descriptor (lsns/filedesc)" "net 0 root" \
+  "$(row -o TYPE,NPROCS,USER -Q "NS == $fdns")"
+# A netns held only by a socket: made in a new netns, which the process then leaves.
+sockns_file=$(mktemp /tmp/nsutil-xlsns-$$.XXXXXX)
+on_exit "rm -f '$sockns_file'"
+start_bg python3 -c 'import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+if libc.unshare(0x40000000) != 0: sys.exit(1)
+s = socket.socket()
+ino = os.stat("/proc/self/ns/net").st_ino
+if libc.setns(home, 0x40000000) != 0: sys.exit(1)
+open(sys.argv[1], "w").write("%d\n" % ino)
+time.sleep(1000)' "$sockns_file"
+wait_until test -s "$sockns_file"
+sockns=$(cat "$sockns_file")
+check_eq "a netns held by a socket, as lsns/netns-from-sock" "$sockns net 0 root 0  " \
+  "$(row -o NS,TYPE,NPROCS,USER,UID,COMMAND,PID -Q "NS == ${sockns:-0}")"
+# NETNSID through the socket's netns descriptor, as lsns 2.42 gives it for a netns without a
+# process: none is assigned to a new one.
+check_eq "NETNSID of a netns held by a socket" "unassigned" \
+  "$(row -o NETNSID -Q "NS == ${sockns:-0}")"
 
 # NSFS and NETNSID of a netns with a process in it, against lsns (lsns/nsfs, lsns/netnsid).
 ip netns exec "$name" sleep 1000 &

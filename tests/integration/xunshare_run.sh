@@ -190,6 +190,32 @@ fi
 check_eq "--forward-signals is accepted and forks: the program's parent is xunshare" xunshare \
   "$(timeout 10 "${X[@]}" --forward-signals sh -c 'cat /proc/$PPID/comm')"
 
+# --clear-env and --whitelist-env (util-linux after 2.42, its test unshare/env): the program gets
+# no variable, or only the listed ones, in the order of ours; with and without a fork.
+E=(env -i A=1 B=2 C=3 PATH=/usr/bin:/bin)
+for f in "" -f -fp; do
+  check_eq "--clear-env $f: an empty environment" "" \
+    "$("${E[@]}" timeout 10 "${X[@]}" $f --clear-env env 2>&1)"
+  check_eq "--whitelist-env C,A $f: A and C only" "A=1 C=3" \
+    "$("${E[@]}" timeout 10 "${X[@]}" $f --whitelist-env C,A env 2>&1 | xargs)"
+done
+check_eq "--whitelist-env lists add up, --clear-env keeps them" "A=1 B=2 PATH=/usr/bin:/bin" \
+  "$("${E[@]}" timeout 10 "${X[@]}" --whitelist-env=B --clear-env --whitelist-env A,PATH env 2>&1 | xargs)"
+check_eq "as upstream's unshare/env: --clear-env" CLEARED \
+  "$(UL_TEST_ENV=foo timeout 10 "${X[@]}" --clear-env bash -c 'echo ${UL_TEST_ENV:-CLEARED}' 2>&1)"
+check_eq "as upstream's unshare/env: --whitelist-env" "foo CLEARED" \
+  "$(UL_TEST_ENV1=foo UL_TEST_ENV2=bar timeout 10 "${X[@]}" --whitelist-env UL_TEST_ENV1 \
+    bash -c 'echo ${UL_TEST_ENV1:-CLEARED} ${UL_TEST_ENV2:-CLEARED}' 2>&1)"
+check_eq "--clear-env: without PATH the program is found in the default one" "rc=127" \
+  "$(env -i PATH=/nonexistent timeout 10 "${X[@]}" env true >/dev/null 2>&1; echo "rc=$?")"
+check_eq "... and with --clear-env it is" "rc=0" \
+  "$(env -i PATH=/nonexistent /usr/bin/timeout 10 "${X[@]}" --clear-env env true 2>&1; echo "rc=$?")"
+# (stderr is left out: with HOME cleared, a login bash may not read the passwd home's profile)
+check_eq "--clear-env: the default shell is the passwd one ($passwd_shell), SHELL is gone" \
+  "-${passwd_shell##*/}" "$(cd / && SHELL=/bin/sh timeout 10 "${X[@]}" -u --clear-env <<<'echo "$0"' 2>/dev/null)"
+check_eq "--whitelist-env SHELL keeps \$SHELL as the default shell" "-sh" \
+  "$(cd / && SHELL=/bin/sh timeout 10 "${X[@]}" -u --whitelist-env SHELL <<<'echo "$0"' 2>&1)"
+
 # The unprivileged note.
 if ! is_root; then
   out=$(timeout 10 "$XUNSHARE" -n true 2>&1); rc=$?

@@ -189,11 +189,40 @@ TEST_CASE("time offsets", "[xunshare]") {
   CHECK(o.offsets.boottime == -7);
 }
 
+TEST_CASE("--clear-env and --whitelist-env", "[xunshare]") {
+  auto o = parse({"-u", "true"});
+  CHECK_FALSE(o.clear_env);
+  CHECK(o.keep_env.empty());
+  o = parse({"--clear-env", "env"});
+  CHECK(o.clear_env);
+  CHECK(o.keep_env.empty());
+  CHECK(o.command == std::vector<std::string>{"env"});
+  // A list, separate or attached; lists add up, empty names and repeats are dropped.
+  o = parse({"--whitelist-env", "HOME,TERM", "--whitelist-env=,PATH,,HOME", "env"});
+  CHECK(o.clear_env);
+  CHECK(o.keep_env == std::vector<std::string>{"HOME", "TERM", "PATH"});
+  CHECK(o.command == std::vector<std::string>{"env"});
+  o = parse({"--clear-env", "--whitelist-env=A"});
+  CHECK(o.clear_env);
+  CHECK(o.keep_env == std::vector<std::string>{"A"});
+  o = parse({"--whitelist-env", ""});
+  CHECK(o.clear_env);
+  CHECK(o.keep_env.empty());
+  // After the program they are the program's.
+  o = parse({"env", "--clear-env"});
+  CHECK_FALSE(o.clear_env);
+  CHECK(rejected({"--whitelist-env"}));
+  CHECK(rejected({"--clear-env=x"}));
+  CHECK(rejected({"--clear"}));
+}
+
 TEST_CASE("help and version", "[xunshare]") {
   auto help = early({"--help"});
   CHECK(help.starts_with("\nUsage:\n xunshare [options]") == false);
   CHECK(help.starts_with("Usage:\n xunshare [options] [<program> [<argument>...]]\n"));
   CHECK(help.find("--map-subids") != std::string::npos);
+  CHECK(help.find("--clear-env") != std::string::npos);
+  CHECK(help.find("--whitelist-env <list>") != std::string::npos);
   CHECK(early({"-h"}) == help);
   CHECK(early({"-V"}) == "xunshare from nsutil 0.1.0\n");
   CHECK(early({"-u", "--version"}) == "xunshare from nsutil 0.1.0\n");

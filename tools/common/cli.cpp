@@ -262,9 +262,9 @@ int parse_signal(std::string_view name) {
   throw usage_error(fmt::format("unknown signal: {}", printable(name)));
 }
 
-std::pair<std::string, std::vector<std::string>> default_shell() {
+std::pair<std::string, std::vector<std::string>> default_shell(const char* env) {
   std::string shell;
-  if (const char* env = std::getenv("SHELL"); env != nullptr && *env != '\0')
+  if (env != nullptr && *env != '\0')
     shell = env;
   if (shell.empty()) {
     if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_shell != nullptr)

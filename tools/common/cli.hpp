@@ -7,6 +7,7 @@
 #include <charconv>
 #include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <nsutil/process.hpp>
 #include <optional>
@@ -152,7 +153,9 @@ std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;
 int parse_signal(std::string_view name);
 
 /// The shell util-linux runs when no program is given: $SHELL, else the passwd shell, else
-/// /bin/sh. Returns {file, argv} with argv[0] in login form ("-bash").
-std::pair<std::string, std::vector<std::string>> default_shell();
+/// /bin/sh. `shell` is the value of SHELL (null: unset). Returns {file, argv} with argv[0] in
+/// login form ("-bash").
+std::pair<std::string, std::vector<std::string>> default_shell(
+    const char* shell = std::getenv("SHELL"));
 
 }  // namespace nsutil::cli

@@ -101,6 +101,11 @@ std::string cell_context::netnsid(const found_namespace& ns) {
     if (ino == ns.inode.ino)
       return text;
   std::string text;
+  if (ns.netnsid) {
+    text = *ns.netnsid < 0 ? "unassigned" : std::to_string(*ns.netnsid);
+    netnsids_.emplace_back(ns.inode.ino, text);
+    return text;
+  }
   try {
     static const netnsid_query query;
     // By the PID of a process in it where there is one: no descriptor to open.
@@ -149,7 +154,8 @@ std::string cell_context::value(column id, const row_source& row) {
       return u ? user_name(*u) : std::string();
     }
     case column::netnsid:
-      return ns.type == ns_type::net && !ns.path.empty() ? netnsid(ns) : std::string();
+      return ns.type == ns_type::net && (ns.netnsid || !ns.path.empty()) ? netnsid(ns)
+                                                                         : std::string();
     case column::nsfs:
       return join(ns.mounts, nowrap_);
     case column::pns:

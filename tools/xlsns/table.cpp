@@ -134,10 +134,11 @@ void print_namespaces(const options& opts, const discovery& found, const filter_
   std::vector<const found_namespace*> shown;
   // lsns shows the owners found for the parent and owner trees whatever their type.
   bool ancestors_of_any_type = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner;
+  // With --task, the parent and owner trees still show the ancestors of its namespaces, as
+  // lsns does: they are looked up among every namespace the other conditions keep.
+  std::unordered_map<std::uint64_t, const found_namespace*> by_ino;
   for (const auto& ns : found.namespaces) {
     if (!opts.types.contains(ns.type) && !ancestors_of_any_type)
-      continue;
-    if (opts.task && !std::binary_search(ns.pids.begin(), ns.pids.end(), *opts.task))
       continue;
     if (opts.persistent && !ns.pids.empty())
       continue;
@@ -146,13 +147,13 @@ void print_namespaces(const options& opts, const discovery& found, const filter_
       if (!filter->matches([&](column id) { return out.cells().value(id, row); }))
         continue;
     }
+    by_ino.emplace(ns.inode.ino, &ns);
+    if (opts.task && !std::binary_search(ns.pids.begin(), ns.pids.end(), *opts.task))
+      continue;
     shown.push_back(&ns);
   }
 
   if (opts.tree == tree_mode::parent || opts.tree == tree_mode::owner) {
-    std::unordered_map<std::uint64_t, const found_namespace*> by_ino;
-    for (const auto* ns : shown)
-      by_ino.emplace(ns->inode.ino, ns);
     std::unordered_map<const found_namespace*, libscols_line*> lines;
     auto find = [&](std::uint64_t ino) -> const found_namespace* {
       auto it = by_ino.find(ino);

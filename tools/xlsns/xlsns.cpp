@@ -237,6 +237,10 @@ int run(const options& opts) {
   // so it is asked for only when NSID is printed or filtered on.
   what.ids = wants(column::nsid);
   what.owners_of_any_type = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner;
+  // UID and USER of a namespace without a process are its owner's, whatever else is shown; and
+  // a namespace that only a socket holds has no path to ask its NETNSID through later.
+  what.owner_uids = wants(column::uid) || wants(column::user);
+  what.netnsids = wants(column::netnsid);
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 

@@ -2,6 +2,7 @@
 // later options override earlier ones as getopt's loop does.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nsutil/idmap.hpp>
 
 #include "xunshare.hpp"
@@ -64,6 +65,9 @@ Options:
  -G, --setgid <gid>        set gid in entered namespace
  --monotonic <offset>      set clock monotonic offset (seconds) in time namespaces
  --boottime <offset>       set clock boottime offset (seconds) in time namespaces
+ --clear-env               clear the environment of the program
+ --whitelist-env <list>    clear the environment except the listed variables
+                             (a comma-separated list of names)
 
  -h, --help                display this help
  -V, --version             display version
@@ -85,13 +89,13 @@ po::options_description describe() {
   }
   for (const char* s : {",m", ",u", ",i", ",n", ",p", ",U", ",C", ",T", "fork,f", "init",
                         "forward-signals", "map-root-user,r", "map-current-user,c", "map-auto",
-                        "map-subids", "keep-caps", "help,h", "version,V"})
+                        "map-subids", "keep-caps", "clear-env", "help,h", "version,V"})
     flag(s);
   for (const char* s : {"kill-child", "mount-proc", "mount-binfmt"})
     optional_value(s);
-  for (const char* s :
-       {"map-user", "map-group", "map-users", "map-groups", "owner", "propagation", "setgroups",
-        "root,R", "wd,w", "setuid,S", "setgid,G", "monotonic", "boottime", "load-interp,l"})
+  for (const char* s : {"map-user", "map-group", "map-users", "map-groups", "owner", "propagation",
+                        "setgroups", "root,R", "wd,w", "setuid,S", "setgid,G", "monotonic",
+                        "boottime", "load-interp,l", "whitelist-env"})
     value(s);
   return d;
 }
@@ -143,6 +147,22 @@ void add_persist(options& o, ns_type type, const std::string& file) {
     return;  // a bare --net after --net=FILE keeps FILE, as with util-linux
   std::erase_if(o.persist, [&](const persist_request& r) { return r.type == type; });
   o.persist.push_back({type, file});
+}
+
+// --whitelist-env: the names of a comma-separated list are added to those kept (empty ones are
+// skipped), and the rest of the environment is cleared.
+void add_kept_variables(options& o, const std::string& list) {
+  o.clear_env = true;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma - start);
+    if (!name.empty() && std::find(o.keep_env.begin(), o.keep_env.end(), name) == o.keep_env.end())
+      o.keep_env.push_back(std::move(name));
+    if (comma == std::string::npos)
+      return;
+    start = comma + 1;
+  }
 }
 
 // Applies one option; `v` is its value ("" when it has none).
@@ -225,6 +245,8 @@ void apply(options& o, const std::string& key, const std::string& v, bool& timen
          x.setgroups_allow = s == "allow";
        }},
       {"keep-caps", [](options& x, const std::string&) { x.keep_caps = true; }},
+      {"clear-env", [](options& x, const std::string&) { x.clear_env = true; }},
+      {"whitelist-env", add_kept_variables},
       {"root", [](options& x, const std::string& s) { x.root = s; }},
       {"wd", [](options& x, const std::string& s) { x.wd = s; }},
       {"setuid", [](options& x, const std::string& s) { x.setuid = id_or_fail(s, "uid"); }},

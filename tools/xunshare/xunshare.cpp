@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <nsutil/credentials.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/init.hpp>
@@ -66,14 +68,41 @@ void prepare(const options& o) {
         o.kill_child);
 }
 
+// Whether the program gets the variable `name` of our environment.
+bool keeps(const options& o, std::string_view name) {
+  return !o.clear_env || std::find(o.keep_env.begin(), o.keep_env.end(), name) != o.keep_env.end();
+}
+
+// The program's environment with --clear-env or --whitelist-env: the kept variables of ours.
+std::vector<std::string> kept_environment(const options& o) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text = *entry;
+    if (keeps(o, text.substr(0, text.find('='))))
+      env.emplace_back(text);
+  }
+  return env;
+}
+
+// The default shell comes from SHELL as the program would see it, as util-linux clears the
+// environment before it looks.
 std::pair<std::string, std::vector<std::string>> program_of(const options& o) {
   if (o.command.empty())
-    return cli::default_shell();
+    return cli::default_shell(keeps(o, "SHELL") ? std::getenv("SHELL") : nullptr);
   return {o.command.front(), o.command};
+}
+
+void check_command(const options& o) {
+  if (o.clear_env)
+    check_program(program_of(o).first, kept_environment(o));
+  else
+    check_program(program_of(o).first);
 }
 
 [[noreturn]] void exec_command(const options& o) {
   auto [file, argv] = program_of(o);
+  if (o.clear_env)
+    exec_program(file, argv, kept_environment(o));
   exec_program(file, argv);
 }
 
@@ -143,7 +172,7 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
         if (hs) {
           hs->ready.first.reset();
           hs->gate.second.reset();
-          check_program(program_of(o).first);
+          check_command(o);
           write_byte(hs->ready.second);
           hs->ready.second.reset();
           if (!read_byte(hs->gate.first))
@@ -220,7 +249,7 @@ int run(const options& o) {
     return run_forked(o, binder);
   prepare(o);
   if (!o.persist.empty()) {
-    check_program(program_of(o).first);
+    check_command(o);
     persist_now(o, binder);
   }
   exec_command(o);

@@ -54,6 +54,9 @@ struct options {
   time_offsets offsets;
   std::optional<std::string> mount_binfmt;
   std::vector<std::string> load_interp;
+  /// --clear-env, or --whitelist-env: the program gets only the variables in keep_env.
+  bool clear_env = false;
+  std::vector<std::string> keep_env;
   std::vector<std::string> command;  // empty: the default shell
 };
 

@@ -86,9 +86,14 @@ struct found_namespace {
   /// of the owning user namespace; 0 when there is none or it is out of reach.
   std::uint64_t parent_ino = 0;
   std::uint64_t owner_ino = 0;
-  /// With discovery_options::relations: the creator of its owning user namespace
-  /// (NS_GET_OWNER_UID; for a user namespace, its own creator).
+  /// With discovery_options::relations, or owner_uids for a namespace no process or thread is
+  /// in: the creator of its owning user namespace (NS_GET_OWNER_UID; for a user namespace, its
+  /// own creator).
   std::optional<uid_t> owner_uid;
+  /// With discovery_options::netnsids, for a network namespace no process or thread is in: its
+  /// peer ID as the caller's network namespace sees it (netnsid_query; -1 when none is
+  /// assigned); nullopt when it could not be asked (no descriptor, or the kernel refused).
+  std::optional<int> netnsid;
 };
 
 /// What discover() looks at. Each source costs time; leave off what is not needed.
@@ -113,6 +118,13 @@ struct discovery_options {
   /// Parent and owner links, and the ancestors that nothing else holds (NS_GET_PARENT,
   /// NS_GET_USERNS, Linux 4.9), and owner_uid.
   bool relations = false;
+  /// owner_uid of the namespaces that no process or thread is in (one open, when no source
+  /// gave a descriptor, and NS_GET_USERNS + NS_GET_OWNER_UID each), without `relations`.
+  bool owner_uids = false;
+  /// netnsid of the network namespaces that no process or thread is in (one open, when no
+  /// source gave a descriptor, and one rtnetlink request each): a namespace that only a socket
+  /// holds has no path to open later.
+  bool netnsids = false;
   /// With `relations`: add the owning user namespaces even when user is not in `types` (as
   /// lsns's parent and owner trees do).
   bool owners_of_any_type = false;

@@ -142,10 +142,21 @@ inline constexpr std::string_view exec_op = "failed to execute";
 /// caller can fail before doing something that must be undone. Does not change anything.
 NSUTIL_API void check_program(const std::string& file);
 
+/// check_program() for exec_program() with the environment `env`: `file` is searched in the
+/// PATH of `env`.
+NSUTIL_API void check_program(const std::string& file, const std::vector<std::string>& env);
+
 /// Replaces the calling process with `file` (searched in PATH when it has no '/'), run with
 /// arguments `argv` (argv[0] included). Does not return; on failure throws
 /// nsutil::error(exec_op, file).
 [[noreturn]] NSUTIL_API void exec_program(const std::string& file,
                                           const std::vector<std::string>& argv);
+
+/// exec_program() with the environment `env` ("NAME=value" entries) instead of the caller's,
+/// which is left unchanged; `file` is searched in the PATH of `env` (when `env` has no PATH, in
+/// the default one, as exec_program() does without PATH).
+[[noreturn]] NSUTIL_API void exec_program(const std::string& file,
+                                          const std::vector<std::string>& argv,
+                                          const std::vector<std::string>& env);
 
 }  // namespace nsutil
