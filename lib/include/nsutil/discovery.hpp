@@ -25,7 +25,8 @@ enum class ns_holder : std::uint8_t {
   child,       ///< it is the parent or owner of another namespace found
 };
 
-/// The name of a holder as xlsns prints it ("process", "bind-mount", ...).
+/// The name of a holder as xlsns prints it ("process", "thread", "fd", "socket",
+/// "mount", "child").
 NSUTIL_API std::string_view to_string(ns_holder holder) noexcept;
 
 /// A set of holders.

@@ -77,9 +77,9 @@ struct enter_request {
 
 /// An enter_request with every file open, ready to be carried out.
 ///
-/// Create with open(), then call enter(), then setup(); fork if needs_fork() says so and apply
-/// credentials() in the process that execs. Single-threaded callers only (setns of a user
-/// namespace requires it).
+/// Create with open(), then call enter(), then setup(); fork if enters_pid_namespace() says so
+/// and apply creds() (see apply() in credentials.hpp) in the process that execs. Single-threaded
+/// callers only (setns of a user namespace requires it).
 class NSUTIL_API enter_plan {
  public:
   /// Resolves the target (pidfd, pidfs inode check) and opens every file the request needs
