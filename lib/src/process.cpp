@@ -354,15 +354,15 @@ int usable(const char* path) {
   return 0;
 }
 
-// Tries `file` in each PATH folder as execvp(3) does; `attempt(const char*)` returns 0 for
+// Tries `file` in each PATH directory as execvp(3) does; `attempt(const char*)` returns 0 for
 // success (it may not return at all: exec) or the errno of that candidate. Unlike execvp(3),
-// EACCES is kept only for a file that exists but cannot run: a PATH folder the caller cannot
+// EACCES is kept only for a file that exists but cannot run: a PATH directory the caller cannot
 // search (one under /root for an unprivileged user) does not turn a missing program into
 // "Permission denied". Candidates are built on the stack: no allocation between exec attempts.
 template <typename Attempt>
 int search_path(const std::string& file, const Attempt& attempt) {
   if (file.size() > NAME_MAX)
-    return ENAMETOOLONG;  // as execvp(3): no folder can hold it
+    return ENAMETOOLONG;  // as execvp(3): no directory can hold it
   const char* env = std::getenv("PATH");
   std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
   char candidate[PATH_MAX];

@@ -116,7 +116,7 @@ TEST_CASE("after unshare(pid) the forked child is PID 1", "[userns][process]") {
   CHECK(out == "0");
 }
 
-TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH folder",
+TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH directory",
           "[userns][process]") {
   nsutil::test::scratch_dir dir;
   std::string locked = dir / "locked";

@@ -14,7 +14,7 @@
 
 namespace nsutil {
 
-/// Checks that `target` can take a namespace bind mount: its folder exists, it is not a
+/// Checks that `target` can take a namespace bind mount: its directory exists, it is not a
 /// directory, its name is not too long, and it does not already hold a namespace (stacking a
 /// second one on e.g. /run/netns/NAME is refused; the detail says how to enter the one there).
 /// Does not create or change anything. Throws nsutil::error with the path.

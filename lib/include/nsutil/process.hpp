@@ -138,7 +138,7 @@ inline constexpr std::string_view exec_op = "failed to execute";
 /// Checks that exec_program(file, ...) would find `file` (searched in PATH when it has no '/')
 /// and that it is an executable regular file, without running it. Throws the error
 /// exec_program() would (op exec_op; ENOENT when not found, EACCES when a file of that name
-/// exists but cannot run; a PATH folder the caller cannot search counts as not found), so a
+/// exists but cannot run; a PATH directory the caller cannot search counts as not found), so a
 /// caller can fail before doing something that must be undone. Does not change anything.
 NSUTIL_API void check_program(const std::string& file);
 
