@@ -16,7 +16,6 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
-#include <stdexcept>
 
 #include "compat.hpp"
 
@@ -166,9 +165,11 @@ void child::rethrow_report() {
   int status;
   while (::waitpid(pid(), &status, 0) < 0 && errno == EINTR) {
   }
+  // Text from elsewhere (a short report, another exception's what()) is kept as it is: an
+  // empty op and path make what() the detail alone.
   report_header h{};
   if (data.size() < sizeof h)
-    throw std::runtime_error("child failed");
+    throw_error(EIO, "", "", "child failed");
   std::memcpy(&h, data.data(), sizeof h);
   std::string_view rest(data);
   rest.remove_prefix(sizeof h);
@@ -181,7 +182,7 @@ void child::rethrow_report() {
   std::string path = take(h.path_size);
   std::string detail = take(h.detail_size);
   if (h.errno_value == 0)
-    throw std::runtime_error(detail);
+    throw_error(EIO, "", "", detail);
   throw error(h.errno_value, std::move(op), std::move(path), std::move(detail));
 }
 
