@@ -12,7 +12,6 @@
 #include <nsutil/persist.hpp>
 
 #include "compat.hpp"
-#include "gate.hpp"
 
 namespace nsutil {
 namespace {
@@ -134,16 +133,11 @@ void persist_own(const std::vector<persist_request>& requests) {
 
 persist_helper persist_helper::start(std::vector<persist_request> requests) {
   pid_t caller = ::getpid();
-  auto [helper, go] = gate::start([&] { persist_all(caller, requests); });
-  return persist_helper(std::move(helper), std::move(go));
+  return persist_helper([&] { persist_all(caller, requests); });
 }
 
 void persist_helper::bind() {
-  gate::open(helper_, go_, "persist");
-}
-
-persist_helper::~persist_helper() {
-  gate::close(helper_, go_);
+  open("persist");
 }
 
 }  // namespace nsutil
