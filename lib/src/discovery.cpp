@@ -339,8 +339,8 @@ bool read_details(scanned_process& proc, bool ppid) noexcept {
   char path[48];
   auto* end = fmt::format_to_n(path, sizeof path - 8, "/proc/{}/", proc.pid).out;
   *end = '\0';
-  // The owner of the /proc/PID folder, as lsns reports it: files under it (stat) are given to
-  // root when the process is not dumpable, while the folder keeps its owner from lookup.
+  // The owner of the /proc/PID directory, as lsns reports it: files under it (stat) are given to
+  // root when the process is not dumpable, while the directory keeps its owner from lookup.
   struct stat st {};
   if (::stat(path, &st) < 0)
     return false;

@@ -56,7 +56,7 @@ unique_fd open_dir(const std::string& path, std::string_view what) {
     if (e.errno_value() != ENOENT && e.errno_value() != ENOTDIR)
       throw;
     throw_error(e.errno_value(), std::string("open ") + std::string(what), path,
-                e.errno_value() == ENOENT ? "no such folder" : "not a folder");
+                e.errno_value() == ENOENT ? "no such directory" : "not a directory");
   }
 }
 
@@ -192,8 +192,8 @@ void enter_plan::open_extras(const enter_request& req) {
     root_ = req.root->empty() ? open_dir(need("--root").proc_path("root"), "root")
                               : open_dir(*req.root, "root");
   if (req.wd)
-    wd_ = req.wd->empty() ? open_dir(need("--wd").proc_path("cwd"), "working folder")
-                          : open_dir(*req.wd, "working folder");
+    wd_ = req.wd->empty() ? open_dir(need("--wd").proc_path("cwd"), "working directory")
+                          : open_dir(*req.wd, "working directory");
   if (req.wdns) {
     wdns_ = *req.wdns;
     if (wdns_->empty()) {
@@ -329,10 +329,10 @@ void enter_plan::setup() {
     root_.reset();
   }
   if (wdns_)
-    wd_ = open_dir(*wdns_, "working folder");
+    wd_ = open_dir(*wdns_, "working directory");
   if (wd_) {
     if (::fchdir(wd_.get()) < 0)
-      throw_errno("fchdir", "working folder");
+      throw_errno("fchdir", "working directory");
     wd_.reset();
   }
   if (environ_) {

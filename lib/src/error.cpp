@@ -21,6 +21,8 @@ std::string shorten(const std::string& path) {
 std::string compose(int errno_value, const std::string& op, const std::string& path,
                     const std::string& detail) {
   std::string why = detail.empty() ? std::strerror(errno_value) : detail;
+  if (op.empty() && path.empty())
+    return why;
   if (path.empty())
     return fmt::format("{}: {}", op, why);
   return fmt::format("{} '{}': {}", op, shorten(path), why);

@@ -7,8 +7,6 @@
 #include <nsutil/idmap.hpp>
 #include <nsutil/unique_fd.hpp>
 
-#include "gate.hpp"
-
 namespace nsutil {
 namespace {
 
@@ -237,7 +235,7 @@ void write_id_maps(pid_t pid, const id_maps& maps) {
 
 id_map_helper id_map_helper::start(id_maps maps) {
   pid_t caller = ::getpid();
-  auto [helper, go] = gate::start([&] {
+  return id_map_helper([&] {
     if (::geteuid() == 0) {
       write_id_maps(caller, maps);
       return;
@@ -249,15 +247,10 @@ id_map_helper id_map_helper::start(id_maps maps) {
     if (!maps.gids.empty())
       run_newidmap("newgidmap", caller, maps.gids);
   });
-  return id_map_helper(std::move(helper), std::move(go));
 }
 
 void id_map_helper::apply() {
-  gate::open(helper_, go_, "id map");
-}
-
-id_map_helper::~id_map_helper() {
-  gate::close(helper_, go_);
+  open("id map");
 }
 
 }  // namespace nsutil

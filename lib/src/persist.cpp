@@ -12,12 +12,11 @@
 #include <nsutil/persist.hpp>
 
 #include "compat.hpp"
-#include "gate.hpp"
 
 namespace nsutil {
 namespace {
 
-std::string folder_of(const std::string& path) {
+std::string directory_of(const std::string& path) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos)
     return ".";
@@ -60,9 +59,9 @@ made_bind persist_one(const std::string& source, const std::string& target) {
   if (e == EINVAL && ns.type() == ns_type::mnt)
     throw_error(e, "mount", target,
                 fmt::format("a mount namespace can only be bound from outside it, onto a mount "
-                            "that is not shared; make its folder a private bind mount first "
+                            "that is not shared; make its directory a private bind mount first "
                             "(mount --bind {0} {0} && mount --make-private {0})",
-                            folder_of(target)));
+                            directory_of(target)));
   throw_error(e, "mount", target);
 }
 
@@ -101,9 +100,9 @@ void check_persist_target(const std::string& target) {
   }
   if (errno != ENOENT)
     throw_errno("persist", target);
-  std::string folder = folder_of(target);
-  if (::stat(folder.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-    throw_error(ENOENT, "persist", target, fmt::format("folder '{}' does not exist", folder));
+  std::string directory = directory_of(target);
+  if (::stat(directory.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    throw_error(ENOENT, "persist", target, fmt::format("directory '{}' does not exist", directory));
 }
 
 void persist(const std::string& source, const std::string& target) {
@@ -134,16 +133,11 @@ void persist_own(const std::vector<persist_request>& requests) {
 
 persist_helper persist_helper::start(std::vector<persist_request> requests) {
   pid_t caller = ::getpid();
-  auto [helper, go] = gate::start([&] { persist_all(caller, requests); });
-  return persist_helper(std::move(helper), std::move(go));
+  return persist_helper([&] { persist_all(caller, requests); });
 }
 
 void persist_helper::bind() {
-  gate::open(helper_, go_, "persist");
-}
-
-persist_helper::~persist_helper() {
-  gate::close(helper_, go_);
+  open("persist");
 }
 
 }  // namespace nsutil

@@ -16,7 +16,6 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
-#include <stdexcept>
 
 #include "compat.hpp"
 
@@ -166,9 +165,11 @@ void child::rethrow_report() {
   int status;
   while (::waitpid(pid(), &status, 0) < 0 && errno == EINTR) {
   }
+  // Text from elsewhere (a short report, another exception's what()) is kept as it is: an
+  // empty op and path make what() the detail alone.
   report_header h{};
   if (data.size() < sizeof h)
-    throw std::runtime_error("child failed");
+    throw_error(EIO, "", "", "child failed");
   std::memcpy(&h, data.data(), sizeof h);
   std::string_view rest(data);
   rest.remove_prefix(sizeof h);
@@ -181,7 +182,7 @@ void child::rethrow_report() {
   std::string path = take(h.path_size);
   std::string detail = take(h.detail_size);
   if (h.errno_value == 0)
-    throw std::runtime_error(detail);
+    throw_error(EIO, "", "", detail);
   throw error(h.errno_value, std::move(op), std::move(path), std::move(detail));
 }
 
@@ -357,16 +358,16 @@ int usable(const char* path) {
   return 0;
 }
 
-// Tries `file` in each PATH folder as execvp(3) does; `attempt(const char*)` returns 0 for
+// Tries `file` in each PATH directory as execvp(3) does; `attempt(const char*)` returns 0 for
 // success (it may not return at all: exec) or the errno of that candidate. Unlike execvp(3),
-// EACCES is kept only for a file that exists but cannot run: a PATH folder the caller cannot
+// EACCES is kept only for a file that exists but cannot run: a PATH directory the caller cannot
 // search (one under /root for an unprivileged user) does not turn a missing program into
 // "Permission denied". Candidates are built on the stack: no allocation between exec attempts.
 // `path_env` is the value of PATH (null when it is not set).
 template <typename Attempt>
 int search_path(const std::string& file, const char* path_env, const Attempt& attempt) {
   if (file.size() > NAME_MAX)
-    return ENAMETOOLONG;  // as execvp(3): no folder can hold it
+    return ENAMETOOLONG;  // as execvp(3): no directory can hold it
   std::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
   char candidate[PATH_MAX];
   int result = ENOENT;

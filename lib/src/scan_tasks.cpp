@@ -115,7 +115,7 @@ void scanner::scan_process(pid_t pid) {
   if (!add_process(pid, own))
     return;
   if (opts_.threads) {
-    // The task folder's link count is 2 + the number of threads: cheaper than reading stat.
+    // The task directory's link count is 2 + the number of threads: cheaper than reading stat.
     struct stat st {};
     if (::stat(path.with("task"), &st) == 0 && st.st_nlink > 3)
       scan_threads(pid, path, own);

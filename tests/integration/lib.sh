@@ -81,8 +81,8 @@ skip_all() {
 is_root() { [ "$(id -u)" = 0 ]; }
 can_userns() { unshare -U true 2>/dev/null; }
 
-# scratch: a fresh folder removed on exit (with whatever is mounted below it). Used as
-# d=$(scratch), which runs in a subshell, so the cleanup is not registered there: every folder
+# scratch: a fresh directory removed on exit (with whatever is mounted below it). Used as
+# d=$(scratch), which runs in a subshell, so the cleanup is not registered there: every directory
 # with this script's prefix is removed by the main shell's exit trap, after all other cleanups.
 _scratch_prefix=/tmp/nsutil-it.$$.
 scratch() { mktemp -d "${_scratch_prefix}XXXXXX"; }

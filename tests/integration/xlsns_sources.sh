@@ -7,7 +7,7 @@ is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
 plan 21
 
-# lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the folders here.
+# lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the directories here.
 new_scratch() {
   local d
   d=$(mktemp -d /tmp/nsutil-xlsns-$$.XXXXXX)

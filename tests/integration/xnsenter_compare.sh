@@ -34,7 +34,7 @@ same "-t PID -n -u hostname" -t "$P" -n -u hostname
 same "-t PID -a" -t "$P" -a $ns_links
 same "--target=PID --all (long options)" --target="$P" --all $ns_links
 same "-a: the program is in the target's PID namespace" -t "$P" -a sh -c 'test $$ -lt 100 && ps -e -o pid= | wc -l'
-same "-a resets the working folder to the namespace root" -t "$P" -a pwd
+same "-a resets the working directory to the namespace root" -t "$P" -a pwd
 same "-F: no fork, the program stays outside the PID namespace" -t "$P" -p -F sh -c 'test $$ -gt 1 && echo outside'
 
 # Namespace files instead of a PID.
@@ -43,7 +43,7 @@ same "-n/proc/PID/ns/net (attached short form)" -n/proc/$P/ns/net readlink /proc
 same "--uts=FILE --mount=FILE" --uts=/proc/$P/ns/uts --mount=/proc/$P/ns/mnt sh -c 'hostname; readlink /proc/self/ns/mnt'
 same "-t PID with a file override" -t "$P" -a --net=/proc/self/ns/net readlink /proc/self/ns/net /proc/self/ns/uts
 
-# Root, working folder, credentials.
+# Root, working directory, credentials.
 same "-r -w" -t "$P" -m -r -w pwd
 same "-r/ -w/tmp" -t "$P" -m -r/ -w/tmp pwd
 same "-W/tmp (looked up inside)" -t "$P" -m -W/tmp pwd

@@ -135,8 +135,8 @@ bad "neither PID nor file" -n true
 bad "namespace file that does not exist" --net=/nonexistent/nsutil true
 bad "file that is not a namespace" --net=/etc/passwd true
 bad "namespace of the wrong type" --net=/proc/self/ns/uts true
-bad "missing folder for -w" -t $$ -w/nonexistent/nsutil true
-bad "missing folder for -r" -t $$ -r/nonexistent/nsutil true
+bad "missing directory for -w" -t $$ -w/nonexistent/nsutil true
+bad "missing directory for -r" -t $$ -r/nonexistent/nsutil true
 bad "bad -S" -S abc true
 bad "bad -G" -G -1 true
 bad "path of 100 kB" --net=/$long true

@@ -73,11 +73,11 @@ bad usage "100 kB --owner" "--owner=$long" true
 U=()
 is_root || U=(-r)
 if is_root || can_userns; then
-  bad error "missing --wd folder" "${U[@]}" -w "$d/missing" true
-  bad error "missing --root folder" "${U[@]}" -R "$d/missing" true
-  bad error "missing --mount-proc folder" "${U[@]}" --mount-proc="$d/missing" true
-  bad error "missing persistence folder" "${U[@]}" --uts="$d/missing/uts" true
-  bad error "persistence onto a folder" "${U[@]}" --uts="$d" true
+  bad error "missing --wd directory" "${U[@]}" -w "$d/missing" true
+  bad error "missing --root directory" "${U[@]}" -R "$d/missing" true
+  bad error "missing --mount-proc directory" "${U[@]}" --mount-proc="$d/missing" true
+  bad error "missing persistence directory" "${U[@]}" --uts="$d/missing/uts" true
+  bad error "persistence onto a directory" "${U[@]}" --uts="$d" true
   bad error "100 kB persistence file" "${U[@]}" --uts="$d/$long" true
   bad error "100 kB --wd" "${U[@]}" -w "/$long" true
   bad error "100 kB --root" "${U[@]}" -R "/$long" true

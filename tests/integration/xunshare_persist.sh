@@ -65,7 +65,7 @@ mkdir "$s" && mount -t tmpfs nsutil-xunshare "$s" && mount --make-shared "$s"
 on_exit "umount -l '$s'"
 out=$("$XUNSHARE" --propagation unchanged --mount="$s/m" true 2>&1); rc=$?
 check_eq "a mount namespace on a shared mount fails" 1 "$rc"
-check "... and says what to do" grep -q "make its folder a private bind mount first (mount --bind $s $s && mount --make-private $s)" <<<"$out"
+check "... and says what to do" grep -q "make its directory a private bind mount first (mount --bind $s $s && mount --make-private $s)" <<<"$out"
 check_eq "... nothing left mounted, no file left" "0 no" \
   "$( (mounts_below "$s/"; [ -e "$s/m" ] && echo yes || echo no) | xargs)"
 out=$(unshare --propagation unchanged --mount="$s/m2" true 2>&1)
@@ -87,9 +87,9 @@ fail() {
     sh -c '[ "$(printf "%s\n" "$1" | wc -l)" = 1 ] && [ "${1#xunshare: }" != "$1" ]' _ "$out"
   check_eq "$what: nothing left mounted" "$before" "$(findmnt -rn | wc -l)"
 }
-fail "missing folder" -mfp --uts="$d/u" --net="$d/missing/n" true
-check "missing folder: the good target was not created" [ ! -e "$d/u" ]
-fail "target is a folder" --net="$d" true
+fail "missing directory" -mfp --uts="$d/u" --net="$d/missing/n" true
+check "missing directory: the good target was not created" [ ! -e "$d/u" ]
+fail "target is a directory" --net="$d" true
 fail "100 kB name" --uts="$d/$(head -c 100000 /dev/zero | tr '\0' n)" true
 out=$(timeout 10 "$XUNSHARE" -f --uts="$d/u3" nsutil-xunshare-no-such-program 2>&1); rc=$?
 check_eq "the program is not found: 127 and nothing mounted" "127 $before" "$rc $(findmnt -rn | wc -l)"
@@ -97,7 +97,7 @@ out=$(timeout 10 "$XUNSHARE" --uts="$d/u8" /etc/passwd 2>&1); rc=$?
 check_eq "the program cannot run (no fork): 126 and nothing mounted" "126 $before" "$rc $(findmnt -rn | wc -l)"
 fail "missing --wd" --uts="$d/u4" -w "$d/missing" true
 fail "missing --root" --uts="$d/u5" -R "$d/missing" true
-fail "missing --mount-proc folder" --uts="$d/u6" --mount-proc="$d/missing" true
+fail "missing --mount-proc directory" --uts="$d/u6" --mount-proc="$d/missing" true
 fail "stacking with several files" --uts="$d/u7" --net="/run/netns/$name" true
 left=$(cd "$d" && ls -d u? 2>/dev/null | xargs)
 check_eq "no target files were left behind" "" "$left"

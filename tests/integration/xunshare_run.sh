@@ -40,11 +40,11 @@ both "exit status passes through" -u sh -c 'exit 7'
 both "exit status with --fork" -f sh -c 'exit 9'
 both "death by a signal is passed on" -f sh -c 'kill -TERM $$'
 both "SIGSEGV is passed on" -f sh -c 'ulimit -c 0; kill -SEGV $$'
-# A PATH that only searchable folders make up: with one the caller cannot search (one under /root
+# A PATH that only searchable directories make up: with one the caller cannot search (one under /root
 # for nobody), util-linux's execvp says EACCES and 126; xunshare still says "not found", 127.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin both "a program that is not found gives 127" -u nsutil-xunshare-no-such-program
 out=$(PATH="/root/nsutil-unsearchable:$PATH" timeout 20 "${X[@]}" -u nsutil-xunshare-no-such-program 2>&1; echo "rc=$?")
-check_eq "not found is 127 even past an unsearchable PATH folder" \
+check_eq "not found is 127 even past an unsearchable PATH directory" \
   "xunshare: failed to execute 'nsutil-xunshare-no-such-program': No such file or directory
 rc=127" "$out"
 both "a program that cannot run gives 126" -u /etc/passwd

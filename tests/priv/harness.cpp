@@ -131,7 +131,7 @@ scratch_dir::scratch_dir() {
 }
 
 scratch_dir::~scratch_dir() {
-  // Unmount everything below the folder, deepest first, then remove it.
+  // Unmount everything below the directory, deepest first, then remove it.
   std::ifstream mounts("/proc/self/mountinfo");
   std::vector<std::string> below;
   for (std::string line; std::getline(mounts, line);) {

@@ -48,7 +48,7 @@ class sandbox {
   std::optional<child> child_;
 };
 
-/// A per-test scratch folder under /tmp, removed (after unmounting what is mounted below it)
+/// A per-test scratch directory under /tmp, removed (after unmounting what is mounted below it)
 /// when the object dies, even when the test fails.
 class scratch_dir {
  public:

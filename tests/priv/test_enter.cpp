@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <grp.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -52,37 +53,52 @@ TEST_CASE("entering by pidfd joins several namespaces at once", "[ns_enter][root
 }
 
 TEST_CASE("an unprivileged user enters its own user namespace first", "[userns][ns_enter]") {
-  if (nsutil::test::is_root()) {
-    // The same path as root would test nothing new; the [userns] run as nobody covers it.
-    SUCCEED("covered by the unprivileged run");
-    return;
-  }
   if (!nsutil::kernel_can_enter_by_pidfd())
     NSUTIL_SKIP("setns(pidfd) needs Linux 5.8");
-  nsutil::test::sandbox box("gamma");
+  // The sandbox has a user namespace of its own for root too: an unprivileged caller gets its
+  // rights over the UTS namespace only by entering that user namespace first; root has them
+  // already and must end up in the same two namespaces.
+  nsutil::test::sandbox box([] {
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWUTS) < 0)
+      nsutil::throw_errno("unshare");
+    if (::sethostname("gamma", 5) < 0)
+      nsutil::throw_errno("sethostname");
+  });
+  auto want_user = ns_handle::of_process(box.pid(), ns_type::user).inode();
   std::string got = nsutil::test::in_child([&] {
     nsutil::enter(nsutil::process::open(box.pid()), {ns_type::user, ns_type::uts});
-    return hostname();
+    return fmt::format("{} {}", hostname(),
+                       ns_handle::open("/proc/self/ns/user").inode() == want_user);
   });
-  CHECK(got == "gamma");
+  CHECK(got == "gamma true");
 }
 
 TEST_CASE("entering without privilege fails with EPERM, naming the file", "[userns][ns_enter]") {
-  if (nsutil::test::is_root()) {
-    SUCCEED("root may enter anything");
-    return;
-  }
   nsutil::test::sandbox box("delta");
   std::string path = fmt::format("/proc/{}/ns/uts", box.pid());
-  std::string got = nsutil::test::in_child([&] {
-    try {
-      nsutil::enter(ns_handle::open(path));
-      return std::string("entered");
-    } catch (const nsutil::error& e) {
-      return std::string(e.what());
-    }
-  });
-  CHECK(got == fmt::format("setns '{}': Operation not permitted", path));
+  // The file is opened with the caller's rights; `unprivileged` then drops root's (to nobody)
+  // before the setns.
+  auto try_enter = [&](bool unprivileged) {
+    return nsutil::test::in_child([&] {
+      ns_handle ns = ns_handle::open(path);
+      if (unprivileged &&
+          (::setgroups(0, nullptr) < 0 || ::setgid(65534) < 0 || ::setuid(65534) < 0))
+        nsutil::throw_errno("setuid", "65534");
+      try {
+        nsutil::enter(ns);
+        return "entered " + hostname();
+      } catch (const nsutil::error& e) {
+        return std::string(e.what());
+      }
+    });
+  };
+  std::string refused = fmt::format("setns '{}': Operation not permitted", path);
+  if (nsutil::test::is_root()) {
+    CHECK(try_enter(false) == "entered delta");  // root may enter anything
+    CHECK(try_enter(true) == refused);           // nobody may not, with the file open
+  } else {
+    CHECK(try_enter(false) == refused);
+  }
 }
 
 TEST_CASE("entering a pid namespace applies to children", "[ns_enter][root]") {

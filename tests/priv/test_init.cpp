@@ -17,7 +17,7 @@ using nsutil::ns_type;
 
 namespace {
 
-// PATH without folders the test user cannot search (those make exec report EACCES, not ENOENT).
+// PATH without directories the test user cannot search (those make exec report EACCES, not ENOENT).
 constexpr const char* clean_path = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Runs `argv` under run_init() as PID 1 of a new PID namespace (and mount namespace, with a

@@ -27,7 +27,7 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-// A mount-namespace bind needs a target on a mount that is not shared: make the scratch folder
+// A mount-namespace bind needs a target on a mount that is not shared: make the scratch directory
 // a private bind mount of itself (undone by scratch_dir).
 void make_private(const scratch_dir& dir) {
   if (::mount(dir.path().c_str(), dir.path().c_str(), nullptr, MS_BIND, nullptr) < 0 ||
@@ -43,9 +43,9 @@ TEST_CASE("check_persist_target explains what is wrong with a target", "[userns]
   CHECK_THROWS_WITH(
       nsutil::check_persist_target(dir.path()),
       fmt::format("persist '{}': is a directory; a namespace is bound onto a file", dir.path()));
-  CHECK_THROWS_WITH(
-      nsutil::check_persist_target(dir / "missing/x"),
-      fmt::format("persist '{}': folder '{}' does not exist", dir / "missing/x", dir / "missing"));
+  CHECK_THROWS_WITH(nsutil::check_persist_target(dir / "missing/x"),
+                    fmt::format("persist '{}': directory '{}' does not exist", dir / "missing/x",
+                                dir / "missing"));
   try {
     nsutil::check_persist_target(dir / std::string(100000, 'n'));
     FAIL("accepted a 100 kB name");
@@ -82,7 +82,7 @@ TEST_CASE("a failed persist leaves nothing mounted and no new file", "[root][per
   NSUTIL_REQUIRE_ROOT();
   scratch_dir dir;
   std::string good = dir / "good";
-  std::string bad = dir / "no/such/folder";
+  std::string bad = dir / "no/such/directory";
   std::string got = nsutil::test::in_child([&] {
     nsutil::unshare({ns_type::uts, ns_type::ipc});
     try {
@@ -127,7 +127,7 @@ TEST_CASE("the helper persists mount and pid namespaces from outside", "[root][p
 TEST_CASE("a mount namespace on a shared mount fails with an explanation", "[root][persist]") {
   NSUTIL_REQUIRE_ROOT();
   scratch_dir dir;
-  // A shared bind mount of the folder: the kernel refuses mnt-ns binds there (EINVAL).
+  // A shared bind mount of the directory: the kernel refuses mnt-ns binds there (EINVAL).
   REQUIRE(::mount(dir.path().c_str(), dir.path().c_str(), nullptr, MS_BIND, nullptr) == 0);
   REQUIRE(::mount(nullptr, dir.path().c_str(), nullptr, MS_SHARED, nullptr) == 0);
   std::string target = dir / "mnt";

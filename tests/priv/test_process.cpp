@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <limits.h>
 #include <poll.h>
@@ -5,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
@@ -13,6 +15,7 @@
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +49,49 @@ TEST_CASE("an exec failure in the child is an exception in the parent", "[userns
 TEST_CASE("a set-up error in the child keeps its detail", "[userns][process]") {
   auto c = fork_child([] { nsutil::throw_error(EBUSY, "persist", "/run/x", "already there"); });
   CHECK_THROWS_WITH(c.wait(), "persist '/run/x': already there");
+}
+
+TEST_CASE("another exception in the child comes back as nsutil::error with its text",
+          "[userns][process]") {
+  for (bool shared : {false, true}) {
+    auto c = fork_child([] { throw std::runtime_error("not an nsutil::error: 42"); },
+                        {.share_memory = shared});
+    try {
+      c.wait();
+      FAIL("no exception");
+    } catch (const nsutil::error& e) {
+      CHECK(e.errno_value() == EIO);
+      CHECK(e.op().empty());
+      CHECK(std::string(e.what()) == "not an nsutil::error: 42");
+    }
+  }
+}
+
+TEST_CASE("a report cut short is an nsutil::error", "[userns][process]") {
+  // The body finds the write end of its error pipe (the one pipe the fork opened, close-on-exec
+  // and write-only), writes less than a report header to it and exits without a report.
+  std::vector<int> before;
+  for (int fd = 0; fd < 1024; ++fd)
+    if (::fcntl(fd, F_GETFD) >= 0)
+      before.push_back(fd);
+  auto c = fork_child([&before] {
+    for (int fd = 3; fd < 1024; ++fd) {
+      struct stat st {};
+      if (std::find(before.begin(), before.end(), fd) != before.end() || ::fstat(fd, &st) < 0 ||
+          !S_ISFIFO(st.st_mode) || (::fcntl(fd, F_GETFL) & O_ACCMODE) != O_WRONLY)
+        continue;
+      if (::write(fd, "xyz", 3) == 3)
+        ::_exit(1);
+    }
+    ::_exit(2);
+  });
+  try {
+    c.wait();
+    FAIL("no exception");
+  } catch (const nsutil::error& e) {
+    CHECK(e.errno_value() == EIO);
+    CHECK(std::string(e.what()) == "child failed");
+  }
 }
 
 TEST_CASE("wait_started returns once the program runs", "[userns][process]") {
@@ -116,7 +162,7 @@ TEST_CASE("after unshare(pid) the forked child is PID 1", "[userns][process]") {
   CHECK(out == "0");
 }
 
-TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH folder",
+TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH directory",
           "[userns][process]") {
   nsutil::test::scratch_dir dir;
   std::string locked = dir / "locked";

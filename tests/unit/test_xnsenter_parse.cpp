@@ -168,7 +168,7 @@ TEST_CASE("xnsenter: -S and -G take numbers or follow", "[xnsenter]") {
   CHECK_THROWS_WITH(parse({"-S", "abc"}), "failed to parse uid: 'abc'");
 }
 
-TEST_CASE("xnsenter: root and working folders", "[xnsenter]") {
+TEST_CASE("xnsenter: root and working directories", "[xnsenter]") {
   auto o = opts({"-r", "-w", "prog"});
   CHECK(o.request.root == "");
   CHECK(o.request.wd == "");

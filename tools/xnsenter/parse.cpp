@@ -48,9 +48,9 @@ Options:
      --preserve-credentials
                         keep the user and group IDs when entering a user ns
      --keep-caps        keep the capabilities in the user namespace
- -r, --root[=<dir>]     change the root folder
- -w, --wd[=<dir>]       change the working folder (opened before entering)
- -W, --wdns[=<dir>]     change the working folder (looked up after entering)
+ -r, --root[=<dir>]     change the root directory
+ -w, --wd[=<dir>]       change the working directory (opened before entering)
+ -W, --wdns[=<dir>]     change the working directory (looked up after entering)
  -e, --env              take the environment of the target
  -F, --no-fork          do not fork before running <program>
  -c, --join-cgroup      join the cgroup of the target (cgroup v2)

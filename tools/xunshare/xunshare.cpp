@@ -19,7 +19,7 @@
 namespace nsutil::xunshare {
 namespace {
 
-void require_folder(const std::string& path, std::string_view what) {
+void require_directory(const std::string& path, std::string_view what) {
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0)
     throw_errno(what, path);
@@ -33,12 +33,12 @@ void check_paths(const options& o) {
     check_persist_target(r.target);
   std::string base = o.root ? *o.root : "";
   if (o.root)
-    require_folder(*o.root, "cannot change root directory to");
+    require_directory(*o.root, "cannot change root directory to");
   if (o.wd)
-    require_folder(o.wd->starts_with('/') || !o.root ? base + *o.wd : *o.wd,
-                   "cannot change directory to");
+    require_directory(o.wd->starts_with('/') || !o.root ? base + *o.wd : *o.wd,
+                      "cannot change directory to");
   if (o.mount_proc && o.mount_proc->starts_with('/'))
-    require_folder(base + *o.mount_proc, "cannot mount proc on");
+    require_directory(base + *o.mount_proc, "cannot mount proc on");
 }
 
 // Steps in the process that will exec the program, inside the new namespaces.

@@ -35,12 +35,13 @@ struct credentials {
 /// caller's. Changing IDs makes the kernel clear PR_SET_PDEATHSIG, so when `death_signal` is
 /// non-zero it is armed again afterwards, and if `parent` has already died the caller gets the
 /// signal at once. Changes the calling process. Throws nsutil::error("setgroups"/"setgid"/
-/// "setuid"); EPERM from setgroups in a user namespace says to use --preserve-credentials.
+/// "setuid", or those of keep_capabilities() with
+/// keep_caps); EPERM from setgroups in a user namespace says to use --preserve-credentials.
 NSUTIL_API void apply(const credentials& c, int death_signal = 0, const process* parent = nullptr);
 
 /// Copies the permitted capabilities into the inheritable and ambient sets, so that they survive
 /// execve(2) even for a non-root user ID (--keep-caps). Changes the calling thread; Linux 4.3
-/// (ambient capabilities). Throws nsutil::error("capset") or ("prctl").
+/// (ambient capabilities). Throws nsutil::error("capget", "capset" or "prctl").
 NSUTIL_API void keep_capabilities();
 
 /// Tries setgroups(0, nullptr); returns whether it worked. Changes the calling process.

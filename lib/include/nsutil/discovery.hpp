@@ -25,7 +25,8 @@ enum class ns_holder : std::uint8_t {
   child,       ///< it is the parent or owner of another namespace found
 };
 
-/// The name of a holder as xlsns prints it ("process", "bind-mount", ...).
+/// The name of a holder as xlsns prints it ("process", "thread", "fd", "socket",
+/// "mount", "child").
 NSUTIL_API std::string_view to_string(ns_holder holder) noexcept;
 
 /// A set of holders.
@@ -113,7 +114,10 @@ struct discovery_options {
   /// needs ptrace rights over the process).
   bool sockets = true;
   /// nsfs bind mounts: in every mount namespace through NS_MNT_GET_NEXT and listmount/statmount
-  /// (Linux 6.12), else through /proc/PID/mountinfo of one process per mount namespace.
+  /// (Linux 6.12), else through /proc/PID/mountinfo of one process per mount namespace, and for
+  /// a mount namespace that no process is in but a bind mount holds, from inside it: a
+  /// short-lived thread of the caller enters it (unshare(CLONE_FS), setns) and reads its
+  /// mountinfo. The calling thread's namespaces do not change.
   bool bind_mounts = true;
   /// Parent and owner links, and the ancestors that nothing else holds (NS_GET_PARENT,
   /// NS_GET_USERNS, Linux 4.9), and owner_uid.

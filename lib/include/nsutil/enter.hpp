@@ -24,7 +24,8 @@ NSUTIL_API bool kernel_can_enter_by_pidfd() noexcept;
 /// Moves the calling thread into every namespace of `types` that `target` is in, atomically
 /// (all or none) through setns(pidfd, flags). Needs Linux 5.8 (see kernel_can_enter_by_pidfd())
 /// and the same privilege as enter(). The kernel orders the user namespace correctly itself.
-/// Throws nsutil::error("setns", "/proc/PID") (ESRCH when the target has exited).
+/// Throws nsutil::error("setns", "/proc/PID/ns") (ESRCH when the target has exited), or
+/// ENOSYS when `target` has no pidfd (a kernel before 5.3).
 NSUTIL_API void enter(const process& target, ns_set types);
 
 }  // namespace nsutil

@@ -1,7 +1,7 @@
 /// @file
 /// Entering the namespaces of another process (or of namespace files) the way nsenter(1) does,
 /// as one plan: everything is opened first, then entered, then the program's root, working
-/// folder, environment and cgroup are set.
+/// directory, environment and cgroup are set.
 #pragma once
 
 #include <sys/types.h>
@@ -56,11 +56,11 @@ struct enter_request {
   /// the only one before Linux 5.8. open() then opens every /proc/PID/ns/X of the target, so
   /// the namespaces entered are those the target had then, even if it exits before enter().
   bool by_file = false;
-  /// chroot: "" for the target's root (/proc/PID/root), else a folder opened before entering.
+  /// chroot: "" for the target's root (/proc/PID/root), else a directory opened before entering.
   std::optional<std::string> root;
-  /// Working folder opened before entering: "" for the target's cwd.
+  /// Working directory opened before entering: "" for the target's cwd.
   std::optional<std::string> wd;
-  /// Working folder resolved after entering (and chroot): "" for the target's cwd path.
+  /// Working directory resolved after entering (and chroot): "" for the target's cwd path.
   std::optional<std::string> wdns;
   /// Replace the environment with the target's (/proc/PID/environ).
   bool env = false;
@@ -77,9 +77,9 @@ struct enter_request {
 
 /// An enter_request with every file open, ready to be carried out.
 ///
-/// Create with open(), then call enter(), then setup(); fork if needs_fork() says so and apply
-/// credentials() in the process that execs. Single-threaded callers only (setns of a user
-/// namespace requires it).
+/// Create with open(), then call enter(), then setup(); fork if enters_pid_namespace() says so
+/// and apply creds() (see apply() in credentials.hpp) in the process that execs. Single-threaded
+/// callers only (setns of a user namespace requires it).
 class NSUTIL_API enter_plan {
  public:
   /// Resolves the target (pidfd, pidfs inode check) and opens every file the request needs
@@ -104,7 +104,7 @@ class NSUTIL_API enter_plan {
   /// with a hint.
   void enter();
 
-  /// After enter(): chroot, change the working folder, replace the environment, join the
+  /// After enter(): chroot, change the working directory, replace the environment, join the
   /// cgroup, in nsenter's order. Changes the calling process. Throws nsutil::error.
   void setup();
 

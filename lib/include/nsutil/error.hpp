@@ -14,7 +14,9 @@ namespace nsutil {
 /// when the errno alone would mislead, e.g. "not a namespace file" instead of EINVAL).
 ///
 /// what() is one line a person can act on: `setns '/proc/123/ns/net': Operation not permitted`.
-/// Paths longer than a screen line are shortened in what() (path() keeps the full one).
+/// Paths longer than a screen line are shortened in what() (path() keeps the full one). With
+/// neither an operation nor a path, what() is the explanation alone (or strerror): fork_child()
+/// uses that to pass on the text of another exception unchanged.
 class NSUTIL_API error : public std::system_error {
  public:
   error(int errno_value, std::string op, std::string path = {}, std::string detail = {});

@@ -90,24 +90,18 @@ NSUTIL_API void write_id_maps(pid_t pid, const id_maps& maps);
 /// *before* unshare(CLONE_NEWUSER) and call apply() after it. As root (euid 0) the helper writes
 /// the maps itself; otherwise it runs newuidmap and newgidmap (package uidmap) on the caller,
 /// which check /etc/subuid and /etc/subgid. The helper is killed if the caller dies first.
-class NSUTIL_API id_map_helper {
+class NSUTIL_API id_map_helper : private gated_helper {
  public:
-  /// Forks the helper. Throws nsutil::error("fork").
+  /// Forks the helper. Throws nsutil::error("pipe") or ("fork").
   static id_map_helper start(id_maps maps);
   /// Lets the helper write the maps and waits for it. Throws the helper's error (a failing
   /// newuidmap gives nsutil::error with op "newuidmap" and its exit status in the detail).
   void apply();
 
-  id_map_helper(id_map_helper&&) noexcept = default;
-  id_map_helper& operator=(id_map_helper&&) noexcept = delete;
-  /// A helper never told to apply() is told to stop, and reaped.
-  ~id_map_helper();
+  // A helper never told to apply() is told to stop, and reaped (~gated_helper).
 
  private:
-  id_map_helper(child helper, unique_fd go) noexcept
-      : helper_(std::move(helper)), go_(std::move(go)) {}
-  child helper_;
-  unique_fd go_;
+  using gated_helper::gated_helper;
 };
 
 }  // namespace nsutil

@@ -61,7 +61,8 @@ class NSUTIL_API ns_handle {
   /// Throws nsutil::error("open", ":ID"): ENOENT "no namespace with ID N" (none, or none the
   /// caller may see), EINVAL "namespace N is a uts namespace, not net" when `expected` differs,
   /// EPERM when the kernel refuses to open it (with the privilege it needs), ENOSYS "opening a
-  /// namespace by ID needs Linux 6.18" on older kernels.
+  /// namespace by ID needs Linux 6.18" on older kernels; any other refusal as
+  /// nsutil::error("open_by_handle_at", ":ID").
   static ns_handle open_by_id(std::uint64_t id, std::optional<ns_type> expected = {});
 
   /// Takes ownership of an open descriptor and checks it as open() does; `name` is used in
@@ -74,23 +75,28 @@ class NSUTIL_API ns_handle {
   /// The name it was opened by, for messages.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
-  /// Device and inode of the namespace file (what lsns prints as NS).
+  /// Device and inode of the namespace file (what lsns prints as NS). Throws
+  /// nsutil::error("fstat", name()) if fstat fails.
   [[nodiscard]] ns_inode inode() const;
 
   /// The 64-bit namespace ID from NS_GET_ID (Linux 6.18), which unlike inode numbers is never
-  /// reused while the system runs. nullopt when the kernel lacks the ioctl (probed once).
+  /// reused while the system runs. nullopt when the kernel lacks the ioctl (probed once). Throws
+  /// nsutil::error("ioctl NS_GET_ID", name()) for other failures.
   [[nodiscard]] std::optional<std::uint64_t> id() const;
 
   /// The user namespace that owns this namespace (NS_GET_USERNS, Linux 4.9). nullopt when it is
-  /// outside the caller's reach (EPERM: an ancestor of the caller's own user namespace).
+  /// outside the caller's reach (EPERM: an ancestor of the caller's own user namespace). Throws
+  /// nsutil::error("ioctl NS_GET_USERNS", name()) for other failures.
   [[nodiscard]] std::optional<ns_handle> owner() const;
 
   /// The parent namespace, for pid and user namespaces (NS_GET_PARENT, Linux 4.9). nullopt for a
-  /// root namespace or one outside the caller's reach. Throws error(EINVAL) for other types.
+  /// root namespace or one outside the caller's reach. Throws error(EINVAL) for other types, and
+  /// nsutil::error("ioctl NS_GET_PARENT", name()) for other failures.
   [[nodiscard]] std::optional<ns_handle> parent() const;
 
   /// The user ID that created this user namespace (NS_GET_OWNER_UID, Linux 4.11), in the
-  /// caller's user namespace. Throws error(EINVAL) when this is not a user namespace.
+  /// caller's user namespace. Throws error(EINVAL) when this is not a user namespace, and
+  /// nsutil::error("ioctl NS_GET_OWNER_UID", name()) when the ioctl fails.
   [[nodiscard]] uid_t owner_uid() const;
 
   /// "net:[4026531992]", the form readlink(/proc/PID/ns/net) gives.

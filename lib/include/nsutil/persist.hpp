@@ -14,7 +14,7 @@
 
 namespace nsutil {
 
-/// Checks that `target` can take a namespace bind mount: its folder exists, it is not a
+/// Checks that `target` can take a namespace bind mount: its directory exists, it is not a
 /// directory, its name is not too long, and it does not already hold a namespace (stacking a
 /// second one on e.g. /run/netns/NAME is refused; the detail says how to enter the one there).
 /// Does not create or change anything. Throws nsutil::error with the path.
@@ -50,23 +50,17 @@ struct persist_request {
 /// the first child, for pid and time, whose *_for_children entries are bound), call bind(): the
 /// helper binds /proc/CALLER/ns/X onto each target and exits. If any bind fails it undoes the
 /// others and bind() throws that error. The helper ends with its parent if that dies first.
-class NSUTIL_API persist_helper {
+class NSUTIL_API persist_helper : private gated_helper {
  public:
-  /// Forks the helper. Throws nsutil::error("fork").
+  /// Forks the helper. Throws nsutil::error("pipe") or ("fork").
   static persist_helper start(std::vector<persist_request> requests);
   /// Lets the helper bind the caller's namespaces and waits for it. Throws the helper's error.
   void bind();
 
-  persist_helper(persist_helper&&) noexcept = default;
-  persist_helper& operator=(persist_helper&&) noexcept = delete;
-  /// A helper never told to bind() is told to stop, and reaped.
-  ~persist_helper();
+  // A helper never told to bind() is told to stop, and reaped (~gated_helper).
 
  private:
-  persist_helper(child helper, unique_fd go) noexcept
-      : helper_(std::move(helper)), go_(std::move(go)) {}
-  child helper_;
-  unique_fd go_;
+  using gated_helper::gated_helper;
 };
 
 /// Binds the caller's own namespaces (for_children entries for pid and time) for `requests`

@@ -11,6 +11,7 @@
 #include <nsutil/unique_fd.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace nsutil {
@@ -121,9 +122,36 @@ class NSUTIL_API child {
 /// (errno, operation, path and text) is written to a close-on-exec pipe and the child _exit(1)s;
 /// the parent gets the same error rethrown from child::wait_started() or child::wait(). So a
 /// failed set-up step or exec in the child is an ordinary exception in the parent (the
-/// operation, path and text together are cut to 4 KiB).
+/// operation, path and text together are cut to 4 KiB). Another exception type comes back as
+/// nsutil::error(EIO) with an empty op and path, whose what() is the original what(); a report
+/// cut short (a body that wrote to the pipe itself) as nsutil::error(EIO) "child failed".
 /// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
+
+/// A helper process forked before the caller changes its namespaces, which waits at a gate (a
+/// one-byte pipe) until open() lets it act on the caller from outside them; the common part of
+/// id_map_helper and persist_helper.
+class NSUTIL_API gated_helper {
+ public:
+  gated_helper(gated_helper&&) noexcept = default;
+  gated_helper& operator=(gated_helper&&) noexcept = delete;
+  /// A helper never let through the gate is told to stop (it exits without running its body),
+  /// and reaped.
+  ~gated_helper();
+
+ protected:
+  /// Forks the helper, which runs `body` once open() is called. It gets SIGKILL if the caller
+  /// dies first. Throws nsutil::error("pipe") or ("fork"). Changes nothing in the caller.
+  explicit gated_helper(const std::function<void()>& body);
+  /// Lets the helper run its body and waits for it. Rethrows the body's error; any other
+  /// non-zero ending becomes nsutil::error(EIO, what).
+  void open(std::string_view what);
+
+ private:
+  explicit gated_helper(std::pair<child, unique_fd> started) noexcept;
+  child helper_;
+  unique_fd go_;
+};
 
 /// For the body of a fork_child() child that will not exec (an init, a long-running helper):
 /// closes the child's end of the error pipe now, so that the parent's child::wait_started()
@@ -138,7 +166,7 @@ inline constexpr std::string_view exec_op = "failed to execute";
 /// Checks that exec_program(file, ...) would find `file` (searched in PATH when it has no '/')
 /// and that it is an executable regular file, without running it. Throws the error
 /// exec_program() would (op exec_op; ENOENT when not found, EACCES when a file of that name
-/// exists but cannot run; a PATH folder the caller cannot search counts as not found), so a
+/// exists but cannot run; a PATH directory the caller cannot search counts as not found), so a
 /// caller can fail before doing something that must be undone. Does not change anything.
 NSUTIL_API void check_program(const std::string& file);
 

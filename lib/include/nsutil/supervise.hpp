@@ -38,6 +38,8 @@ struct supervise_options {
 /// SIGCHLD action. Changes the calling process's signal state: use from single-threaded code.
 class NSUTIL_API supervisor {
  public:
+  /// Blocks the signals and opens a signalfd for them. Throws nsutil::error("sigprocmask") or
+  /// ("signalfd").
   explicit supervisor(supervise_options opts = {});
   ~supervisor();
   supervisor(const supervisor&) = delete;

@@ -20,8 +20,8 @@ namespace nsutil {
 /// children it forks afterwards are in the new namespace (fork_child() after this makes the
 /// program PID 1). A new user namespace needs a single-threaded caller; every other type needs
 /// CAP_SYS_ADMIN in the caller's user namespace, unless `types` includes user (then the new user
-/// namespace grants it). Throws nsutil::error("unshare"); EPERM for an unprivileged caller
-/// without user gets a detail that says so.
+/// namespace grants it). Throws nsutil::error("unshare") with the kernel's errno and no
+/// detail (an unprivileged caller without user gets a plain EPERM; xunshare adds the hint).
 NSUTIL_API void unshare(ns_set types);
 
 /// What the new mount namespace's mounts do with mount events from and to the old one.
