@@ -15,6 +15,10 @@
 #ifndef NSFS_MAGIC
 #  define NSFS_MAGIC 0x6e736673
 #endif
+// pidfs (Linux 6.9): a pidfd is an inode of its own; before, every pidfd is the same anon inode.
+#ifndef PID_FS_MAGIC
+#  define PID_FS_MAGIC 0x50494446
+#endif
 #ifndef CLONE_NEWTIME
 #  define CLONE_NEWTIME 0x00000080
 #endif

@@ -101,7 +101,9 @@ void enter_plan::open_target(const enter_request& req) {
   target_.emplace(process::open(req.target));
   if (!req.target_inode)
     return;
-  if (!target_->pidfd())
+  // Before pidfs every pidfd is the one anon inode: its number would match any process.
+  struct statfs fs {};
+  if (!target_->pidfd() || ::fstatfs(target_->pidfd().get(), &fs) < 0 || fs.f_type != PID_FS_MAGIC)
     throw_error(ENOSYS, "pidfd_open", std::to_string(req.target),
                 "PID:INODE needs pidfds (Linux 5.3) with pidfs (Linux 6.9)");
   struct stat st {};

@@ -169,8 +169,23 @@ else
 fi
 
 # Additions: PID:INODE, -e, no descriptors leaked, signals passed on, no orphans.
-out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?
-check "-t PID:WRONG-INODE is refused" matches "$rc:$out" "1:xnsenter: open process '$P:1': PID $P is now another process*"
+# Before pidfs (Linux 6.9) every pidfd is the same anon inode, whose number would pass for any
+# process: PID:INODE is refused there instead.
+read -r fs_type pidfd_ino < <(python3 -c '
+import ctypes, os, struct, sys
+fd = os.pidfd_open(int(sys.argv[1]))
+buf = ctypes.create_string_buffer(128)
+ctypes.CDLL(None).fstatfs(fd, buf)
+print(hex(struct.unpack_from("l", buf.raw)[0]), os.fstat(fd).st_ino)' "$P")
+if [ "$fs_type" = 0x50494446 ]; then
+  out=$(timeout $T "$XNSENTER" -t "$P:1" -n true 2>&1); rc=$?
+  check "-t PID:WRONG-INODE is refused" matches "$rc:$out" "1:xnsenter: open process '$P:1': PID $P is now another process*"
+else
+  out=$(timeout $T "$XNSENTER" -t "$P:$pidfd_ino" -n true 2>&1); rc=$?
+  check_eq "without pidfs, -t PID:INODE is refused, even with the inode every pidfd has" \
+    "1:xnsenter: pidfd_open '$P': PID:INODE needs pidfds (Linux 5.3) with pidfs (Linux 6.9)" \
+    "$rc:$out"
+fi
 out=$(timeout $T "$XNSENTER" -t "$P" -e sh -c 'hostname; echo ${NSUTIL_MARK:-unset}' 2>&1)
 check_eq "-e takes the target's environment" "$(hostname)
 unset" "$out"
