@@ -185,6 +185,8 @@ TEST_CASE("a program found nowhere is 'not found' even past an unsearchable PATH
         fork_child([] { nsutil::exec_program("nsutil-test-script", {"nsutil-test-script"}); });
     return fmt::format("{}|{}", out, found.wait().value);
   });
+  // Searchable again, or an unprivileged run could not remove it with the scratch directory.
+  ::chmod(locked.c_str(), 0700);
   CHECK(got == "failed to execute 'nsutil-no-such-program': No such file or directory|9");
 }
 
