@@ -131,11 +131,10 @@ std::optional<std::size_t> scanner::add_ancestor(ns_type type, unique_fd fd) {
   return index;
 }
 
-// One open per namespace gives its ID and, if asked, its relations. Ancestors found on the way
-// are appended and resolved in turn, from the descriptor the ioctl gave (they have no path).
-// owner_uids and netnsids, for a namespace no process or thread is in.
+// owner_uids and netnsids, for a namespace no process or thread is in. With relations, the
+// owner's UID is read with them, from the same NS_GET_USERNS.
 void scanner::resolve_processless(found_namespace& ns, const unique_fd& fd) {
-  if (opts_.owner_uids && !ns.owner_uid) {
+  if (opts_.owner_uids && !opts_.relations && !ns.owner_uid) {
     unique_fd owner;
     if (ns.type != ns_type::user)
       owner.reset(::ioctl(fd.get(), NS_GET_USERNS));
@@ -154,6 +153,8 @@ void scanner::resolve_processless(found_namespace& ns, const unique_fd& fd) {
   }
 }
 
+// One open per namespace gives its ID and, if asked, its relations. Ancestors found on the way
+// are appended and resolved in turn, from the descriptor the ioctl gave (they have no path).
 void scanner::resolve_one(std::size_t index, unique_fd fd) {
   const found_namespace& found = out_.namespaces[index];
   bool processless = found.pids.empty() && found.thread_pid == 0;
