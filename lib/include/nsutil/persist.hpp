@@ -15,9 +15,10 @@
 namespace nsutil {
 
 /// Checks that `target` can take a namespace bind mount: its directory exists, it is not a
-/// directory, its name is not too long, and it does not already hold a namespace (stacking a
-/// second one on e.g. /run/netns/NAME is refused; the detail says how to enter the one there).
-/// Does not create or change anything. Throws nsutil::error with the path.
+/// directory, its name is not too long, and it does not already hold a namespace (stacking a second
+/// one on e.g. /run/netns/NAME is refused: EBUSY, error_reason::holds_namespace, the type there in
+/// error::namespaces()). Does not create or change anything. Throws nsutil::error("persist",
+/// target).
 NSUTIL_API void check_persist_target(const std::string& target);
 
 /// Bind-mounts namespace file `source` (e.g. /proc/PID/ns/uts) onto `target`, creating
