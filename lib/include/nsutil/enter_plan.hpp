@@ -38,7 +38,9 @@ struct id_choice {
   bool operator==(const id_choice&) const noexcept = default;
 };
 
-/// What to enter and how to set up the program afterwards; nsenter's options as data.
+/// What to enter and how to set up the program afterwards; nsenter's options as data, each member
+/// named after nsenter(1)'s long option (ns: --mount etc., uid/gid: --setuid/--setgid). Errors
+/// about the request name the member (see enter_plan::open()).
 struct enter_request {
   /// The target process; 0 when none is given.
   pid_t target = 0;

@@ -19,8 +19,8 @@ enum class error_reason : std::uint8_t {
   /// enter_plan::open(): the request needs a target process and enter_request::target is 0.
   /// op() names the enter_request member that needs it ("all", "net_socket", "user_parent",
   /// "root", "wd", "wdns", "env", "join_cgroup", "uid" or "gid" for `follow`, or "ns" for a
-  /// namespace with neither file nor ID); namespaces() is the type a namespace file could have
-  /// given instead, empty for the members that only a process can give.
+  /// namespace with neither file nor ID); namespaces() is the namespace type that member was to
+  /// enter ("ns", "all", "net_socket", "user_parent"), empty for the others.
   no_target,
   /// enter_plan::open(): enter_request::user_parent names the caller's own user namespace.
   /// op() is "user_parent", path() the namespace whose parent that is.
@@ -36,7 +36,8 @@ enum class error_reason : std::uint8_t {
   /// or it maps none of the caller's groups). Keeping the caller's IDs avoids it
   /// (enter_request::preserve_credentials).
   setgroups_denied,
-  /// check_persist_target(): path() already holds a namespace, of the type in namespaces().
+  /// check_persist_target(), and so persist(): path() already holds a namespace, of the type in
+  /// namespaces().
   holds_namespace,
 };
 
@@ -57,7 +58,8 @@ class NSUTIL_API error : public std::system_error {
   error(int errno_value, std::string op, std::string path = {}, std::string detail = {},
         error_reason reason = error_reason::none, ns_set namespaces = {});
 
-  /// The operation that failed ("open", "setns", "mount", ...).
+  /// The operation that failed ("open", "setns", "mount", ...), or the part of a request that
+  /// was refused before anything was done (see error_reason::no_target).
   [[nodiscard]] const std::string& op() const noexcept { return op_; }
   /// The file or object it was applied to; empty when there is none.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -65,7 +67,8 @@ class NSUTIL_API error : public std::system_error {
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
   /// The rule broken, or error_reason::none.
   [[nodiscard]] error_reason reason() const noexcept { return reason_; }
-  /// The namespace types the error is about, where its reason() says so; else empty.
+  /// The namespace types the error is about, as its reason() says, and the types refused by a
+  /// setns() in enter_plan::enter(); else empty.
   [[nodiscard]] ns_set namespaces() const noexcept { return namespaces_; }
   /// The errno value (same as code().value()).
   [[nodiscard]] int errno_value() const noexcept { return code().value(); }

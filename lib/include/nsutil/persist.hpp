@@ -25,7 +25,8 @@ NSUTIL_API void check_persist_target(const std::string& target);
 /// `target` as an empty file first if needed (see check_persist_target()). If the mount fails,
 /// a file it created is removed again. Needs CAP_SYS_ADMIN in the user namespace that owns the
 /// caller's mount namespace; a mount namespace can be bound only from outside it, onto a mount
-/// that is not shared (the detail of EINVAL says so). Throws nsutil::error("mount", target).
+/// that is not shared (the detail of EINVAL says so). Throws nsutil::error: those of
+/// check_persist_target() and of opening `source`, ("create", target), ("mount", target).
 NSUTIL_API void persist(const std::string& source, const std::string& target);
 
 /// Undoes persist(): detaches the namespace bind mount on `target` (the file stays, as with
