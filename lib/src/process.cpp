@@ -81,7 +81,9 @@ void arm_death_signal(int sig, int parent_pidfd, pid_t parent) noexcept {
     parent_gone = ::getppid() != parent;
   }
   if (parent_gone) {
-    // A share_memory child runs with every signal blocked (see start_sharing_memory).
+    // A share_memory child runs with every signal blocked (see start_sharing_memory), and a
+    // handler of the caller's must not run in it (see drop_handlers).
+    ::signal(sig, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, sig);
@@ -93,9 +95,11 @@ void arm_death_signal(int sig, int parent_pidfd, pid_t parent) noexcept {
 
 // In a child of fork_child(): the write end of its error pipe, until report_started(); and, in a
 // share_memory child, the signal mask exec_program() restores right before the exec. A
-// share_memory child sets them in its parent's memory: the parent puts the old values back.
-int report_fd = -1;
-const sigset_t* exec_mask = nullptr;
+// share_memory child runs on the thread-local storage of the thread that called fork_child()
+// (clone without CLONE_SETTLS), which is suspended meanwhile: it sets that thread's copies, which
+// the parent puts back, and other threads of the caller never see them.
+thread_local int report_fd = -1;
+thread_local const sigset_t* exec_mask = nullptr;
 
 }  // namespace
 
@@ -222,26 +226,29 @@ struct child_start {
     arm_death_signal(s.opts->death_signal, s.parent_pidfd, s.parent);
   if (s.parent_pidfd >= 0)
     ::close(s.parent_pidfd);
-  if (s.exec_mask != nullptr)
-    exec_mask = s.exec_mask;
-  else if (s.opts->signal_mask != nullptr)
+  exec_mask = s.exec_mask;
+  if (s.exec_mask == nullptr && s.opts->signal_mask != nullptr)
     ::sigprocmask(SIG_SETMASK, s.opts->signal_mask, nullptr);
   // From here on the child must leave through _exit(): unwinding or exit() would run the
-  // parent's destructors and flush its stdio buffers a second time.
+  // parent's destructors and flush its stdio buffers a second time. It leaves after the catch
+  // block, not in it: the C++ runtime keeps the exceptions being handled in the thread's
+  // storage, which a share_memory child shares with the caller; ending the catch takes its
+  // exception off again, so the caller does not find it there (std::current_exception()).
   report_fd = s.report_write;
+  int status = 0;
   try {
     (*s.body)();
   } catch (const error& e) {
     send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
-    ::_exit(1);
+    status = 1;
   } catch (const std::exception& e) {
     send_report(report_fd, 0, {}, {}, e.what());
-    ::_exit(1);
+    status = 1;
   } catch (...) {
     send_report(report_fd, 0, {}, {}, "unknown error in child process");
-    ::_exit(1);
+    status = 1;
   }
-  ::_exit(0);
+  ::_exit(status);
 }
 
 int run_shared_child(void* start) {
@@ -295,9 +302,11 @@ pid_t start_sharing_memory(child_start& s) {
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   // Before Linux 6.3 (which switches the time namespace at exec), a child that shares our
   // memory is refused while a time namespace we unshared waits for our children: the caller
-  // forks instead.
-  if (pid < 0 && e == EINVAL)
+  // forks instead, with none of the sharing child's set-up (its `old` is gone with this frame).
+  if (pid < 0 && e == EINVAL) {
+    s.exec_mask = nullptr;
     return -1;
+  }
   if (pid < 0)
     throw_error(e, "clone");
   return pid;
@@ -395,14 +404,34 @@ int search_path(const std::string& file, const char* path_env, const Attempt& at
   }
 }
 
+// In a share_memory child, before a signal may be let in: a handler of the caller's would run
+// on the caller's memory, thread-local storage included, while its other threads run (it would
+// set the caller's flags, write to its pipes, take its locks). Caught signals go back to their
+// default action, as posix_spawn(3) does; the exec would reset them anyway, and ignored ones
+// stay ignored. The child has a table of actions of its own (no CLONE_SIGHAND): the caller's
+// is unchanged.
+void drop_handlers() noexcept {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa {};
+    // glibc refuses its own signals (EINVAL), which nothing sends to the child.
+    if (::sigaction(sig, nullptr, &sa) < 0 || sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+      continue;
+    sa = {};
+    sa.sa_handler = SIG_DFL;
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
 // Around the exec attempts of a share_memory child (no-ops elsewhere): the program's signal
-// mask goes on only once everything is allocated, and every signal is blocked again before the
-// error is built (see start_sharing_memory).
+// mask goes on only once everything is allocated and no handler of the caller's is left, and
+// every signal is blocked again before the error is built (see start_sharing_memory).
 class exec_signal_window {
  public:
   exec_signal_window() noexcept {
-    if (exec_mask != nullptr)
-      ::sigprocmask(SIG_SETMASK, exec_mask, nullptr);
+    if (exec_mask == nullptr)
+      return;
+    drop_handlers();
+    ::sigprocmask(SIG_SETMASK, exec_mask, nullptr);
   }
   ~exec_signal_window() {
     if (exec_mask == nullptr)

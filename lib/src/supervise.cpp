@@ -80,7 +80,10 @@ signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, i
 supervisor::supervisor(supervise_options opts)
     // A child that mounts a proc of its own PID namespace on /proc (unshare --mount-proc, in a
     // mount namespace the caller shares) would hide its PID from a later open of /proc/PID.
-    : opts_(std::move(opts)), proc_(open_fd("/proc", O_PATH | O_DIRECTORY)) {
+    // Only the PID 1 rewrite reads it: a caller in a root without /proc (nsenter -p --root)
+    // needs none.
+    : opts_(std::move(opts)),
+      proc_(opts_.pid1_default_action ? open_fd("/proc", O_PATH | O_DIRECTORY) : unique_fd()) {
   sigset_t block;
   sigemptyset(&block);
   for (int sig : opts_.forward)

@@ -99,6 +99,25 @@ _cleanup+=(_cleanup_scratch)
 # status CMD...: runs CMD and prints its exit status (stdout and stderr discarded).
 status() { "$@" >/dev/null 2>&1; echo $?; }
 
+# ends_like ORACLE PROGRAM DESCRIPTION ARGS...: PROGRAM with ARGS ends within 20 s, with the exit
+# status of ORACLE (util-linux's program) with the same ARGS, one line on stderr starting with
+# "PROGRAM's name: ", and no process of its run left (each carries a mark in its environment). A
+# hang fails (timeout's 124 or 137) rather than blocks.
+ends_like() {
+  local oracle=$1 prog=$2 what=$3 mark want out rc left; shift 3
+  mark="NSUTIL_ENDS_LIKE=$$.$_tap_n"
+  want=$(status timeout 20 "$oracle" "$@")
+  out=$(command timeout -k 5 "$(scaled 20)" env "$mark" "$prog" "$@" 2>&1 >/dev/null); rc=$?
+  left=$(grep -lzxF "$mark" /proc/[0-9]*/environ 2>/dev/null)
+  if [ "$rc" = "$want" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+     [[ $out == "${prog##*/}: "* ]] && [ -z "$left" ]; then
+    ok "$what"
+  else
+    not_ok "$what"
+    diag "status $rc (util-linux: $want), left: ${left:-nothing}, output: $(head -c 400 <<<"$out")"
+  fi
+}
+
 # start_bg CMD...: starts CMD in the background, sets BG_PID, and kills it on exit.
 start_bg() {
   "$@" &

@@ -2,8 +2,6 @@
 # gets. Runs as root and as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-plan 36
-
 # one_error ARGS...: "rc=1 lines=1 prefix=yes" when xlsns fails with one line "xlsns: ...".
 one_error() {
   local err rc
@@ -82,6 +80,26 @@ out=$("${as_user[@]}" "$XLSNS" 2>/tmp/nsutil-xlsns-err-$$ >/dev/null; echo "rc=$
 note=$(cat /tmp/nsutil-xlsns-err-$$); rm -f /tmp/nsutil-xlsns-err-$$
 check_eq "unprivileged: exit 0" "rc=0" "$out"
 check_eq "unprivileged: one note on stderr" "1" "$(printf '%s\n' "$note" | grep -c '^xlsns: note: .*incomplete')"
+# The note follows what could not be read, not the UID: root in a user namespace reads no
+# process outside it (a note), but every process of a PID namespace (and /proc) of its own.
+# notes CMD...: the exit status of CMD and the number of notes it printed.
+notes() {
+  local err rc
+  err=$("$@" 2>&1 >/dev/null); rc=$?
+  echo "rc=$rc notes=$(printf '%s\n' "$err" | grep -c '^xlsns: note: .*incomplete')"
+}
+if is_root || can_userns; then
+  check_eq "root in a user namespace, processes outside unreadable: one note" "rc=0 notes=1" \
+    "$(notes unshare -U -r "$XLSNS")"
+  check_eq "root in a user namespace, all of its own PID namespace readable: no note" \
+    "rc=0 notes=0" "$(notes unshare -U -r -fp --mount-proc "$XLSNS")"
+else
+  skip 2 "cannot create a user namespace"
+fi
+if is_root; then
+  check_eq "real root in a PID namespace of its own: no note" "rc=0 notes=0" \
+    "$(notes unshare -fp --mount-proc "$XLSNS")"
+fi
 check "unprivileged: sees its own processes" sh -c "${as_user[*]} '$XLSNS' -n -l -o PID 2>/dev/null | grep -q ."
 check_eq "-p of a process the user may not read is still fine" "rc=0" \
   "$("${as_user[@]}" "$XLSNS" -p 1 >/dev/null 2>&1; echo "rc=$?")"
@@ -124,4 +142,5 @@ for opt in $("$XLSNS" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
   done
 done
 check_eq "every --help option is documented and completed" "" "$missing"
+plan $_tap_n
 done_testing

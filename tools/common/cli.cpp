@@ -13,6 +13,10 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 
+#if defined(__SANITIZE_ADDRESS__)
+#  include <sanitizer/lsan_interface.h>
+#endif
+
 namespace po = boost::program_options;
 
 namespace nsutil::cli {
@@ -34,6 +38,9 @@ bool takes_any_value(const po::option_description& d) {
 std::string describe(const po::error& e) {
   return e.what();
 }
+
+// Set by skip_exit_handlers(): main_wrapper() then ends with _exit().
+bool exit_handlers_skipped = false;
 
 }  // namespace
 
@@ -184,11 +191,11 @@ std::string version_text(std::string_view tool) {
   return fmt::format("{} from nsutil {}\n", tool, NSUTIL_VERSION);
 }
 
-int main_wrapper(std::string_view tool, int argc, char* argv[],
-                 const std::function<int(std::span<char* const>)>& parse_and_run) {
-  std::span<char* const> args(argv, static_cast<std::size_t>(argc));
-  if (!args.empty())
-    args = args.subspan(1);
+namespace {
+
+// main_wrapper() up to its exit status.
+int run_wrapped(std::string_view tool, std::span<char* const> args,
+                const std::function<int(std::span<char* const>)>& parse_and_run) {
   int status = exit_failure;
   try {
     status = parse_and_run(args);
@@ -216,6 +223,35 @@ int main_wrapper(std::string_view tool, int argc, char* argv[],
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
     fmt::print(stderr, "{}: write error: {}\n", tool, std::strerror(errno));
     return exit_failure;
+  }
+  return status;
+}
+
+}  // namespace
+
+void skip_exit_handlers() noexcept {
+  if (exit_handlers_skipped)
+    return;
+  exit_handlers_skipped = true;
+#if defined(__SANITIZE_ADDRESS__)
+  // LeakSanitizer's exit-time check clones a tracer and reads /proc/self/task. In a new PID
+  // namespace the tracer would be its init, unable to see us, and the check would wait for it
+  // for ever; once that init has ended, the clone fails (ENOMEM) and the check aborts the
+  // program; after a chroot or in another mount namespace, /proc/self may be missing. So it
+  // runs now, while it can (it is then not run again at exit).
+  __lsan_do_leak_check();
+#endif
+}
+
+int main_wrapper(std::string_view tool, int argc, char* argv[],
+                 const std::function<int(std::span<char* const>)>& parse_and_run) {
+  std::span<char* const> args(argv, static_cast<std::size_t>(argc));
+  if (!args.empty())
+    args = args.subspan(1);
+  int status = run_wrapped(tool, args, parse_and_run);
+  if (exit_handlers_skipped) {
+    std::fflush(nullptr);
+    ::_exit(status);
   }
   return status;
 }

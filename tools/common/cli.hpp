@@ -97,6 +97,14 @@ std::string version_text(std::string_view tool);
 int main_wrapper(std::string_view tool, int argc, char* argv[],
                  const std::function<int(std::span<char* const>)>& parse_and_run);
 
+/// For a tool about to change what exit handlers rely on: the PID namespace its next children
+/// start in (the first becomes its init, and none can start once that init has ended), or its
+/// root directory or mount namespace (where /proc may be another one, or none). From then on
+/// main_wrapper() ends the process with _exit() once stdio is flushed, on every path, error or
+/// not; in a sanitizer build, LeakSanitizer's check (which clones a tracer and reads /proc) runs
+/// now instead of at exit. Changes nothing else; calling it again does nothing.
+void skip_exit_handlers() noexcept;
+
 /// Glue for main(): `return cli::main(tool, argc, argv, parse_args, run);`.
 template <class Options>
 int main(std::string_view tool, int argc, char* argv[],

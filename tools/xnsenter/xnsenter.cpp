@@ -13,10 +13,6 @@
 #include <nsutil/persist.hpp>
 #include <nsutil/supervise.hpp>
 
-#if defined(__SANITIZE_ADDRESS__)
-#  include <sanitizer/lsan_interface.h>
-#endif
-
 namespace nsutil::xnsenter {
 namespace {
 
@@ -114,14 +110,13 @@ int run_plan(const options& o) {
   bool fork = plan.enters_pid_namespace() && !o.no_fork;
   // The child checks this pidfd to close the race where we die before its death signal is set.
   std::optional<process> self;
-  if (fork) {
+  if (fork)
     self.emplace(process::open(::getpid()));
-#if defined(__SANITIZE_ADDRESS__)
-    // LeakSanitizer's exit-time check clones a tracer that would start in the entered PID
-    // namespace, where it cannot see us, and the check then never ends. Check here instead.
-    __lsan_do_leak_check();
-#endif
-  }
+  // Our children start in the PID namespace we enter, and /proc may be another one (or none)
+  // in the mount namespace or root we enter: no exit handler may depend on them, on any path
+  // from here (an error included).
+  if (plan.enters_pid_namespace() || plan.types().contains(ns_type::mnt) || req.root)
+    cli::skip_exit_handlers();
 
   plan.enter();
   plan.setup();

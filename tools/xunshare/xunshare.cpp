@@ -225,14 +225,7 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
   child_status st = sup.wait(c);
   if (o.init)
     st = init_result(st, std::move(status.first));
-  int code = cli::mirror_status(st);
-  if (o.namespaces.contains(ns_type::pid)) {
-    // Our children would go into the new PID namespace, whose init has ended: fork(2) fails
-    // there (ENOMEM). End at once, before an exit handler tries (LeakSanitizer's does).
-    std::fflush(nullptr);
-    ::_exit(code);
-  }
-  return code;
+  return cli::mirror_status(st);
 }
 
 }  // namespace
@@ -250,6 +243,10 @@ int run(const options& o) {
   if (o.owner)
     apply({.gid = o.owner->second, .uid = o.owner->first, .drop_groups = true});
 
+  // Our next child starts the new PID namespace, and without -f the chroot is ours: no exit
+  // handler may depend on either, on any path from here (an error included).
+  if (o.namespaces.contains(ns_type::pid) || (o.root && !o.fork))
+    cli::skip_exit_handlers();
   unshare_with_hint(o);
   if (mapper)
     mapper->apply();

@@ -151,8 +151,9 @@ struct NSUTIL_API discovery {
   std::vector<found_namespace> namespaces;
   /// Every process seen, ascending by PID.
   std::vector<scanned_process> processes;
-  /// Processes (and mount namespaces) that could not be read for lack of privilege: when
-  /// non-zero, the list is incomplete.
+  /// Processes (and mount namespaces) that could not be read for lack of privilege (EACCES,
+  /// EPERM), whoever the caller is (root inside a user namespace reads no process outside it):
+  /// when non-zero, the list is incomplete.
   std::size_t denied = 0;
   /// With discovery_options::relations: the first relation ioctl the kernel did not know
   /// (ENOTTY: "NS_GET_PARENT" and "NS_GET_USERNS" need Linux 4.9, "NS_GET_OWNER_UID" 4.11), or

@@ -75,14 +75,29 @@ struct fork_options {
   /// CLONE_VFORK, as posix_spawn(3) does). That saves copying page tables and the copy-on-write
   /// and code page faults a forked child takes before its exec: the start of a short program
   /// is measurably faster (tests/bench/README-xunshare.md). The body then runs with every
-  /// signal blocked; exec_program() restores the mask the program gets (`signal_mask`, else the
-  /// caller's) right before the exec. So until then a signal waits (SIGKILL excepted): a body
-  /// that may block for long (on a hung file system, say) should not share memory. Contract
-  /// for `body`: end in exec_program() or throw; never wait for the caller, fork, or use
-  /// stdio; change no memory the caller uses afterwards (reading is fine, and what it
+  /// signal blocked; right before the exec, exec_program() resets every signal the caller
+  /// catches to its default action in the child (a handler of the caller's must not run on the
+  /// caller's memory; posix_spawn(3) does the same, one sigaction(2) per signal, about 20 us)
+  /// and restores the mask the program gets (`signal_mask`, else the caller's). So until then a
+  /// signal waits (SIGKILL excepted), and one the caller catches then has its default action: a
+  /// body that may block for long (on a hung file system, say) should not share memory.
+  /// Contract for `body`: end in exec_program() or throw; never wait for the caller, fork, or
+  /// use stdio; change no memory the caller uses afterwards (reading is fine, and what it
   /// allocates stays allocated in the caller; close descriptors with ::close(), not through
-  /// the caller's unique_fd objects). Builds with AddressSanitizer or ThreadSanitizer fork as
-  /// usual.
+  /// the caller's unique_fd objects).
+  ///
+  /// Threads: only the calling thread is suspended; the caller's other threads run on and see
+  /// nothing of the child. It has signal actions, a signal mask, descriptors, directories and
+  /// credentials of its own (clone(2) without CLONE_SIGHAND, CLONE_FILES, CLONE_FS); the
+  /// library's state for it lives in the calling thread's thread-local storage, which the child
+  /// uses and fork_child() restores; a body that threw leaves no exception behind in that
+  /// thread. What the caller must guarantee while fork_child() runs: other threads change or
+  /// free nothing the body reads (its captures, the environment), and none of them waits for
+  /// the calling thread while it holds a lock the body may take (malloc's, for the body's
+  /// allocations and exceptions): the body waits for such a lock, and the calling thread for
+  /// the body. A child killed (SIGKILL) or stopped (SIGSTOP) from outside before its exec can
+  /// leave such a lock taken, for every thread of the caller. Builds with AddressSanitizer or
+  /// ThreadSanitizer fork as usual.
   bool share_memory = false;
 };
 
@@ -156,7 +171,8 @@ class NSUTIL_API gated_helper {
 /// For the body of a fork_child() child that will not exec (an init, a long-running helper):
 /// closes the child's end of the error pipe now, so that the parent's child::wait_started()
 /// returns; an error thrown by the body after this call is no longer sent to the parent (the
-/// child just exits with status 1). Does nothing outside such a child or when called twice.
+/// child just exits with status 1). Does nothing outside the body (in any thread of
+/// fork_child()'s caller, also while a share_memory child runs) or when called twice.
 NSUTIL_API void report_started() noexcept;
 
 /// The `op` of the error exec_program() throws, so a tool can tell exec failures (exit status 126,

@@ -38,8 +38,8 @@ struct supervise_options {
 /// SIGCHLD action. Changes the calling process's signal state: use from single-threaded code.
 class NSUTIL_API supervisor {
  public:
-  /// Blocks the signals and opens a signalfd for them. Throws nsutil::error("sigprocmask") or
-  /// ("signalfd").
+  /// Blocks the signals and opens a signalfd for them; with pid1_default_action, opens /proc
+  /// too. Throws nsutil::error("sigprocmask"), ("signalfd") or ("open", "/proc").
   explicit supervisor(supervise_options opts = {});
   ~supervisor();
   supervisor(const supervisor&) = delete;
@@ -60,7 +60,7 @@ class NSUTIL_API supervisor {
   sigset_t old_mask_{};
   struct sigaction old_chld_ {};
   unique_fd signals_;
-  unique_fd proc_;            // /proc as it was at construction, before a new one may hide it
+  unique_fd proc_;  // with pid1_default_action: /proc at construction, before a new one may hide it
   int pid1_kill_signal_ = 0;  // the signal a PID 1 was killed for, to report instead of SIGKILL
 };
 
