@@ -11,11 +11,11 @@
 #include <nsutil/error.hpp>
 
 #include "compat.hpp"
+#include "proc_text.hpp"
 #include "scanner.hpp"
 
 namespace nsutil {
 namespace detail {
-namespace {
 
 // /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so the
 // fields are found from the last ')'.
@@ -34,8 +34,6 @@ std::optional<pid_t> parse_ppid(std::string_view text) {
     return std::nullopt;
   return ppid;
 }
-
-}  // namespace
 
 // Within one scan an inode names one namespace, unless the kernel freed it and gave its inode to
 // a new one while the scan ran. Where a source knows the namespace's ID (the task iterator, listns)

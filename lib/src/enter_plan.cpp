@@ -17,6 +17,7 @@
 #include <nsutil/error.hpp>
 
 #include "compat.hpp"
+#include "proc_text.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #  define CGROUP2_SUPER_MAGIC 0x63677270
@@ -93,6 +94,22 @@ ns_handle socket_netns(const process& target, int fd) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// The v2 entry is the line that starts with "0::": a v1 line's path may hold "0::" too.
+std::optional<std::string_view> cgroup2_path(std::string_view text) {
+  while (!text.empty()) {
+    auto eol = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(std::min(eol + 1, text.size()));
+    if (line.starts_with("0::"))
+      return line.substr(3);
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
 
 enter_plan enter_plan::open(const enter_request& req) {
   enter_plan p;
@@ -227,11 +244,11 @@ void enter_plan::open_extras(const enter_request& req) {
                   "v1",
                   error_reason::no_cgroup2);
     std::string text = read_file(t.proc_path("cgroup"));
-    auto pos = text.find("0::");
-    if (pos == std::string::npos)
+    auto dir = detail::cgroup2_path(text);
+    if (!dir)
       throw_error(ENOENT, "read", t.proc_path("cgroup"), "no cgroup v2 entry (0::)");
-    std::string dir = text.substr(pos + 3, text.find('\n', pos) - pos - 3);
-    cgroup_procs_ = open_fd("/sys/fs/cgroup" + dir + "/cgroup.procs", O_WRONLY | O_APPEND);
+    cgroup_procs_ =
+        open_fd(fmt::format("/sys/fs/cgroup{}/cgroup.procs", *dir), O_WRONLY | O_APPEND);
   }
 
   creds_.entered_userns = types_.contains(ns_type::user);

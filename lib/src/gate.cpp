@@ -9,6 +9,7 @@
 #include <exception>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
+#include <tuple>
 
 namespace nsutil {
 namespace {
@@ -17,7 +18,10 @@ namespace {
 // caller closes the gate without that (its unshare failed), the child exits without running
 // `body`. Returns the child and the gate's write end.
 std::pair<child, unique_fd> start_behind_gate(const std::function<void()>& body) {
-  auto [go_read, go_write] = make_pipe();
+  // Named ends rather than a structured binding, which a lambda may capture only from clang 16.
+  unique_fd go_read;
+  unique_fd go_write;
+  std::tie(go_read, go_write) = make_pipe();
   child helper = fork_child(
       [&] {
         go_write.reset();

@@ -132,6 +132,10 @@ void check_ranges(const std::vector<id_range>& ranges) {
         fmt::format("{} ranges is more than the kernel's limit of {}", ranges.size(), max_ranges));
   for (std::size_t i = 0; i < ranges.size(); ++i) {
     const id_range& a = ranges[i];
+    // The kernel refuses a line of no IDs; identity_of() or a caller may make one.
+    if (a.count == 0)
+      throw_error(EINVAL, "id map", "",
+                  fmt::format("range {} maps no ID (its count is 0)", describe(a)));
     if (reaches_no_id(a))
       throw_error(EINVAL, "id map", "",
                   fmt::format("range {} includes ID 4294967295, which is not an ID", describe(a)));

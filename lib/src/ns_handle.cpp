@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
+#include <nsutil/mounts.hpp>
 #include <nsutil/ns_handle.hpp>
 #include <nsutil/process.hpp>
 
@@ -45,11 +46,10 @@ std::optional<ns_type> type_from_link(int fd) {
   ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), buf, sizeof buf - 1);
   if (n <= 0)
     return std::nullopt;
-  std::string_view text(buf, static_cast<std::size_t>(n));
-  auto colon = text.find(':');
-  if (colon == std::string_view::npos)
+  auto link = parse_ns_link(std::string_view(buf, static_cast<std::size_t>(n)));
+  if (!link)
     return std::nullopt;
-  return parse_ns_type(text.substr(0, colon));
+  return link->first;
 }
 
 enum class probe : int { unknown, yes, no };

@@ -12,8 +12,10 @@
 #include <nsutil/unique_fd.hpp>
 #include <string_view>
 
+#include "proc_text.hpp"
+
 namespace nsutil {
-namespace {
+namespace detail {
 
 // "SigCgt:\t0000000000004a02" -> bit (sig - 1) of the hex mask.
 bool mask_has(std::string_view status, std::string_view key, int sig) {
@@ -48,6 +50,10 @@ bool is_nested_init(std::string_view status) {
   return fields > 1 && last == "1";
 }
 
+}  // namespace detail
+
+namespace {
+
 // Signals whose default action ends the process (the ones worth turning into SIGKILL).
 bool default_terminates(int sig) {
   switch (sig) {
@@ -73,8 +79,8 @@ signal_disposition signal_disposition_of(pid_t pid, int sig) {
 
 signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, int sig) {
   std::string status = read_file_at(proc_dir, fmt::format("{}/status", pid));
-  return {is_nested_init(status), mask_has(status, "\nSigCgt:", sig),
-          mask_has(status, "\nSigIgn:", sig)};
+  return {detail::is_nested_init(status), detail::mask_has(status, "\nSigCgt:", sig),
+          detail::mask_has(status, "\nSigIgn:", sig)};
 }
 
 supervisor::supervisor(supervise_options opts)

@@ -16,6 +16,7 @@
 #include <nsutil/unique_fd.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 namespace nsutil::test {
@@ -68,7 +69,9 @@ void drop_to_nobody() {
 }
 
 std::string in_child(const std::function<std::string()>& body) {
-  auto [out_read, out_write] = make_pipe();
+  unique_fd out_read;
+  unique_fd out_write;
+  std::tie(out_read, out_write) = make_pipe();
   child c = fork_child([&] {
     out_read.reset();
     std::string out = body();
@@ -114,7 +117,9 @@ sandbox::sandbox(std::string hostname)
       }) {}
 
 sandbox::sandbox(const std::function<void()>& setup) {
-  auto [stop_read, stop_write] = make_pipe();
+  unique_fd stop_read;
+  unique_fd stop_write;
+  std::tie(stop_read, stop_write) = make_pipe();
   child_.emplace(fork_child([&] {
     stop_write.reset();
     setup();

@@ -17,6 +17,7 @@
 #include <nsutil/process.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -161,8 +162,12 @@ TEST_CASE("discover finds a bind mount that exists only in another mount namespa
   NSUTIL_REQUIRE_ROOT();
   nsutil::test::scratch_dir dir;
   std::string target = dir / "uts";
-  auto [ready_read, ready_write] = nsutil::make_pipe();
-  auto [stop_read, stop_write] = nsutil::make_pipe();
+  nsutil::unique_fd ready_read;
+  nsutil::unique_fd ready_write;
+  std::tie(ready_read, ready_write) = nsutil::make_pipe();
+  nsutil::unique_fd stop_read;
+  nsutil::unique_fd stop_write;
+  std::tie(stop_read, stop_write) = nsutil::make_pipe();
   nsutil::child keeper = nsutil::fork_child([&] {
     ready_read.reset();
     stop_write.reset();

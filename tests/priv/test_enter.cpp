@@ -11,6 +11,7 @@
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
 #include <string>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -105,8 +106,12 @@ TEST_CASE("entering a pid namespace applies to children", "[ns_enter][root]") {
   NSUTIL_REQUIRE_ROOT();
   std::string got = nsutil::test::in_child([] {
     // `creator` makes a pid namespace whose init (PID 1) waits for `stop` to close.
-    auto [stop_read, stop_write] = nsutil::make_pipe();
-    auto [ready_read, ready_write] = nsutil::make_pipe();
+    nsutil::unique_fd stop_read;
+    nsutil::unique_fd stop_write;
+    std::tie(stop_read, stop_write) = nsutil::make_pipe();
+    nsutil::unique_fd ready_read;
+    nsutil::unique_fd ready_write;
+    std::tie(ready_read, ready_write) = nsutil::make_pipe();
     auto creator = nsutil::fork_child([&] {
       stop_write.reset();
       ready_read.reset();

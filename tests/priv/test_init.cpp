@@ -10,6 +10,7 @@
 #include <nsutil/unshare.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -30,7 +31,9 @@ std::string under_init(std::vector<std::string> argv, int signal_after_ms = 0, i
       types.add(ns_type::user);
     nsutil::unshare(types);
     nsutil::set_root_propagation(nsutil::propagation::private_);
-    auto [status_read, status_write] = nsutil::make_pipe();
+    nsutil::unique_fd status_read;
+    nsutil::unique_fd status_write;
+    std::tie(status_read, status_write) = nsutil::make_pipe();
     auto init = nsutil::fork_child([&, w = &status_write] {
       status_read.reset();
       nsutil::mount_proc("/proc", false);

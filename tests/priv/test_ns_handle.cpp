@@ -9,6 +9,7 @@
 #include <nsutil/ns_handle.hpp>
 #include <nsutil/process.hpp>
 #include <string>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -59,7 +60,9 @@ TEST_CASE("a vanished PID is 'no such process'", "[userns][ns_handle]") {
 }
 
 TEST_CASE("a handle through a pidfd never belongs to a successor", "[userns][ns_handle]") {
-  auto [r, w] = nsutil::make_pipe();
+  nsutil::unique_fd r;
+  nsutil::unique_fd w;
+  std::tie(r, w) = nsutil::make_pipe();
   nsutil::child c = nsutil::fork_child([&] {
     w.reset();
     char b;
@@ -103,8 +106,12 @@ TEST_CASE("NS_GET_ID gives IDs that tell namespaces apart", "[userns][ns_handle]
 TEST_CASE("owner and parent follow the user-namespace tree", "[userns][ns_handle]") {
   auto self_user = ns_handle::open("/proc/self/ns/user").inode();
   // A user namespace of our own: as root the sandbox makes none, so make one here.
-  auto [stop_read, stop_write] = nsutil::make_pipe();
-  auto [ready_read, ready_write] = nsutil::make_pipe();
+  nsutil::unique_fd stop_read;
+  nsutil::unique_fd stop_write;
+  std::tie(stop_read, stop_write) = nsutil::make_pipe();
+  nsutil::unique_fd ready_read;
+  nsutil::unique_fd ready_write;
+  std::tie(ready_read, ready_write) = nsutil::make_pipe();
   auto c = nsutil::fork_child([&] {
     stop_write.reset();
     ready_read.reset();

@@ -12,6 +12,7 @@
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
 #include <string>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -107,7 +108,9 @@ TEST_CASE("the helper persists mount and pid namespaces from outside", "[root][p
     auto helper = nsutil::persist_helper::start({{ns_type::mnt, mnt}, {ns_type::pid, pid}});
     nsutil::unshare({ns_type::mnt, ns_type::pid});
     // pid_for_children can be bound only once the new namespace has its first process.
-    auto [r, w] = nsutil::make_pipe();
+    nsutil::unique_fd r;
+    nsutil::unique_fd w;
+    std::tie(r, w) = nsutil::make_pipe();
     auto init = nsutil::fork_child([&] {
       w.reset();
       char b;

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "harness.hpp"
@@ -113,7 +114,9 @@ TEST_CASE("process::open rejects bad and vanished PIDs", "[userns][process]") {
 }
 
 TEST_CASE("a process handle sees its process end", "[userns][process]") {
-  auto [r, w] = nsutil::make_pipe();
+  nsutil::unique_fd r;
+  nsutil::unique_fd w;
+  std::tie(r, w) = nsutil::make_pipe();
   auto c = fork_child([&] {
     w.reset();
     char b;
@@ -129,7 +132,9 @@ TEST_CASE("a process handle sees its process end", "[userns][process]") {
 
 TEST_CASE("the death signal reaches a child whose parent dies", "[userns][process]") {
   // middle forks `orphan` with death_signal=SIGKILL, reports its PID, and exits at once.
-  auto [r, w] = nsutil::make_pipe();
+  nsutil::unique_fd r;
+  nsutil::unique_fd w;
+  std::tie(r, w) = nsutil::make_pipe();
   auto middle = fork_child([&] {
     r.reset();
     auto orphan = fork_child([] { ::pause(); }, {.death_signal = SIGKILL});

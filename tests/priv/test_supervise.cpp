@@ -12,6 +12,7 @@
 #include <nsutil/unshare.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -132,7 +133,9 @@ TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
   // The supervisor runs in its own child here so that this process can watch and continue it.
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  auto [result_read, result_write] = nsutil::make_pipe();
+  nsutil::unique_fd result_read;
+  nsutil::unique_fd result_write;
+  std::tie(result_read, result_write) = nsutil::make_pipe();
   auto supervising = nsutil::fork_child([&] {
     result_read.reset();
     nsutil::supervisor sup({.mirror_stops = true});

@@ -92,4 +92,8 @@ TEST_CASE("maps the kernel would refuse are refused with the ranges at fault", "
   CHECK_NOTHROW(nsutil::format_id_map({{0, 100000, 10}, {10, 100010, 1}}));
   CHECK_THROWS_WITH(nsutil::format_id_map({{4294967295U, 0, 1}}),
                     Catch::Contains("range '4294967295 0 1' includes ID 4294967295"));
+  // Found by tests/fuzz/idmap: a line of count 0 (which identity_of() reads as it is) passed,
+  // and the kernel then refused the whole map with a bare EINVAL.
+  CHECK_THROWS_WITH(nsutil::format_id_map({{0, 100000, 10}, {1000, 1000, 0}}),
+                    "id map: range '1000 1000 0' maps no ID (its count is 0)");
 }

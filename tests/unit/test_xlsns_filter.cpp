@@ -2,6 +2,7 @@
 #include <clocale>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "filter.hpp"
 
@@ -94,6 +95,47 @@ TEST_CASE("filter syntax errors", "[xlsns][filter]") {
                     "failed to parse filter: bad regular expression '(\\n\\x1b' at position 12");
   CHECK_THROWS_WITH(filter_expr::parse("NS == \x1b"),
                     "failed to parse filter: unexpected '\\x1b' at position 7");
+}
+
+TEST_CASE("a regex that regcomp would blow up is refused", "[xlsns][filter]") {
+  // Found by tests/fuzz/xlsns_filter: regcomp() copies every repeated part, so these took over
+  // 2 GiB of memory, or 5 to 15 s.
+  CHECK_THROWS_WITH(filter_expr::parse("NS =~ 'a{32767}{32767}'"),
+                    "failed to parse filter: regular expression 'a{32767}{32767}' is too large "
+                    "once its repeats are expanded (more than 300 parts) at position 7");
+  auto nested = [](std::string_view inner, std::size_t depth) {
+    std::string re(depth, '(');
+    re += inner;
+    for (std::size_t i = 0; i < depth; ++i)
+      re += ")+";
+    return "NS =~ '" + re + "'";
+  };
+  CHECK_THROWS_AS(filter_expr::parse(nested("a", 22)), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse(nested("a", 9)), filter_error);
+  // A repeat of what can match nothing: regcomp()'s time grows by 10 to 100 times a level.
+  CHECK_THROWS_WITH(
+      filter_expr::parse("NS =~ '(((((()+)+)+)+)$)+'"),
+      "failed to parse filter: regular expression '(((((()+)+)+)+)$)+' repeats a part "
+      "that can match the empty string, which regcomp() may take minutes over; write "
+      "it so that the repeated part cannot match nothing at position 7");
+  CHECK_THROWS_AS(filter_expr::parse(nested("", 2)), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ '(a?b?)*'"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ '(x|$)+'"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ '(\\\\<)*'"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ 'a**'"), filter_error);
+  CHECK_THROWS_AS(
+      filter_expr::parse("NS=~ \"((((((9(()((((()++)+)+)+:)+)+)+)+)+)+)+PNS+)+)2)+)+0+)+\""),
+      filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ '((a{1,100}){1,100}){1,100}'"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ 'x{301}'"), filter_error);
+  CHECK_THROWS_AS(filter_expr::parse("NS =~ '(ab|c){100,}'"), filter_error);
+  // What people write passes, and so do POSIX's largest count and the limit itself.
+  CHECK_NOTHROW(filter_expr::parse("COMMAND =~ '^[[:alpha:]]{1,255}( --[a-z]+)*$'"));
+  CHECK_NOTHROW(filter_expr::parse("COMMAND =~ '(a{1,10}){1,30}'"));
+  CHECK_NOTHROW(filter_expr::parse("COMMAND =~ '[]{]{299}x'"));
+  CHECK_NOTHROW(filter_expr::parse(nested("a", 7)));
+  CHECK_NOTHROW(filter_expr::parse("COMMAND =~ '(a?b)*|^$|(x|y)+$'"));
+  CHECK_NOTHROW(filter_expr::parse("COMMAND =~ '[[:digit:]]+(a+)+\\\\{99999'"));
 }
 
 TEST_CASE("filter nesting is bounded, with one clear error", "[xlsns][filter]") {

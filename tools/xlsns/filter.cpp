@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <clocale>
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <vector>
@@ -67,6 +68,133 @@ std::optional<double> as_number(std::string_view s) {
   if (c_locale == nullptr || errno == ERANGE || end != text.c_str() + text.size())
     return std::nullopt;
   return v;
+}
+
+// glibc's regcomp() copies the operand of a repeat ("x{m,n}" holds n copies of x, "x{m,}"
+// m + 1, "x+" two), so nested repeats multiply: "a{32767}{32767}" took over 2 GiB. And a repeat
+// of a part that can match nothing ("()+", "(a?)+", "($)+") makes a cycle of empty steps whose
+// closure regcomp() computes in time that grows by a factor of 10 to 100 per level of nesting:
+// "(((((()+)+)+)+)$)+" took 0.15 s, one level more minutes. Found by tests/fuzz/xlsns_filter.
+// So a -Q regex may expand to at most 300 atoms (room for POSIX's largest repeat count, 255),
+// and may not repeat a part that can match the empty string.
+constexpr std::uint64_t max_regex_size = 300;
+
+// Why regcomp() should not be given `re`, or nullopt. Malformed parts count as literals and are
+// left for regcomp() to refuse.
+std::optional<std::string> regex_problem(std::string_view re) {
+  constexpr std::uint64_t too_big = max_regex_size + 1;
+  // One group, or the whole regex: its size with repeats copied out, and whether it can match
+  // the empty string (some alternative of only nullable atoms).
+  struct group {
+    std::uint64_t size = 0;
+    std::uint64_t last = 0;  // the size of the last atom, which a repeat applies to
+    bool has_last = false;
+    bool last_nullable = false;
+    bool before_last_nullable = true;  // the atoms of this alternative before the last one
+    bool other_alt_nullable = false;   // an earlier alternative
+    [[nodiscard]] bool alt_nullable() const {
+      return before_last_nullable && (!has_last || last_nullable);
+    }
+    [[nodiscard]] bool nullable() const { return other_alt_nullable || alt_nullable(); }
+  };
+  std::vector<group> open(1);
+  auto atom = [&](std::uint64_t size, bool nullable) {
+    group& g = open.back();
+    g.before_last_nullable = g.alt_nullable();
+    g.size += size;
+    g.last = size;
+    g.has_last = true;
+    g.last_nullable = nullable;
+  };
+  // The last atom `copies` times over; `optional`: it may now match nothing. Every size stays
+  // below too_big, so this cannot overflow.
+  auto repeat = [&](std::uint64_t copies, bool optional) {
+    group& g = open.back();
+    if (!g.has_last)
+      return true;  // nothing to repeat: regcomp() decides
+    if (g.last_nullable)
+      return false;
+    g.size = g.size - g.last + g.last * copies;
+    g.last *= copies;
+    g.last_nullable = optional;
+    return true;
+  };
+  auto digit = [&](std::size_t j) {
+    return j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]));
+  };
+  auto number = [&](std::size_t& j) {
+    std::uint64_t v = 0;
+    for (; digit(j); ++j)
+      v = std::min(v * 10 + static_cast<unsigned>(re[j] - '0'), too_big);
+    return v;
+  };
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    bool repeated = true;
+    if (c == '\\') {
+      ++i;
+      // glibc's word and buffer anchors match no character.
+      atom(1, i < re.size() && std::string_view("bB<>`'").find(re[i]) != re.npos);
+    } else if (c == '[') {
+      // "[]a]", "[^]a]" and "[[:alpha:]]" hold a ']' that does not end them.
+      std::size_t j = i + 1;
+      j += j < re.size() && re[j] == '^' ? 1 : 0;
+      j += j < re.size() && re[j] == ']' ? 1 : 0;
+      while (j < re.size() && re[j] != ']') {
+        if (re[j] == '[' && j + 1 < re.size() &&
+            std::string_view(":.=").find(re[j + 1]) != re.npos) {
+          auto close = re.find(std::string{re[j + 1], ']'}, j + 2);
+          j = close == re.npos ? re.size() : close + 2;
+        } else {
+          ++j;
+        }
+      }
+      i = j;
+      atom(1, false);
+    } else if (c == '(') {
+      open.emplace_back();
+    } else if (c == ')' && open.size() > 1) {
+      std::uint64_t size = std::max<std::uint64_t>(open.back().size, 1);
+      bool nullable = open.back().nullable();
+      open.pop_back();
+      atom(size, nullable);
+    } else if (c == '|') {
+      group& g = open.back();
+      g.other_alt_nullable = g.nullable();
+      g.has_last = false;
+      g.last = 0;
+      g.before_last_nullable = true;
+    } else if (c == '^' || c == '$') {
+      atom(1, true);
+    } else if (c == '*' || c == '?') {
+      repeated = repeat(1, true);
+    } else if (c == '+') {
+      repeated = repeat(2, false);
+    } else if (c == '{' && digit(i + 1)) {
+      std::size_t j = i + 1;
+      std::uint64_t least = number(j);
+      std::uint64_t copies = least;
+      if (j < re.size() && re[j] == ',') {
+        ++j;
+        copies = digit(j) ? std::max(least, number(j)) : least + 1;
+      }
+      if (j < re.size() && re[j] == '}') {
+        i = j;
+        repeated = repeat(std::min(copies, too_big), least == 0);
+      } else {
+        atom(1, false);  // not a repeat: regcomp() takes the '{' literally or refuses it
+      }
+    } else {
+      atom(1, false);
+    }
+    if (!repeated)
+      return "repeats a part that can match the empty string, which regcomp() may take minutes "
+             "over; write it so that the repeated part cannot match nothing";
+    if (open.back().size >= too_big || open.back().last >= too_big)
+      return fmt::format("is too large once its repeats are expanded (more than {} parts)",
+                         max_regex_size);
+  }
+  return std::nullopt;
 }
 
 struct token {
@@ -223,6 +351,8 @@ class parser {
     if (n->what == op::re || n->what == op::nre) {
       if (n->right.what != term::kind::string)
         fail("a regular expression must be a string", right_pos);
+      if (auto why = regex_problem(n->right.text))
+        fail(fmt::format("regular expression {} {}", cli::quoted(n->right.text), *why), right_pos);
       n->regex = std::make_unique<compiled_regex>();
       if (regcomp(&n->regex->re, n->right.text.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
         fail("bad regular expression " + cli::quoted(n->right.text), right_pos);

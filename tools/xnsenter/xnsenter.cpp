@@ -131,11 +131,13 @@ int run_plan(const options& o) {
   // The child is not init of the PID namespace it joins, and our /proc may be the target's now:
   // no PID-1 rewrite. Stops are mirrored as nsenter does.
   supervisor sup({.pid1_default_action = false, .mirror_stops = true});
+  // Structured bindings are captured by name in an init-capture: clang before 16 refuses them
+  // in a plain [&].
   child c = fork_child(
-      [&] {
+      [&, &exec_file = file, &exec_argv = argv] {
         // In the child: fork_child() passes on the words of an error, not its reason.
         worded([&] { apply(plan.creds(), SIGKILL, &*self); });
-        exec_program(file, argv);
+        exec_program(exec_file, exec_argv);
       },
       {.death_signal = SIGKILL, .signal_mask = sup.child_mask()});
   return cli::mirror_status(sup.wait(c));

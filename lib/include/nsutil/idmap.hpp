@@ -65,8 +65,8 @@ NSUTIL_API std::vector<id_range> merge_single(const std::vector<id_range>& range
 
 /// Formats a map as the kernel takes it ("inner outer count\n" per range). Throws
 /// nsutil::error(EINVAL) naming the ranges at fault where the kernel would refuse the map: when
-/// it is empty, has more than 340 ranges, has a range reaching 4294967295, has two ranges that
-/// overlap inside or outside, or is longer than id_map_max_size. Pure.
+/// it is empty, has more than 340 ranges, has a range of count 0 or one reaching 4294967295, has
+/// two ranges that overlap inside or outside, or is longer than id_map_max_size. Pure.
 NSUTIL_API std::string format_id_map(const std::vector<id_range>& ranges);
 
 /// The maps one user namespace gets.
