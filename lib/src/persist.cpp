@@ -55,13 +55,24 @@ made_bind persist_one(const std::string& source, const std::string& target) {
   if (created)
     ::unlink(target.c_str());
   // The kernel refuses a mount-namespace bind that could make a reference loop: onto a shared
-  // mount (util-linux issue #289), or from inside the namespace being bound.
-  if (e == EINVAL && ns.type() == ns_type::mnt)
+  // mount (util-linux issue #289), or from inside the namespace being bound, or of a namespace
+  // whose ID is below ours (mnt_ns_loop(); since Linux 6.18 a newer one can have a lower ID).
+  if (e == EINVAL && ns.type() == ns_type::mnt) {
+    auto id = ns.id();
+    auto own = ns_handle::open("/proc/self/ns/mnt", ns_type::mnt).id();
+    if (id && own && *id < *own)
+      throw_error(e, "mount", target,
+                  fmt::format("the mount namespace's ID ({}) is below that of the binding "
+                              "process's mount namespace ({}), and the kernel binds only newer "
+                              "ones; since Linux 6.18 IDs come from per-CPU batches, so a "
+                              "namespace made later on another CPU can have a lower ID",
+                              *id, *own));
     throw_error(e, "mount", target,
                 fmt::format("a mount namespace can only be bound from outside it, onto a mount "
                             "that is not shared; make its directory a private bind mount first "
                             "(mount --bind {0} {0} && mount --make-private {0})",
                             directory_of(target)));
+  }
   throw_error(e, "mount", target);
 }
 

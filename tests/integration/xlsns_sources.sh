@@ -104,7 +104,9 @@ check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
 new_scratch priv
 mount --bind "$priv" "$priv" && mount --make-private "$priv"
 touch "$priv/mnt" "$priv/uts"
-unshare --mount="$priv/mnt" sh -c "umount '$priv/mnt' 2>/dev/null; unshare --uts='$priv/uts' true"
+# xunshare, not util-linux: from a mount namespace other than the first, util-linux's
+# --mount=FILE fails at random on Linux 6.18 (mount-namespace IDs out of order across CPUs).
+"$XUNSHARE" --mount="$priv/mnt" sh -c "umount '$priv/mnt' 2>/dev/null; unshare --uts='$priv/uts' true"
 on_exit "umount '$priv/mnt'"
 mntns=$(stat -L -c %i "$priv/mnt")
 # The uts bind mount exists only inside that mount namespace: read it from there.

@@ -1,10 +1,13 @@
 #include <fmt/format.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <fstream>
 #include <nsutil/error.hpp>
 #include <nsutil/ns_handle.hpp>
@@ -34,6 +37,18 @@ void make_private(const scratch_dir& dir) {
   if (::mount(dir.path().c_str(), dir.path().c_str(), nullptr, MS_BIND, nullptr) < 0 ||
       ::mount(nullptr, dir.path().c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
     nsutil::throw_errno("mount", dir.path());
+}
+
+std::uint64_t own_mnt_id() {
+  return ns_handle::open("/proc/self/ns/mnt", ns_type::mnt).id().value_or(0);
+}
+
+void pin_to(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) < 0)
+    nsutil::throw_errno("sched_setaffinity");
 }
 
 }  // namespace
@@ -106,7 +121,7 @@ TEST_CASE("the helper persists mount and pid namespaces from outside", "[root][p
   std::string pid = dir / "pid";
   std::string got = nsutil::test::in_child([&] {
     auto helper = nsutil::persist_helper::start({{ns_type::mnt, mnt}, {ns_type::pid, pid}});
-    nsutil::unshare({ns_type::mnt, ns_type::pid});
+    nsutil::unshare({ns_type::mnt, ns_type::pid}, {.persist_mnt = true});
     // pid_for_children can be bound only once the new namespace has its first process.
     nsutil::unique_fd r;
     nsutil::unique_fd w;
@@ -136,7 +151,7 @@ TEST_CASE("a mount namespace on a shared mount fails with an explanation", "[roo
   std::string target = dir / "mnt";
   std::string got = nsutil::test::in_child([&] {
     auto helper = nsutil::persist_helper::start({{ns_type::mnt, target}});
-    nsutil::unshare({ns_type::mnt});
+    nsutil::unshare({ns_type::mnt}, {.persist_mnt = true});
     try {
       helper.bind();
       return std::string("bound");
@@ -157,5 +172,74 @@ TEST_CASE("a helper that is never told to bind does nothing", "[userns][persist]
     auto helper = nsutil::persist_helper::start({{ns_type::uts, target}});
     return std::string();
   });
+  CHECK_FALSE(exists(target));
+}
+
+// Since Linux 6.18 a mount namespace made on one CPU can get a lower ID than the one it was made
+// from. A chain of namespaces made on alternating CPUs meets that on this kernel within a few
+// steps (a plain unshare(2) on the same CPU shows whether it did).
+TEST_CASE("unshare with persist_mnt gives the new mount namespace a higher ID on any CPU",
+          "[root][persist]") {
+  NSUTIL_REQUIRE_ROOT();
+  if (!ns_handle::open("/proc/self/ns/mnt").id())
+    NSUTIL_SKIP_KERNEL("ns_get_id", "no NS_GET_ID (Linux 6.18) to compare IDs with");
+  std::string got = nsutil::test::in_child([] {
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    int lower = 0;
+    std::string bad;
+    for (int step = 0; step < 12; ++step) {
+      int cpu = static_cast<int>(step % cpus);
+      pin_to(cpu);
+      std::uint64_t old_id = own_mnt_id();
+      if (::fork() == 0) {  // what a plain unshare(2) gets here, in a child that ends at once
+        ::_exit(::unshare(CLONE_NEWNS) == 0 && own_mnt_id() < old_id ? 1 : 0);
+      }
+      int status = 0;
+      ::wait(&status);
+      lower += WEXITSTATUS(status);
+      nsutil::unshare({ns_type::mnt}, {.persist_mnt = true});
+      cpu_set_t now;
+      ::sched_getaffinity(0, sizeof now, &now);
+      if (own_mnt_id() <= old_id || CPU_COUNT(&now) != 1 || !CPU_ISSET(cpu, &now))
+        bad += fmt::format("step {} on CPU {}: {} after {}; ", step, cpu, own_mnt_id(), old_id);
+    }
+    return fmt::format("{}lower {}", bad, lower);
+  });
+  if (got.find("lower 0") != std::string::npos)
+    WARN("no plain unshare(2) got a lower ID: this kernel's mount-namespace IDs look ordered");
+  CHECK(got.substr(0, 6) == "lower ");
+}
+
+TEST_CASE("a mount namespace with a lower ID fails with an explanation", "[root][persist]") {
+  NSUTIL_REQUIRE_ROOT();
+  if (!ns_handle::open("/proc/self/ns/mnt").id())
+    NSUTIL_SKIP_KERNEL("ns_get_id", "no NS_GET_ID (Linux 6.18) to compare IDs with");
+  scratch_dir dir;
+  make_private(dir);
+  std::string target = dir / "mnt";
+  std::string got = nsutil::test::in_child([&] {
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    for (int step = 0; step < 12; ++step) {
+      pin_to(static_cast<int>(step % cpus));
+      std::uint64_t old_id = own_mnt_id();
+      auto helper = nsutil::persist_helper::start({{ns_type::mnt, target}});
+      nsutil::unshare({ns_type::mnt});
+      if (own_mnt_id() > old_id)
+        continue;  // the helper is told to stop
+      try {
+        helper.bind();
+        return std::string("bound");
+      } catch (const nsutil::error& e) {
+        return std::string(e.what());
+      }
+    }
+    return std::string("no lower ID");
+  });
+  if (got == "no lower ID")
+    NSUTIL_SKIP("no mount namespace got a lower ID in 12 tries (IDs in creation order, one CPU?)");
+  CHECK(got.find("ID") != std::string::npos);
+  CHECK(got.find("below that of the binding process's mount namespace") != std::string::npos);
+  CHECK(got.find("shared") == std::string::npos);
+  CHECK_FALSE(nsutil::persisted_type(target));
   CHECK_FALSE(exists(target));
 }

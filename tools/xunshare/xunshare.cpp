@@ -123,7 +123,10 @@ void check_command(const options& o) {
 
 void unshare_with_hint(const options& o) {
   try {
-    unshare(o.namespaces);
+    // The helper binds a new mount namespace from the old one.
+    bool persist_mnt = std::any_of(o.persist.begin(), o.persist.end(),
+                                   [](const auto& r) { return r.type == ns_type::mnt; });
+    unshare(o.namespaces, {.persist_mnt = persist_mnt});
   } catch (const error& e) {
     if (e.errno_value() != EPERM || ::geteuid() == 0 || o.namespaces.contains(ns_type::user))
       throw;

@@ -25,7 +25,9 @@ NSUTIL_API void check_persist_target(const std::string& target);
 /// `target` as an empty file first if needed (see check_persist_target()). If the mount fails,
 /// a file it created is removed again. Needs CAP_SYS_ADMIN in the user namespace that owns the
 /// caller's mount namespace; a mount namespace can be bound only from outside it, onto a mount
-/// that is not shared (the detail of EINVAL says so). Throws nsutil::error: those of
+/// that is not shared, and only when its ID is above that of the caller's mount namespace
+/// (since Linux 6.18 a newer one can have a lower ID: see unshare_options::persist_mnt); the
+/// detail of EINVAL says which. Throws nsutil::error: those of
 /// check_persist_target() and of opening `source`, ("create", target), ("mount", target).
 NSUTIL_API void persist(const std::string& source, const std::string& target);
 
@@ -52,6 +54,8 @@ struct persist_request {
 /// the first child, for pid and time, whose *_for_children entries are bound), call bind(): the
 /// helper binds /proc/CALLER/ns/X onto each target and exits. If any bind fails it undoes the
 /// others and bind() throws that error. The helper ends with its parent if that dies first.
+/// For a new mount namespace, unshare() it with unshare_options::persist_mnt, or the bind can
+/// fail with EINVAL on Linux 6.18 and later (see persist()).
 class NSUTIL_API persist_helper : private gated_helper {
  public:
   /// Forks the helper. Throws nsutil::error("pipe") or ("fork").

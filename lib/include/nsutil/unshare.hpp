@@ -14,6 +14,19 @@
 
 namespace nsutil {
 
+/// What unshare() is to take care of beyond the unshare(2) itself.
+struct unshare_options {
+  /// The new mount namespace is to be bind-mounted (persisted) from the caller's current mount
+  /// namespace, e.g. by a persist_helper started before. The kernel allows that only when the new
+  /// namespace's ID is higher than that mount namespace's; since Linux 6.18 IDs come from per-CPU
+  /// batches and a new namespace can get a lower one. unshare() then makes the new mount
+  /// namespace again, on one CPU after the other (the calling thread's CPU affinity is changed
+  /// for each attempt and restored), until its ID is higher. The namespace it keeps has the same
+  /// mounts and propagation as the first. Costs an open and two ioctls; nothing more on kernels
+  /// whose IDs are in creation order or without NS_GET_ID (before 6.18).
+  bool persist_mnt = false;
+};
+
 /// Moves the calling process into new namespaces of every type in `types`, in one unshare(2).
 ///
 /// Changes the calling process. pid and time are special: the caller stays where it is and only
@@ -22,7 +35,11 @@ namespace nsutil {
 /// CAP_SYS_ADMIN in the caller's user namespace, unless `types` includes user (then the new user
 /// namespace grants it). Throws nsutil::error("unshare") with the kernel's errno and no
 /// detail (an unprivileged caller without user gets a plain EPERM; xunshare adds the hint).
-NSUTIL_API void unshare(ns_set types);
+/// With unshare_options::persist_mnt and a new mount namespace, when no CPU gives it an ID above
+/// the old one's, throws nsutil::error("unshare", EAGAIN) with a detail saying so (the calling
+/// process is then in a new mount namespace all the same); errors opening /proc/self/ns/mnt
+/// are thrown as ns_handle::open() throws them.
+NSUTIL_API void unshare(ns_set types, const unshare_options& options = {});
 
 /// What the new mount namespace's mounts do with mount events from and to the old one.
 enum class propagation { slave, shared, private_, unchanged };
