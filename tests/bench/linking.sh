@@ -1,8 +1,8 @@
 #!/bin/bash
 # What the link costs per call (README: Linking). Runs, interleaved call by call (the order
 # rotates every round, so no command always gets the warmer cache):
-#  - three floors compiled here: an empty C program that execs its arguments, the same in C++
-#    linked with libstdc++, and with libstdc++, libboost_program_options and libfmt;
+#  - four floors compiled here: an empty C program that execs its arguments, the same in C++
+#    linked with libstdc++, with libboost_program_options too, and with libfmt too;
 #  - util-linux unshare and nsenter, the default (shared) build's xunshare and xnsenter, and the
 #    self-contained build's, on the cases of tests/bench/xunshare.sh and xnsenter.sh.
 # Not a test; needs root (namespaces, and nsenter into a target it starts).
@@ -29,6 +29,7 @@ printf '#include <unistd.h>\nint main(int c, char **v) { (void)c; execvp(v[1], v
 cp "$tmp/exec.c" "$tmp/exec.cpp"
 cc -O2 -o "$tmp/c-floor" "$tmp/exec.c"
 c++ -O2 -o "$tmp/cxx-floor" "$tmp/exec.cpp" -Wl,--no-as-needed -lstdc++
+c++ -O2 -o "$tmp/cxx-po-floor" "$tmp/exec.cpp" -Wl,--no-as-needed -lboost_program_options -lstdc++
 c++ -O2 -o "$tmp/cxx-libs-floor" "$tmp/exec.cpp" -Wl,--no-as-needed -lboost_program_options -lfmt -lstdc++
 for _ in $(seq 100); do pid=$(pgrep -P $target || true); [ -n "$pid" ] && break; sleep 0.05; done
 
@@ -36,6 +37,7 @@ names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "C floor: exec true" "$tmp/c-floor true"
 add "C++ floor (libstdc++)" "$tmp/cxx-floor true"
+add "C++ floor (+Boost.PO)" "$tmp/cxx-po-floor true"
 add "C++ floor (+Boost.PO, fmt)" "$tmp/cxx-libs-floor true"
 add "shared: xunshare true" "$shared/tools/xunshare/xunshare true"
 add "self-contained: xunshare true" "$sc/tools/xunshare/xunshare true"
@@ -65,19 +67,21 @@ declare -A m
 for ((j = 0; j < n; j++)); do m[${names[j]}]=$(med "$j"); done
 
 printf '%d rounds, interleaved; medians in microseconds\n\n' "$calls"
-printf '%-36s %8s %8s\n' command median ratio
+printf '%-48s %8s %8s\n' command median ratio
 ul=""
 for ((j = 0; j < n; j++)); do
   name=${names[j]}
   case "$name" in util-linux:*) ul=${m[$name]} ;; esac
   ratio=""
   case "$name" in shared:*-* | self-contained:*-*) ratio=$(awk -v a="${m[$name]}" -v b="$ul" 'BEGIN {printf "%.3f", a / b}') ;; esac
-  printf '%-36s %8s %8s\n' "$name" "${m[$name]}" "$ratio"
+  printf '%-48s %8s %8s\n' "$name" "${m[$name]}" "$ratio"
 done
 stdcxx=$((${m["C++ floor (libstdc++)"]} - ${m["C floor: exec true"]}))
 printf '\nloading libstdc++ (C++ floor - C floor): %d\n' "$stdcxx"
-printf 'loading Boost.PO and fmt too (their floor - C++ floor): %d\n' \
-  $((${m["C++ floor (+Boost.PO, fmt)"]} - ${m["C++ floor (libstdc++)"]}))
+printf 'loading Boost.PO too (its floor - C++ floor): %d\n' \
+  $((${m["C++ floor (+Boost.PO)"]} - ${m["C++ floor (libstdc++)"]}))
+printf 'loading fmt too (its floor - Boost.PO floor): %d\n' \
+  $((${m["C++ floor (+Boost.PO, fmt)"]} - ${m["C++ floor (+Boost.PO)"]}))
 printf 'shared xunshare true - C++ floor (overhead above an empty C++ program): %d\n' \
   $((${m["shared: xunshare true"]} - ${m["C++ floor (libstdc++)"]}))
 printf 'self-contained xunshare true - C floor: %d\n' \

@@ -57,14 +57,15 @@ init_entries() {
       fi
     done
 }
-# Allowed: the C runtime's frame_dummy, a sanitizer's module constructors, and (self-contained)
-# those of the Boost and libstdc++ objects linked in. Anything else is a global of ours with a
+# Allowed: the C runtime's frame_dummy, the sanitizers' constructors (GCC gives them the reserved
+# priority 99: _sub_I_00099_*), and (self-contained) those of the Boost and libstdc++ objects
+# linked in. Anything else is a global of ours with a
 # constructor.
 inits=""
 for f in "${programs[@]}" "$lib"; do
   for e in $(init_entries "$f"); do
     case "$e" in
-      frame_dummy | *module_ctor* | *boost* | *.cc) ;;
+      frame_dummy | *_sub_I_00099_* | *boost* | *.cc) ;;
       *) inits="$inits $(basename "$f"):$e" ;;
     esac
   done
