@@ -9,9 +9,9 @@
 #
 #   tests/bench/linking.sh SHARED_BUILD SELF_CONTAINED_BUILD [CALLS]
 #
-# Prints the median wall time per call in microseconds ($EPOCHREALTIME around each call, so no
-# extra process per sample), each command's ratio to util-linux, the cost of loading libstdc++
-# (C++ floor - C floor), and the shared build's overhead above the C++ floor (`xunshare true`).
+# Prints, per call, the median wall time and the median CPU time (user + system) in microseconds,
+# each command's ratios to util-linux's, the cost of loading libstdc++ (C++ floor - C floor), and
+# the shared build's overhead above the C++ floor (`xunshare true`).
 set -eu
 shared=${1:?shared build directory}
 sc=${2:?self-contained build directory}
@@ -52,37 +52,49 @@ for c in "-n -u true" "-a true"; do
   add "self-contained: xnsenter -t P $c" "$sc/tools/xnsenter/xnsenter -t $pid $c"
 done
 
-n=${#cmds[@]}
-declare -A samples
-for ((i = -5; i < calls; i++)); do  # 5 warm-up rounds, not counted
-  for ((k = 0; k < n; k++)); do
-    j=$(((k + i + 5) % n))
-    read -ra argv <<<"${cmds[j]}"
-    s=$EPOCHREALTIME; "${argv[@]}" >/dev/null; e=$EPOCHREALTIME
-    ((i < 0)) || samples[$j]+="$((${e/./} - ${s/./})) "
-  done
-done
-med() { tr ' ' '\n' <<<"${samples[$1]}" | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-declare -A m
-for ((j = 0; j < n; j++)); do m[${names[j]}]=$(med "$j"); done
-
-printf '%d rounds, interleaved; medians in microseconds\n\n' "$calls"
-printf '%-48s %8s %8s\n' command median ratio
-ul=""
-for ((j = 0; j < n; j++)); do
-  name=${names[j]}
-  case "$name" in util-linux:*) ul=${m[$name]} ;; esac
-  ratio=""
-  case "$name" in shared:*-* | self-contained:*-*) ratio=$(awk -v a="${m[$name]}" -v b="$ul" 'BEGIN {printf "%.3f", a / b}') ;; esac
-  printf '%-48s %8s %8s\n' "$name" "${m[$name]}" "$ratio"
-done
-stdcxx=$((${m["C++ floor (libstdc++)"]} - ${m["C floor: exec true"]}))
-printf '\nloading libstdc++ (C++ floor - C floor): %d\n' "$stdcxx"
-printf 'loading Boost.PO too (its floor - C++ floor): %d\n' \
-  $((${m["C++ floor (+Boost.PO)"]} - ${m["C++ floor (libstdc++)"]}))
-printf 'loading fmt too (its floor - Boost.PO floor): %d\n' \
-  $((${m["C++ floor (+Boost.PO, fmt)"]} - ${m["C++ floor (+Boost.PO)"]}))
-printf 'shared xunshare true - C++ floor (overhead above an empty C++ program): %d\n' \
-  $((${m["shared: xunshare true"]} - ${m["C++ floor (libstdc++)"]}))
-printf 'self-contained xunshare true - C floor: %d\n' \
-  $((${m["self-contained: xunshare true"]} - ${m["C floor: exec true"]}))
+python3 - "$calls" "${names[@]}" -- "${cmds[@]}" <<'PY2'
+# Each call is one posix_spawn and one wait4: wall time around both, and the child's own CPU time
+# (user + system, from wait4's rusage, which the kernel accounts in nanoseconds). CPU time is what
+# loading and relocating libraries costs; unlike wall time it does not grow when other work on the
+# machine delays the program, so it is the figure to compare on a shared machine.
+import os, statistics, sys, time
+calls = int(sys.argv[1])
+sep = sys.argv.index("--")
+names, cmds = sys.argv[2:sep], [c.split() for c in sys.argv[sep + 1:]]
+wall = {n: [] for n in names}
+cpu = {n: [] for n in names}
+null = os.open(os.devnull, os.O_WRONLY)
+fa = [(os.POSIX_SPAWN_DUP2, null, 1)]
+for i in range(-5, calls):  # 5 warm-up rounds, not counted
+    for k in range(len(cmds)):
+        j = (k + i + 5) % len(cmds)
+        t = time.perf_counter_ns()
+        pid = os.posix_spawnp(cmds[j][0], cmds[j], os.environ, file_actions=fa)
+        _, status, ru = os.wait4(pid, 0)
+        e = time.perf_counter_ns()
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(cmds[j])}: exit {os.waitstatus_to_exitcode(status)}")
+        if i >= 0:
+            wall[names[j]].append((e - t) / 1000)
+            cpu[names[j]].append((ru.ru_utime + ru.ru_stime) * 1e6)
+w = {n: statistics.median(v) for n, v in wall.items()}
+c = {n: statistics.median(v) for n, v in cpu.items()}
+print(f"{calls} rounds, interleaved; medians in microseconds; ratio: to util-linux's same command")
+print(f"{'command':48} {'wall':>7} {'ratio':>6} {'cpu':>7} {'ratio':>6}")
+ul = None
+for n in names:
+    if n.startswith("util-linux:"):
+        ul = n
+    r = ""
+    if ul and (n.startswith("shared:") or n.startswith("self-contained:")) and "true" in n and " -" in n:
+        r = (f"{w[n] / w[ul]:6.3f}", f"{c[n] / c[ul]:6.3f}")
+    print(f"{n:48} {w[n]:7.0f} {r[0] if r else '':>6} {c[n]:7.0f} {r[1] if r else '':>6}")
+def d(a, b):
+    return f"wall {w[a] - w[b]:5.0f}, cpu {c[a] - c[b]:5.0f}"
+print()
+print(f"loading libstdc++ (C++ floor - C floor):                       {d('C++ floor (libstdc++)', 'C floor: exec true')}")
+print(f"loading Boost.PO too (its floor - C++ floor):                  {d('C++ floor (+Boost.PO)', 'C++ floor (libstdc++)')}")
+print(f"loading fmt too (its floor - Boost.PO floor):                  {d('C++ floor (+Boost.PO, fmt)', 'C++ floor (+Boost.PO)')}")
+print(f"shared xunshare true - C++ floor (above an empty C++ program): {d('shared: xunshare true', 'C++ floor (libstdc++)')}")
+print(f"self-contained xunshare true - C floor:                        {d('self-contained: xunshare true', 'C floor: exec true')}")
+PY2
