@@ -39,9 +39,10 @@ void keep_capabilities() {
 void apply(const credentials& c, int death_signal, const process* parent) {
   if (c.drop_groups && !try_drop_groups() && !c.groups_dropped) {
     if (errno == EPERM && c.entered_userns)
-      throw_error(EPERM, "setgroups", "",
+      throw error(EPERM, "setgroups", "",
                   "not permitted in this user namespace (setgroups is denied there, or it maps "
-                  "no group of yours); use --preserve-credentials to keep your IDs");
+                  "no group of yours)",
+                  error_reason::setgroups_denied);
     throw_errno("setgroups");
   }
   if (c.gid && ::setgid(*c.gid) < 0) {

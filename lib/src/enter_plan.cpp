@@ -81,8 +81,15 @@ ns_handle socket_netns(const process& target, int fd) {
   return ns_handle::adopt(unique_fd(ns), name, ns_type::net);
 }
 
-std::string option_of(ns_type t) {
-  return fmt::format("--{}", info(t).option);
+// `member` of the request asks for something of the target, and there is none. The library names
+// its own members; a tool says which of its options that was (error_reason::no_target).
+[[noreturn]] void no_target(std::string_view member, ns_set types = {}) {
+  throw error(EINVAL, std::string(member), "",
+              types.empty() ? "needs a target process (enter_request::target is 0)"
+                            : fmt::format("the {} namespace needs a target process "
+                                          "(enter_request::target is 0), a file or an ID",
+                                          to_string(types)),
+              error_reason::no_target, types);
 }
 
 }  // namespace
@@ -124,9 +131,9 @@ void enter_plan::open_namespaces(const enter_request& req) {
   if (req.user_parent)
     types_.add(ns_type::user);
 
-  auto require_target = [&](std::string_view what) {
+  auto require_target = [&](std::string_view member, ns_type t) {
     if (!target_)
-      throw_error(EINVAL, std::string(what), "", "no target PID given (use -t PID) and no file");
+      no_target(member, {t});
   };
   for (ns_type t : entry_order) {
     if (!types_.contains(t))
@@ -135,11 +142,12 @@ void enter_plan::open_namespaces(const enter_request& req) {
       files_[index(t)] = ns_handle::open_by_id(*req.source(t).id, t);
     else if (!req.source(t).file.empty())
       files_[index(t)] = ns_handle::open(req.source(t).file, t);
-    else if (!(t == ns_type::net && req.net_socket))
-      require_target(req.all ? "--all" : option_of(t));
+    // net_socket and user_parent give their namespace below, and say there what they lack.
+    else if (!(t == ns_type::net && req.net_socket) && !(t == ns_type::user && req.user_parent))
+      require_target(req.all ? "all" : "ns", t);
   }
   if (req.net_socket) {
-    require_target("--net-socket");
+    require_target("net_socket", ns_type::net);
     files_[index(ns_type::net)] = socket_netns(*target_, *req.net_socket);
   }
 
@@ -163,7 +171,7 @@ void enter_plan::open_namespaces(const enter_request& req) {
   if (req.user_parent) {
     std::optional<ns_handle> base = std::move(files_[index(ns_type::user)]);
     if (!base) {
-      require_target("--user-parent");
+      require_target("user_parent", ns_type::user);
       base = open_target_ns(*target_, ns_type::user);
     }
     auto parent = base->owner();
@@ -171,8 +179,9 @@ void enter_plan::open_namespaces(const enter_request& req) {
       throw_error(EPERM, "ioctl NS_GET_USERNS", base->name(),
                   "its parent user namespace is outside your reach (or it has none)");
     if (parent->inode() == ns_handle::of_process(::getpid(), ns_type::user).inode())
-      throw_error(EINVAL, "--user-parent", base->name(),
-                  "its parent is your own user namespace, which you are in already");
+      throw error(EINVAL, "user_parent", base->name(),
+                  "its parent is your own user namespace, which you are in already",
+                  error_reason::parent_is_own);
     files_[index(ns_type::user)] = std::move(parent);
   }
 
@@ -185,21 +194,21 @@ void enter_plan::open_namespaces(const enter_request& req) {
 }
 
 void enter_plan::open_extras(const enter_request& req) {
-  auto need = [&](std::string_view what) -> const process& {
+  auto need = [&](std::string_view member) -> const process& {
     if (!target_)
-      throw_error(EINVAL, std::string(what), "", "needs a target PID (-t PID)");
+      no_target(member);
     return *target_;
   };
   if (req.root)
-    root_ = req.root->empty() ? open_dir(need("--root").proc_path("root"), "root")
+    root_ = req.root->empty() ? open_dir(need("root").proc_path("root"), "root")
                               : open_dir(*req.root, "root");
   if (req.wd)
-    wd_ = req.wd->empty() ? open_dir(need("--wd").proc_path("cwd"), "working directory")
+    wd_ = req.wd->empty() ? open_dir(need("wd").proc_path("cwd"), "working directory")
                           : open_dir(*req.wd, "working directory");
   if (req.wdns) {
     wdns_ = *req.wdns;
     if (wdns_->empty()) {
-      std::string link = need("--wdns").proc_path("cwd");
+      std::string link = need("wdns").proc_path("cwd");
       char buf[4096];
       ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
       if (n < 0)
@@ -208,14 +217,15 @@ void enter_plan::open_extras(const enter_request& req) {
     }
   }
   if (req.env)
-    environ_ = open_fd(need("--env").proc_path("environ"), O_RDONLY);
+    environ_ = open_fd(need("env").proc_path("environ"), O_RDONLY);
   if (req.join_cgroup) {
-    const process& t = need("--join-cgroup");
+    const process& t = need("join_cgroup");
     struct statfs fs {};
     if (::statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
-      throw_error(EOPNOTSUPP, "--join-cgroup", "/sys/fs/cgroup",
+      throw error(EOPNOTSUPP, "join_cgroup", "/sys/fs/cgroup",
                   "needs cgroup v2 (the unified hierarchy) mounted here; this system uses cgroup "
-                  "v1");
+                  "v1",
+                  error_reason::no_cgroup2);
     std::string text = read_file(t.proc_path("cgroup"));
     auto pos = text.find("0::");
     if (pos == std::string::npos)
@@ -233,7 +243,7 @@ void enter_plan::open_extras(const enter_request& req) {
   }
   struct stat owner {};
   if ((req.uid && req.uid->follow) || (req.gid && req.gid->follow)) {
-    std::string dir = need("follow").proc_path("");
+    std::string dir = need(req.uid && req.uid->follow ? "uid" : "gid").proc_path("");
     if (::stat(dir.c_str(), &owner) < 0)
       throw_errno("stat", dir);
   }
@@ -254,19 +264,23 @@ bool enter_plan::enter_pass(bool include_user, bool report) {
     if (!report)
       return;
     std::string why = std::strerror(e);
-    if (e == EPERM)
-      why += types_.contains(ns_type::user)
-                 ? " (the user namespace entered gives no rights over it)"
-                 : " (needs CAP_SYS_ADMIN over it; an unprivileged user must enter the user "
-                   "namespace that owns it with -U)";
-    else if (e == ESRCH)
+    error_reason reason = error_reason::none;
+    if (e == EPERM && types_.contains(ns_type::user)) {
+      why += " (the user namespace entered gives no rights over it)";
+    } else if (e == EPERM) {
+      why +=
+          " (needs CAP_SYS_ADMIN over it; an unprivileged caller must enter the user "
+          "namespace that owns it first)";
+      reason = error_reason::needs_owner_userns;
+    } else if (e == ESRCH) {
       why = "the target process has exited";
+    }
     // setns(pidfd) says EPERM where opening /proc/PID/ns/X would have said why.
     if (e == EPERM && target_ && name == target_->proc_path("ns"))
       for (ns_type t : entry_order)
         if (what.contains(t))
           (void)open_target_ns(*target_, t);
-    throw_error(e, "setns", name, fmt::format("{} [{}]", why, to_string(what)));
+    throw error(e, "setns", name, fmt::format("{} [{}]", why, to_string(what)), reason, what);
   };
   auto by_file = [&](ns_type t) {
     if (!types_.contains(t) || done_.contains(t) || !files_[index(t)])
@@ -361,13 +375,13 @@ void enter_plan::setup() {
 std::string netns_path(const std::string& name) {
   constexpr std::string_view dir = "/run/netns";
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
-    throw_error(EINVAL, "--netns", name, "not a name that ip netns gives (no '/')");
+    throw_error(EINVAL, "netns", name, "not a name that ip netns gives (no '/')");
   std::string path = fmt::format("{}/{}", dir, name);
   if (::access(path.c_str(), F_OK) == 0)
     return path;
   int e = errno;
   if (e != ENOENT)
-    throw_error(e, "--netns", path);
+    throw_error(e, "netns", path);
   std::vector<std::string> names;
   if (DIR* d = ::opendir(std::string(dir).c_str())) {
     while (const dirent* ent = ::readdir(d))
@@ -376,7 +390,7 @@ std::string netns_path(const std::string& name) {
     ::closedir(d);
   }
   std::sort(names.begin(), names.end());
-  throw_error(ENOENT, "--netns", name,
+  throw_error(ENOENT, "netns", name,
               names.empty() ? "no such network namespace (there are none in /run/netns)"
                             : fmt::format("no such network namespace; there are: {}",
                                           fmt::join(names, ", ")));

@@ -30,11 +30,14 @@ std::string compose(int errno_value, const std::string& op, const std::string& p
 
 }  // namespace
 
-error::error(int errno_value, std::string op, std::string path, std::string detail)
+error::error(int errno_value, std::string op, std::string path, std::string detail,
+             error_reason reason, ns_set namespaces)
     : std::system_error(errno_value, std::generic_category()),
       op_(std::move(op)),
       path_(std::move(path)),
       detail_(std::move(detail)),
+      reason_(reason),
+      namespaces_(namespaces),
       message_(compose(errno_value, op_, path_, detail_)) {}
 
 void throw_errno(std::string_view op, std::string_view path) {

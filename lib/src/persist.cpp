@@ -90,12 +90,11 @@ void check_persist_target(const std::string& target) {
   if (::stat(target.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode))
       throw_error(EISDIR, "persist", target, "is a directory; a namespace is bound onto a file");
-    if (auto type = persisted_type(target)) {
-      throw_error(EBUSY, "persist", target,
-                  fmt::format("already holds a {0} namespace; enter it with xnsenter --{1}={2}, "
-                              "or unmount it first (umount {2})",
-                              to_string(*type), info(*type).option, target));
-    }
+    if (auto type = persisted_type(target))
+      throw error(EBUSY, "persist", target,
+                  fmt::format("already holds a {} namespace (unpersist() or umount(8) it first)",
+                              to_string(*type)),
+                  error_reason::holds_namespace, {*type});
     return;
   }
   if (errno != ENOENT)

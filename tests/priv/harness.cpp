@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nsutil/error.hpp>
+#include <nsutil/idmap.hpp>
 #include <nsutil/process.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <sstream>
@@ -89,6 +90,18 @@ std::string in_child(const std::function<std::string()>& body) {
   if (st != child_status{})
     throw std::runtime_error("test child ended with status " + std::to_string(st.shell_code()));
   return out;
+}
+
+std::function<void()> rootless_setup(std::string hostname) {
+  return [hostname = std::move(hostname)] {
+    drop_to_nobody();
+    id_maps maps{{{0, ::geteuid(), 1}}, {{0, ::getegid(), 1}}, true};
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS) < 0)
+      throw_errno("unshare");
+    write_id_maps(0, maps);
+    if (::sethostname(hostname.data(), hostname.size()) < 0)
+      throw_errno("sethostname");
+  };
 }
 
 sandbox::sandbox(std::string hostname)

@@ -25,6 +25,12 @@ bool kernel_may_lack(std::string_view feature);
 /// children that test what an unprivileged user gets.
 void drop_to_nobody();
 
+/// A sandbox setup (see sandbox) for what `unshare -r -n -u` makes: new user, net and uts
+/// namespaces, our IDs mapped to 0, hostname `hostname`. As root it becomes nobody first, so that
+/// nobody can enter what it makes. Throws nsutil::error when unprivileged user namespaces are
+/// not allowed.
+std::function<void()> rootless_setup(std::string hostname);
+
 /// Runs `body` in a forked child and returns what it returned. The child's namespace changes
 /// never reach the test process. If `body` throws, the same error is rethrown here (so Catch
 /// reports it); if the child dies any other way, this throws std::runtime_error.

@@ -11,7 +11,6 @@
 #include <nsutil/credentials.hpp>
 #include <nsutil/enter_plan.hpp>
 #include <nsutil/error.hpp>
-#include <nsutil/idmap.hpp>
 #include <nsutil/ns_handle.hpp>
 #include <string>
 
@@ -256,15 +255,7 @@ TEST_CASE("by_file: an unprivileged caller enters a rootless sandbox, the user n
   // What `unshare -r -n -u` makes; as root, made and entered as nobody.
   std::optional<nsutil::test::sandbox> box;
   try {
-    box.emplace([] {
-      nsutil::test::drop_to_nobody();
-      nsutil::id_maps maps{{{0, ::geteuid(), 1}}, {{0, ::getegid(), 1}}, true};
-      if (::unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS) < 0)
-        nsutil::throw_errno("unshare");
-      nsutil::write_id_maps(0, maps);
-      if (::sethostname("plan-file", 9) < 0)
-        nsutil::throw_errno("sethostname");
-    });
+    box.emplace(nsutil::test::rootless_setup("plan-file"));
   } catch (const nsutil::error& e) {
     NSUTIL_SKIP(std::string("unprivileged user namespaces: ") + e.what());
   }

@@ -68,8 +68,8 @@ TEST_CASE("persist binds a namespace onto a new file, unpersist removes it", "[r
   CHECK(nsutil::persisted_type(target) == ns_type::uts);
   CHECK(std::to_string(ns_handle::open(target, ns_type::uts).inode().ino) == inner);
   CHECK_THROWS_WITH(nsutil::check_persist_target(target),
-                    fmt::format("persist '{0}': already holds a uts namespace; enter it with "
-                                "xnsenter --uts={0}, or unmount it first (umount {0})",
+                    fmt::format("persist '{0}': already holds a uts namespace (unpersist() or "
+                                "umount(8) it first)",
                                 target));
   nsutil::unpersist(target);
   CHECK_FALSE(nsutil::persisted_type(target));

@@ -148,3 +148,11 @@ TEST_CASE("the default shell is $SHELL run as a login shell", "[cli]") {
 TEST_CASE("mirror_status passes an exit code through", "[cli]") {
   CHECK(nsutil::cli::mirror_status({false, 42, false}) == 42);
 }
+
+TEST_CASE("ns_option names a namespace type by util-linux's long option", "[cli]") {
+  using nsutil::ns_type;
+  CHECK(nsutil::cli::ns_option({ns_type::mnt}) == "--mount");
+  CHECK(nsutil::cli::ns_option({ns_type::net}) == "--net");
+  CHECK(nsutil::cli::ns_option({ns_type::time, ns_type::cgroup}) == "--cgroup");
+  CHECK(nsutil::cli::ns_option({}).empty());
+}

@@ -225,3 +225,43 @@ TEST_CASE("xnsenter: a repeated option takes its last value, as nsenter's getopt
   CHECK(opts({"-a", "-a", "--all"}).request.all);
   CHECK(opts({"-w/x", "--wd=/y"}).request.wd == "/y");
 }
+
+TEST_CASE("xnsenter words the library's rules with its options", "[xnsenter]") {
+  using nsutil::error;
+  using nsutil::error_reason;
+  using nsutil::xnsenter::in_our_words;
+  auto said = [](const error& e) { return std::string(in_our_words(e).what()); };
+  const auto no_target = error_reason::no_target;
+  CHECK(said(error(EINVAL, "ns", "", "lib", no_target, {ns_type::net})) ==
+        "--net: no target PID given (use -t PID) and no file");
+  CHECK(said(error(EINVAL, "ns", "", "lib", no_target, {ns_type::mnt})) ==
+        "--mount: no target PID given (use -t PID) and no file");
+  CHECK(said(error(EINVAL, "all", "", "lib", no_target, {ns_type::user})) ==
+        "--all: no target PID given (use -t PID) and no file");
+  CHECK(said(error(EINVAL, "net_socket", "", "lib", no_target, {ns_type::net})) ==
+        "--net-socket: no target PID given (use -t PID) and no file");
+  CHECK(said(error(EINVAL, "user_parent", "", "lib", no_target, {ns_type::user})) ==
+        "--user-parent: no target PID given (use -t PID) and no file");
+  CHECK(said(error(EINVAL, "wd", "", "lib", no_target)) == "--wd: needs a target PID (-t PID)");
+  CHECK(said(error(EINVAL, "join_cgroup", "", "lib", no_target)) ==
+        "--join-cgroup: needs a target PID (-t PID)");
+  CHECK(said(error(EINVAL, "uid", "", "lib", no_target)) ==
+        "--setuid follow: needs a target PID (-t PID)");
+  CHECK(said(error(EINVAL, "gid", "", "lib", no_target)) ==
+        "--setgid follow: needs a target PID (-t PID)");
+  CHECK(said(error(EINVAL, "user_parent", "/proc/7/ns/user", "its parent is yours",
+                   error_reason::parent_is_own)) ==
+        "--user-parent '/proc/7/ns/user': its parent is yours");
+  CHECK(said(error(EOPNOTSUPP, "join_cgroup", "/sys/fs/cgroup", "needs cgroup v2",
+                   error_reason::no_cgroup2)) == "--join-cgroup '/sys/fs/cgroup': needs cgroup v2");
+  CHECK(said(error(EPERM, "setns", "/proc/7/ns", "lib", error_reason::needs_owner_userns,
+                   {ns_type::net, ns_type::uts})) ==
+        "setns '/proc/7/ns': Operation not permitted (needs CAP_SYS_ADMIN over it; an "
+        "unprivileged user must enter the user namespace that owns it with -U) [net,uts]");
+  CHECK(said(error(EPERM, "setgroups", "", "not permitted here", error_reason::setgroups_denied)) ==
+        "setgroups: not permitted here; use --preserve-credentials to keep your IDs");
+  // The rest keeps the library's words, and what the exit status depends on (op "exec").
+  error other(ENOENT, "exec", "nope", "lib words");
+  CHECK(said(other) == "exec 'nope': lib words");
+  CHECK(in_our_words(other).op() == "exec");
+}

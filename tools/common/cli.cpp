@@ -245,6 +245,13 @@ std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept {
   return id;
 }
 
+std::string ns_option(ns_set types) {
+  for (const auto& row : ns_types)
+    if (types.contains(row.type))
+      return fmt::format("--{}", row.option);
+  return {};
+}
+
 int parse_signal(std::string_view name) {
   if (auto number = parse_number<int>(name)) {
     if (*number > 0 && *number < NSIG)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <nsutil/ns_type.hpp>
 #include <nsutil/process.hpp>
 #include <optional>
 #include <span>
@@ -147,6 +148,11 @@ std::string one_line(std::string_view message);
 
 /// A user or group ID as parse_number() takes it: 0 ... 4294967294 ((uid_t)-1 is not an ID).
 std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;
+
+/// The long option util-linux's unshare and nsenter take for the first namespace type in `types`
+/// ("--mount" for mnt): how a tool names the namespace of an nsutil::error's namespaces().
+/// Empty for an empty set.
+std::string ns_option(ns_set types);
 
 /// Parses a signal name or number as util-linux does ("KILL", "SIGKILL", "9", case-insensitive).
 /// Throws usage_error for anything else.

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <nsutil/credentials.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/persist.hpp>
@@ -28,8 +30,8 @@ namespace {
   if (type)
     throw_error(EINVAL, "--target", path,
                 fmt::format("a namespace file, not a PID; to enter the {} namespace in it, use "
-                            "--{}={}",
-                            to_string(*type), info(*type).option, path));
+                            "{}={}",
+                            to_string(*type), cli::ns_option({*type}), path));
   throw_error(EINVAL, "--target", path, "takes a PID; namespace files go to --net=FILE etc.");
 }
 
@@ -40,9 +42,65 @@ namespace {
                       : "SELinux is not enabled on this system, so there is no context to follow");
 }
 
+// Our option for the enter_request member an error names: a member is named after nsenter's
+// long option, '_' for '-', but for a namespace ("ns") and `follow` ("uid", "gid").
+std::string option_for(const error& e) {
+  if (e.op() == "ns")
+    return cli::ns_option(e.namespaces());
+  if (e.op() == "uid" || e.op() == "gid")
+    return fmt::format("--set{} follow", e.op());
+  std::string option = "--" + e.op();
+  std::replace(option.begin(), option.end(), '_', '-');
+  return option;
+}
+
 }  // namespace
 
-int run(const options& o) {
+error in_our_words(const error& e) {
+  auto say = [&](std::string op, std::string detail) {
+    return error(e.errno_value(), std::move(op), e.path(), std::move(detail), e.reason(),
+                 e.namespaces());
+  };
+  switch (e.reason()) {
+    case error_reason::no_target:
+      return say(option_for(e), e.namespaces().empty()
+                                    ? "needs a target PID (-t PID)"
+                                    : "no target PID given (use -t PID) and no file");
+    case error_reason::parent_is_own:
+    case error_reason::no_cgroup2:
+      return say(option_for(e), e.detail());
+    case error_reason::needs_owner_userns:
+      return say(e.op(), fmt::format("{} (needs CAP_SYS_ADMIN over it; an unprivileged user must "
+                                     "enter the user namespace that owns it with -U) [{}]",
+                                     std::strerror(e.errno_value()), to_string(e.namespaces())));
+    case error_reason::setgroups_denied:
+      return say(e.op(), e.detail() + "; use --preserve-credentials to keep your IDs");
+    default:
+      return e;
+  }
+}
+
+namespace {
+
+// Runs `f`, throwing the library's errors in our words.
+template <class F>
+decltype(auto) worded(F&& f) {
+  try {
+    return f();
+  } catch (const error& e) {
+    throw in_our_words(e);
+  }
+}
+
+std::string netns_file(const std::string& name) {
+  try {
+    return netns_path(name);
+  } catch (const error& e) {
+    throw error(e.errno_value(), "--netns", e.path(), e.detail());
+  }
+}
+
+int run_plan(const options& o) {
   if (!o.target_path.empty())
     explain_path_target(o.target_path);
   if (o.follow_context)
@@ -50,7 +108,7 @@ int run(const options& o) {
   enter_request req = o.request;
   if (o.netns) {
     req.source(ns_type::net).enabled = true;
-    req.source(ns_type::net).file = netns_path(*o.netns);
+    req.source(ns_type::net).file = netns_file(*o.netns);
   }
   enter_plan plan = enter_plan::open(req);
   bool fork = plan.enters_pid_namespace() && !o.no_fork;
@@ -80,11 +138,18 @@ int run(const options& o) {
   supervisor sup({.pid1_default_action = false, .mirror_stops = true});
   child c = fork_child(
       [&] {
-        apply(plan.creds(), SIGKILL, &*self);
+        // In the child: fork_child() passes on the words of an error, not its reason.
+        worded([&] { apply(plan.creds(), SIGKILL, &*self); });
         exec_program(file, argv);
       },
       {.death_signal = SIGKILL, .signal_mask = sup.child_mask()});
   return cli::mirror_status(sup.wait(c));
+}
+
+}  // namespace
+
+int run(const options& o) {
+  return worded([&] { return run_plan(o); });
 }
 
 }  // namespace nsutil::xnsenter

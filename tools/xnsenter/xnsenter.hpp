@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nsutil/enter_plan.hpp>
+#include <nsutil/error.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,11 @@ struct options {
 /// Parses the arguments (without argv[0]). Pure: no I/O. Throws cli::usage_error, Boost errors,
 /// or std::invalid_argument for bad values.
 cli::parse_result<options> parse_args(std::span<char* const> args);
+
+/// `e` in xnsenter's words: where the library names an enter_request member and its rule
+/// (error::reason()), the message names our option and says which option would help. Other
+/// errors are returned as they are. Pure.
+error in_our_words(const error& e);
 
 /// Enters and runs the program; returns the exit status.
 int run(const options& opts);

@@ -2,6 +2,7 @@
 // work. What differs on purpose: -p forks, signals reach a PID 1, persistence never stacks.
 #include "xunshare.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,10 +28,24 @@ void require_directory(const std::string& path, std::string_view what) {
     throw_error(ENOTDIR, what, path);
 }
 
+// A file that holds a namespace already: say how to enter that one.
+void check_target(const std::string& target) {
+  try {
+    check_persist_target(target);
+  } catch (const error& e) {
+    if (e.reason() != error_reason::holds_namespace)
+      throw;
+    throw error(e.errno_value(), e.op(), e.path(),
+                fmt::format("already holds a {0} namespace; enter it with xnsenter {1}={2}, or "
+                            "unmount it first (umount {2})",
+                            to_string(e.namespaces()), cli::ns_option(e.namespaces()), target));
+  }
+}
+
 // Bad paths fail before anything changes, so a failure leaves nothing mounted.
 void check_paths(const options& o) {
   for (const auto& r : o.persist)
-    check_persist_target(r.target);
+    check_target(r.target);
   std::string base = o.root ? *o.root : "";
   if (o.root)
     require_directory(*o.root, "cannot change root directory to");

@@ -35,8 +35,8 @@ struct credentials {
 /// caller's. Changing IDs makes the kernel clear PR_SET_PDEATHSIG, so when `death_signal` is
 /// non-zero it is armed again afterwards, and if `parent` has already died the caller gets the
 /// signal at once. Changes the calling process. Throws nsutil::error("setgroups"/"setgid"/
-/// "setuid", or those of keep_capabilities() with
-/// keep_caps); EPERM from setgroups in a user namespace says to use --preserve-credentials.
+/// "setuid", or those of keep_capabilities() with keep_caps); EPERM from setgroups after entering
+/// a user namespace (entered_userns) has error_reason::setgroups_denied.
 NSUTIL_API void apply(const credentials& c, int death_signal = 0, const process* parent = nullptr);
 
 /// Copies the permitted capabilities into the inheritable and ambient sets, so that they survive

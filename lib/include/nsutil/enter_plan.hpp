@@ -38,7 +38,9 @@ struct id_choice {
   bool operator==(const id_choice&) const noexcept = default;
 };
 
-/// What to enter and how to set up the program afterwards; nsenter's options as data.
+/// What to enter and how to set up the program afterwards; nsenter's options as data, each member
+/// named after nsenter(1)'s long option (ns: --mount etc., uid/gid: --setuid/--setgid). Errors
+/// about the request name the member (see enter_plan::open()).
 struct enter_request {
   /// The target process; 0 when none is given.
   pid_t target = 0;
@@ -87,8 +89,11 @@ class NSUTIL_API enter_plan {
   /// unavailable or by_file is set, root, cwd, environ, cgroup.procs). Changes nothing. Throws
   /// nsutil::error in words: a PID that does not exist (ESRCH), a file that is no namespace or of
   /// the wrong type (EINVAL), an ID that names no namespace (ENOENT; see ns_handle::open_by_id),
-  /// a target whose namespaces cannot be read (EACCES), a missing target (EINVAL), cgroup v1
-  /// for -c.
+  /// a target whose namespaces cannot be read (EACCES). A request that cannot be carried out
+  /// names the member at fault in error::op() and the rule in error::reason(): a member that
+  /// needs a target process when `target` is 0 (EINVAL, error_reason::no_target), a
+  /// `user_parent` that is the caller's own user namespace (EINVAL, parent_is_own),
+  /// `join_cgroup` without cgroup v2 (EOPNOTSUPP, no_cgroup2).
   static enter_plan open(const enter_request& req);
 
   /// The namespace types that enter() joins.
@@ -100,8 +105,9 @@ class NSUTIL_API enter_plan {
   /// enter_request::by_file), so every namespace taken from the target comes from that one
   /// process, else one file at a time in util-linux's order (user, cgroup, ipc, uts, net, pid,
   /// mnt, time). The user namespace is joined last when the caller is privileged without it,
-  /// first otherwise. Changes the calling process. Throws nsutil::error("setns", ...), EPERM
-  /// with a hint.
+  /// first otherwise. Changes the calling process. Throws nsutil::error("setns", ...) whose
+  /// detail ends with the types refused ("[net,uts]", also in error::namespaces()); EPERM when
+  /// no user namespace was entered has error_reason::needs_owner_userns.
   void enter();
 
   /// After enter(): chroot, change the working directory, replace the environment, join the
@@ -135,8 +141,9 @@ class NSUTIL_API enter_plan {
   credentials creds_;
 };
 
-/// The file `ip netns add NAME` creates: /run/netns/NAME. Throws nsutil::error(ENOENT) when it
-/// does not exist, listing the names that do; EINVAL for a name with '/' or an empty one.
+/// The file `ip netns add NAME` creates: /run/netns/NAME. Throws nsutil::error("netns", NAME):
+/// ENOENT when it does not exist, listing the names that do; EINVAL for a name with '/', "." or
+/// "..", or an empty one.
 NSUTIL_API std::string netns_path(const std::string& name);
 
 }  // namespace nsutil

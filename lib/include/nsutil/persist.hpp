@@ -15,16 +15,18 @@
 namespace nsutil {
 
 /// Checks that `target` can take a namespace bind mount: its directory exists, it is not a
-/// directory, its name is not too long, and it does not already hold a namespace (stacking a
-/// second one on e.g. /run/netns/NAME is refused; the detail says how to enter the one there).
-/// Does not create or change anything. Throws nsutil::error with the path.
+/// directory, its name is not too long, and it does not already hold a namespace (stacking a second
+/// one on e.g. /run/netns/NAME is refused: EBUSY, error_reason::holds_namespace, the type there in
+/// error::namespaces()). Does not create or change anything. Throws nsutil::error("persist",
+/// target).
 NSUTIL_API void check_persist_target(const std::string& target);
 
 /// Bind-mounts namespace file `source` (e.g. /proc/PID/ns/uts) onto `target`, creating
 /// `target` as an empty file first if needed (see check_persist_target()). If the mount fails,
 /// a file it created is removed again. Needs CAP_SYS_ADMIN in the user namespace that owns the
 /// caller's mount namespace; a mount namespace can be bound only from outside it, onto a mount
-/// that is not shared (the detail of EINVAL says so). Throws nsutil::error("mount", target).
+/// that is not shared (the detail of EINVAL says so). Throws nsutil::error: those of
+/// check_persist_target() and of opening `source`, ("create", target), ("mount", target).
 NSUTIL_API void persist(const std::string& source, const std::string& target);
 
 /// Undoes persist(): detaches the namespace bind mount on `target` (the file stays, as with
