@@ -76,6 +76,10 @@ void unshare(ns_set types, const unshare_options& options) {
     raise_mnt_id(*old_id);
 }
 
+void unshare(ns_set types) {
+  unshare(types, {});
+}
+
 std::optional<propagation> parse_propagation(std::string_view name) noexcept {
   if (name == "slave")
     return propagation::slave;

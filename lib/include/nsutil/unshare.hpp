@@ -39,7 +39,10 @@ struct unshare_options {
 /// the old one's, throws nsutil::error("unshare", EAGAIN) with a detail saying so (the calling
 /// process is then in a new mount namespace all the same); errors opening /proc/self/ns/mnt
 /// are thrown as ns_handle::open() throws them.
-NSUTIL_API void unshare(ns_set types, const unshare_options& options = {});
+NSUTIL_API void unshare(ns_set types, const unshare_options& options);
+/// The same with default unshare_options (kept as its own symbol: programs built before
+/// unshare_options existed call it).
+NSUTIL_API void unshare(ns_set types);
 
 /// What the new mount namespace's mounts do with mount events from and to the old one.
 enum class propagation { slave, shared, private_, unchanged };
