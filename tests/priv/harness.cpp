@@ -68,6 +68,11 @@ void drop_to_nobody() {
     throw_errno("prctl", "PR_SET_DUMPABLE");
 }
 
+pipe_ends open_pipe() {
+  auto [read_end, write_end] = make_pipe();
+  return {std::move(read_end), std::move(write_end)};
+}
+
 std::string in_child(const std::function<std::string()>& body) {
   unique_fd out_read;
   unique_fd out_write;

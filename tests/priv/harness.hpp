@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <nsutil/process.hpp>
+#include <nsutil/unique_fd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,14 @@ void drop_to_nobody();
 /// nobody can enter what it makes. Throws nsutil::error when unprivileged user namespaces are
 /// not allowed.
 std::function<void()> rootless_setup(std::string hostname);
+
+/// A pipe's two ends as named members: unlike the structured bindings of make_pipe()'s pair,
+/// a lambda can capture them (clang 14 cannot capture a structured binding).
+struct pipe_ends {
+  nsutil::unique_fd read;
+  nsutil::unique_fd write;
+};
+pipe_ends open_pipe();
 
 /// Runs `body` in a forked child and returns what it returned. The child's namespace changes
 /// never reach the test process. If `body` throws, the same error is rethrown here (so Catch

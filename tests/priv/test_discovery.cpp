@@ -162,15 +162,11 @@ TEST_CASE("discover finds a bind mount that exists only in another mount namespa
   NSUTIL_REQUIRE_ROOT();
   nsutil::test::scratch_dir dir;
   std::string target = dir / "uts";
-  nsutil::unique_fd ready_read;
-  nsutil::unique_fd ready_write;
-  std::tie(ready_read, ready_write) = nsutil::make_pipe();
-  nsutil::unique_fd stop_read;
-  nsutil::unique_fd stop_write;
-  std::tie(stop_read, stop_write) = nsutil::make_pipe();
+  auto ready = nsutil::test::open_pipe();
+  auto stop = nsutil::test::open_pipe();
   nsutil::child keeper = nsutil::fork_child([&] {
-    ready_read.reset();
-    stop_write.reset();
+    ready.read.reset();
+    stop.write.reset();
     if (::unshare(CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))
       nsutil::throw_errno("unshare");
     // A uts namespace bound from inside this mount namespace, by a child that then exits.
@@ -183,18 +179,18 @@ TEST_CASE("discover finds a bind mount that exists only in another mount namespa
     });
     binder.wait();
     auto ino = std::to_string(inode_of(target)) + "\n";
-    (void)::write(ready_write.get(), ino.data(), ino.size());
-    ready_write.reset();
+    (void)::write(ready.write.get(), ino.data(), ino.size());
+    ready.write.reset();
     char b;
-    (void)::read(stop_read.get(), &b, 1);
+    (void)::read(stop.read.get(), &b, 1);
   });
-  ready_write.reset();
-  stop_read.reset();
+  ready.write.reset();
+  stop.read.reset();
   char buf[64] = {};
-  (void)::read(ready_read.get(), buf, sizeof buf - 1);
+  (void)::read(ready.read.get(), buf, sizeof buf - 1);
   std::uint64_t ino = std::strtoull(buf, nullptr, 10);
   auto found = discover();
-  stop_write.reset();
+  stop.write.reset();
   keeper.wait();
   REQUIRE(ino != 0);
   const auto* ns = find(found, ino);

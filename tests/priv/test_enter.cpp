@@ -106,28 +106,24 @@ TEST_CASE("entering a pid namespace applies to children", "[ns_enter][root]") {
   NSUTIL_REQUIRE_ROOT();
   std::string got = nsutil::test::in_child([] {
     // `creator` makes a pid namespace whose init (PID 1) waits for `stop` to close.
-    nsutil::unique_fd stop_read;
-    nsutil::unique_fd stop_write;
-    std::tie(stop_read, stop_write) = nsutil::make_pipe();
-    nsutil::unique_fd ready_read;
-    nsutil::unique_fd ready_write;
-    std::tie(ready_read, ready_write) = nsutil::make_pipe();
+    auto stop = nsutil::test::open_pipe();
+    auto ready = nsutil::test::open_pipe();
     auto creator = nsutil::fork_child([&] {
-      stop_write.reset();
-      ready_read.reset();
+      stop.write.reset();
+      ready.read.reset();
       nsutil::unshare({ns_type::pid});
       auto init = nsutil::fork_child([&] {
-        ready_write.reset();
+        ready.write.reset();
         char b;
-        (void)::read(stop_read.get(), &b, 1);
+        (void)::read(stop.read.get(), &b, 1);
       });
-      ready_write.reset();
+      ready.write.reset();
       init.wait();
     });
-    stop_read.reset();
-    ready_write.reset();
+    stop.read.reset();
+    ready.write.reset();
     char b;
-    (void)::read(ready_read.get(), &b, 1);
+    (void)::read(ready.read.get(), &b, 1);
     auto pidns = ns_handle::of_process(creator.pid(), ns_type::pid, /*for_children=*/true);
     auto other = nsutil::fork_child([&] {
       nsutil::enter(pidns);
@@ -137,7 +133,7 @@ TEST_CASE("entering a pid namespace applies to children", "[ns_enter][root]") {
       ::_exit(inner.wait().value);
     });
     int result = other.wait().value;
-    stop_write.reset();
+    stop.write.reset();
     creator.wait();
     return std::to_string(result);
   });

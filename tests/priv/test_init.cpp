@@ -31,22 +31,20 @@ std::string under_init(std::vector<std::string> argv, int signal_after_ms = 0, i
       types.add(ns_type::user);
     nsutil::unshare(types);
     nsutil::set_root_propagation(nsutil::propagation::private_);
-    nsutil::unique_fd status_read;
-    nsutil::unique_fd status_write;
-    std::tie(status_read, status_write) = nsutil::make_pipe();
-    auto init = nsutil::fork_child([&, w = &status_write] {
-      status_read.reset();
+    auto status = nsutil::test::open_pipe();
+    auto init = nsutil::fork_child([&, w = &status.write] {
+      status.read.reset();
       nsutil::mount_proc("/proc", false);
       nsutil::run_init([&] { nsutil::exec_program(argv[0], argv); }, std::move(*w));
     });
-    status_write.reset();
+    status.write.reset();
     init.wait_started();  // must return once the program runs, though init never execs
     if (signal_after_ms > 0) {
       ::usleep(static_cast<useconds_t>(signal_after_ms) * 1000);
       init.proc().send_signal(sig);
     }
     auto st = init.wait();
-    auto prog = nsutil::init_result(st, std::move(status_read));
+    auto prog = nsutil::init_result(st, std::move(status.read));
     return std::to_string(st.shell_code()) + " " + std::to_string(prog.shell_code());
   });
 }

@@ -106,25 +106,21 @@ TEST_CASE("NS_GET_ID gives IDs that tell namespaces apart", "[userns][ns_handle]
 TEST_CASE("owner and parent follow the user-namespace tree", "[userns][ns_handle]") {
   auto self_user = ns_handle::open("/proc/self/ns/user").inode();
   // A user namespace of our own: as root the sandbox makes none, so make one here.
-  nsutil::unique_fd stop_read;
-  nsutil::unique_fd stop_write;
-  std::tie(stop_read, stop_write) = nsutil::make_pipe();
-  nsutil::unique_fd ready_read;
-  nsutil::unique_fd ready_write;
-  std::tie(ready_read, ready_write) = nsutil::make_pipe();
+  auto stop = nsutil::test::open_pipe();
+  auto ready = nsutil::test::open_pipe();
   auto c = nsutil::fork_child([&] {
-    stop_write.reset();
-    ready_read.reset();
+    stop.write.reset();
+    ready.read.reset();
     if (::unshare(CLONE_NEWUSER | CLONE_NEWUTS) < 0)
       nsutil::throw_errno("unshare");
-    ready_write.reset();
+    ready.write.reset();
     char b;
-    (void)::read(stop_read.get(), &b, 1);
+    (void)::read(stop.read.get(), &b, 1);
   });
-  ready_write.reset();
-  stop_read.reset();
+  ready.write.reset();
+  stop.read.reset();
   char b;
-  (void)::read(ready_read.get(), &b, 1);
+  (void)::read(ready.read.get(), &b, 1);
   auto user = ns_handle::of_process(c.pid(), ns_type::user);
   auto uts = ns_handle::of_process(c.pid(), ns_type::uts);
   auto parent = user.parent();
@@ -135,7 +131,7 @@ TEST_CASE("owner and parent follow the user-namespace tree", "[userns][ns_handle
   CHECK(parent->type() == ns_type::user);
   CHECK(owner->inode() == user.inode());
   CHECK(user.owner_uid() == ::geteuid());
-  stop_write.reset();
+  stop.write.reset();
   c.wait();
   CHECK_THROWS_AS(ns_handle::open("/proc/self/ns/uts").parent(), nsutil::error);
   CHECK_THROWS_AS(ns_handle::open("/proc/self/ns/uts").owner_uid(), nsutil::error);

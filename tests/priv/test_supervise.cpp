@@ -133,11 +133,9 @@ TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
   // The supervisor runs in its own child here so that this process can watch and continue it.
   nsutil::test::scratch_dir dir;
   std::string ready = dir / "ready";
-  nsutil::unique_fd result_read;
-  nsutil::unique_fd result_write;
-  std::tie(result_read, result_write) = nsutil::make_pipe();
+  auto result = nsutil::test::open_pipe();
   auto supervising = nsutil::fork_child([&] {
-    result_read.reset();
+    result.read.reset();
     nsutil::supervisor sup({.mirror_stops = true});
     auto c = nsutil::fork_child(
         [&] {
@@ -147,9 +145,9 @@ TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
         {.signal_mask = sup.child_mask()});
     child_status st = sup.wait(c);
     char code = static_cast<char>(st.value);
-    (void)::write(result_write.get(), &code, 1);
+    (void)::write(result.write.get(), &code, 1);
   });
-  result_write.reset();
+  result.write.reset();
   REQUIRE(wait_for_file(ready));
   char state = '?';
   for (int i = 0; i < 1000 && state != 'T'; ++i) {
@@ -159,7 +157,7 @@ TEST_CASE("a stopped child stops the supervisor; continuing it continues both",
   CHECK(state == 'T');
   ::kill(supervising.pid(), SIGCONT);
   char code = 0;
-  CHECK(::read(result_read.get(), &code, 1) == 1);
+  CHECK(::read(result.read.get(), &code, 1) == 1);
   CHECK(code == 5);
   CHECK(supervising.wait() == child_status{});
 }
