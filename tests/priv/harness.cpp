@@ -74,16 +74,14 @@ pipe_ends open_pipe() {
 }
 
 std::string in_child(const std::function<std::string()>& body) {
-  unique_fd out_read;
-  unique_fd out_write;
-  std::tie(out_read, out_write) = make_pipe();
+  auto out = open_pipe();
   child c = fork_child([&] {
-    out_read.reset();
-    std::string out = body();
-    const char* p = out.data();
-    std::size_t left = out.size();
+    out.read.reset();
+    std::string text = body();
+    const char* p = text.data();
+    std::size_t left = text.size();
     while (left > 0) {
-      ssize_t n = ::write(out_write.get(), p, left);
+      ssize_t n = ::write(out.write.get(), p, left);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
@@ -92,12 +90,12 @@ std::string in_child(const std::function<std::string()>& body) {
       left -= static_cast<std::size_t>(n);
     }
   });
-  out_write.reset();
-  std::string out = read_all(out_read, "test child output");
+  out.write.reset();
+  std::string text = read_all(out.read, "test child output");
   child_status st = c.wait();
   if (st != child_status{})
     throw std::runtime_error("test child ended with status " + std::to_string(st.shell_code()));
-  return out;
+  return text;
 }
 
 std::function<void()> rootless_setup(std::string hostname) {
@@ -122,18 +120,16 @@ sandbox::sandbox(std::string hostname)
       }) {}
 
 sandbox::sandbox(const std::function<void()>& setup) {
-  unique_fd stop_read;
-  unique_fd stop_write;
-  std::tie(stop_read, stop_write) = make_pipe();
+  auto stop = open_pipe();
   child_.emplace(fork_child([&] {
-    stop_write.reset();
+    stop.write.reset();
     setup();
     report_started();  // a set-up error reaches wait_started() below; now we are ready
     char b;
-    (void)::read(stop_read.get(), &b, 1);
+    (void)::read(stop.read.get(), &b, 1);
   }));
-  stop_read.reset();
-  stop_ = std::move(stop_write);
+  stop.read.reset();
+  stop_ = std::move(stop.write);
   child_->wait_started();
 }
 
