@@ -23,11 +23,15 @@ namespace nsutil {
 namespace {
 
 // What a child sends its parent when its body throws: a fixed header, then the three strings.
+// The reason and namespaces travel too, so that a caller words a child's error as it would its
+// own (xunshare's helper refusing a target that already holds a namespace, say).
 struct report_header {
   std::int32_t errno_value;  // 0: not an nsutil::error; `detail` holds what()
   std::uint32_t op_size;
   std::uint32_t path_size;
   std::uint32_t detail_size;
+  error_reason reason;
+  std::int32_t namespaces;  // their CLONE_NEW* flags
 };
 
 void write_all(int fd, const void* data, std::size_t size) noexcept {
@@ -48,7 +52,8 @@ void write_all(int fd, const void* data, std::size_t size) noexcept {
 // parent cannot read before the child has ended. Built on the stack: no allocation in a child
 // that may be sharing the parent's heap.
 void send_report(int fd, int errno_value, std::string_view op, std::string_view path,
-                 std::string_view detail) noexcept {
+                 std::string_view detail, error_reason reason = error_reason::none,
+                 ns_set namespaces = {}) noexcept {
   char buf[PIPE_BUF];
   std::size_t room = sizeof buf - sizeof(report_header);
   op = op.substr(0, room);
@@ -56,9 +61,12 @@ void send_report(int fd, int errno_value, std::string_view op, std::string_view 
   path = path.substr(0, room);
   room -= path.size();
   detail = detail.substr(0, room);
-  report_header h{errno_value, static_cast<std::uint32_t>(op.size()),
+  report_header h{errno_value,
+                  static_cast<std::uint32_t>(op.size()),
                   static_cast<std::uint32_t>(path.size()),
-                  static_cast<std::uint32_t>(detail.size())};
+                  static_cast<std::uint32_t>(detail.size()),
+                  reason,
+                  namespaces.clone_flags()};
   char* end = buf;
   std::memcpy(end, &h, sizeof h);
   end += sizeof h;
@@ -187,7 +195,8 @@ void child::rethrow_report() {
   std::string detail = take(h.detail_size);
   if (h.errno_value == 0)
     throw_error(EIO, "", "", detail);
-  throw error(h.errno_value, std::move(op), std::move(path), std::move(detail));
+  throw error(h.errno_value, std::move(op), std::move(path), std::move(detail), h.reason,
+              ns_set::from_clone_flags(h.namespaces));
 }
 
 void child::wait_started() {
@@ -239,7 +248,8 @@ struct child_start {
   try {
     (*s.body)();
   } catch (const error& e) {
-    send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail());
+    send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail(), e.reason(),
+                e.namespaces());
     status = 1;
   } catch (const std::exception& e) {
     send_report(report_fd, 0, {}, {}, e.what());

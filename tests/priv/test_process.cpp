@@ -54,6 +54,25 @@ TEST_CASE("a set-up error in the child keeps its detail", "[userns][process]") {
   CHECK_THROWS_WITH(c.wait(), "persist '/run/x': already there");
 }
 
+TEST_CASE("a child's error keeps its reason and namespaces", "[userns][process]") {
+  for (bool shared : {false, true}) {
+    auto c = fork_child(
+        [] {
+          throw nsutil::error(EBUSY, "persist", "/run/x", "", nsutil::error_reason::holds_namespace,
+                              {nsutil::ns_type::net, nsutil::ns_type::uts});
+        },
+        {.share_memory = shared});
+    try {
+      c.wait();
+      FAIL("no exception");
+    } catch (const nsutil::error& e) {
+      CHECK(e.errno_value() == EBUSY);
+      CHECK(e.reason() == nsutil::error_reason::holds_namespace);
+      CHECK(e.namespaces() == nsutil::ns_set{nsutil::ns_type::net, nsutil::ns_type::uts});
+    }
+  }
+}
+
 TEST_CASE("another exception in the child comes back as nsutil::error with its text",
           "[userns][process]") {
   for (bool shared : {false, true}) {
@@ -300,7 +319,8 @@ TEST_CASE("a share_memory child's error too long for a pipe write is cut, not st
   } catch (const nsutil::error& e) {
     CHECK(e.errno_value() == ENOENT);
     CHECK(e.op() == "open");
-    CHECK(e.path().size() + e.op().size() + 16 == PIPE_BUF);
+    // 24: the report header (errno, three sizes, reason, namespaces)
+    CHECK(e.path().size() + e.op().size() + 24 == PIPE_BUF);
     CHECK(e.path() == long_path.substr(0, e.path().size()));
   }
 }

@@ -28,17 +28,22 @@ void require_directory(const std::string& path, std::string_view what) {
     throw_error(ENOTDIR, what, path);
 }
 
-// A file that holds a namespace already: say how to enter that one.
+// A file that holds a namespace already: say how to enter that one. Called in a handler: any
+// other error is rethrown as it is.
+[[noreturn]] void rethrow_in_our_words(const error& e) {
+  if (e.reason() != error_reason::holds_namespace)
+    throw;
+  throw error(e.errno_value(), e.op(), e.path(),
+              fmt::format("already holds a {0} namespace; enter it with xnsenter {1}={2}, or "
+                          "unmount it first (umount {2})",
+                          to_string(e.namespaces()), cli::ns_option(e.namespaces()), e.path()));
+}
+
 void check_target(const std::string& target) {
   try {
     check_persist_target(target);
   } catch (const error& e) {
-    if (e.reason() != error_reason::holds_namespace)
-      throw;
-    throw error(e.errno_value(), e.op(), e.path(),
-                fmt::format("already holds a {0} namespace; enter it with xnsenter {1}={2}, or "
-                            "unmount it first (umount {2})",
-                            to_string(e.namespaces()), cli::ns_option(e.namespaces()), target));
+    rethrow_in_our_words(e);
   }
 }
 
@@ -136,12 +141,17 @@ void unshare_with_hint(const options& o) {
   }
 }
 
-// Binds the namespace files, from outside (helper) or from here.
+// Binds the namespace files, from outside (helper) or from here. A target that came to hold a
+// namespace after check_paths() is refused there, with the library's reason.
 void persist_now(const options& o, std::optional<persist_helper>& binder) {
-  if (binder)
-    binder->bind();
-  else if (!o.persist.empty())
-    persist_own(o.persist);
+  try {
+    if (binder)
+      binder->bind();
+    else if (!o.persist.empty())
+      persist_own(o.persist);
+  } catch (const error& e) {
+    rethrow_in_our_words(e);
+  }
 }
 
 bool read_byte(const unique_fd& fd) {

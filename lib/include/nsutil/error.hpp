@@ -51,8 +51,7 @@ enum class error_reason : std::uint8_t {
 /// uses that to pass on the text of another exception unchanged.
 ///
 /// Some errors also carry a reason() and the namespace types they are about (namespaces()), for
-/// callers that word them differently. fork_child() passes on errno, op, path and detail to
-/// the parent, not these two.
+/// callers that word them differently. fork_child() passes all of these on to the parent.
 class NSUTIL_API error : public std::system_error {
  public:
   error(int errno_value, std::string op, std::string path = {}, std::string detail = {},

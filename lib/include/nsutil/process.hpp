@@ -134,12 +134,12 @@ class NSUTIL_API child {
 /// Forks a child that runs `body` and then _exit(0)s; `body` usually ends in exec_program().
 ///
 /// The child never unwinds into the parent's copy of the stack: if `body` throws, the error
-/// (errno, operation, path and text) is written to a close-on-exec pipe and the child _exit(1)s;
-/// the parent gets the same error rethrown from child::wait_started() or child::wait(). So a
-/// failed set-up step or exec in the child is an ordinary exception in the parent (the
-/// operation, path and text together are cut to 4 KiB). Another exception type comes back as
-/// nsutil::error(EIO) with an empty op and path, whose what() is the original what(); a report
-/// cut short (a body that wrote to the pipe itself) as nsutil::error(EIO) "child failed".
+/// (errno, operation, path, text, reason and namespaces) is written to a close-on-exec pipe and the
+/// child _exit(1)s; the parent gets the same error rethrown from child::wait_started() or
+/// child::wait(). So a failed set-up step or exec in the child is an ordinary exception in the
+/// parent (the operation, path and text together are cut to 4 KiB). Another exception type comes
+/// back as nsutil::error(EIO) with an empty op and path, whose what() is the original what(); a
+/// report cut short (a body that wrote to the pipe itself) as nsutil::error(EIO) "child failed".
 /// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
 
