@@ -111,6 +111,12 @@ std::string option_value(const std::vector<std::string>& args, std::string_view 
   return {};
 }
 
+// "data-root" of a dockerd configuration file, or empty.
+std::string configured_docker_root(const std::string& config) {
+  auto text = try_read(config);
+  return text ? string_at(parse_json(*text), "data-root") : std::string();
+}
+
 std::string comm_of(const std::string& proc_root, pid_t pid) {
   auto text = try_read(proc_root + "/" + std::to_string(pid) + "/comm");
   if (!text)
@@ -190,6 +196,47 @@ std::string parent_dir(std::string path, int n) {
     path.resize(slash);
   }
   return path;
+}
+
+// The fields of a /proc/PID/mountinfo line that locate a file: the device, the root of the mount
+// within its filesystem and the mount point, with the kernel's octal escapes (\040) undone.
+struct mount_entry {
+  std::string dev;
+  std::string root;
+  std::string target;
+};
+
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<mount_entry> parse_mountinfo(std::string_view text) {
+  std::vector<mount_entry> out;
+  while (!text.empty()) {
+    auto eol = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(std::min(eol + 1, text.size()));
+    std::string_view field[5];
+    std::size_t n = 0;
+    while (n < 5 && !line.empty()) {
+      auto space = std::min(line.find(' '), line.size());
+      field[n++] = line.substr(0, space);
+      line.remove_prefix(std::min(space + 1, line.size()));
+    }
+    if (n == 5)
+      out.push_back({std::string(field[2]), unescape_octal(field[3]), unescape_octal(field[4])});
+  }
+  return out;
 }
 
 }  // namespace
@@ -313,11 +360,14 @@ struct __attribute__((visibility("hidden"))) container_resolver::state {
   container_options opts;
   std::unordered_map<std::string, container> cache;
   std::optional<std::vector<std::string>> docker_roots;
+  // The reader's own mount table (proc_root/self/mountinfo), read at the first use.
+  std::optional<std::vector<mount_entry>> own_mounts;
   // Podman: containers.json of each graph root read, as ID -> name.
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> podman_names;
 
   const std::vector<std::string>& find_docker_roots();
-  void resolve_docker(container& c);
+  std::string docker_root_of(const std::string& id, pid_t pid);
+  void resolve_docker(container& c, pid_t pid);
   void resolve_podman(container& c, const detail::cgroup_container& path, pid_t pid);
   bool resolve_containerd(container& c);
   bool resolve_crio(container& c);
@@ -325,19 +375,12 @@ struct __attribute__((visibility("hidden"))) container_resolver::state {
   const std::unordered_map<std::string, std::string>& podman_root_names(const std::string& root);
 };
 
+// The data roots of the running dockerd processes: every process's name is read, once.
 const std::vector<std::string>& container_resolver::state::find_docker_roots() {
   if (docker_roots)
     return *docker_roots;
   docker_roots.emplace();
   auto& roots = *docker_roots;
-  if (!opts.docker_roots.empty()) {
-    roots = opts.docker_roots;
-    return roots;
-  }
-  auto configured_root = [](const std::string& config) {
-    auto text = try_read(config);
-    return text ? string_at(parse_json(*text), "data-root") : std::string();
-  };
   if (opts.find_daemons) {
     for (pid_t pid : all_pids(opts.proc_root)) {
       if (comm_of(opts.proc_root, pid) != "dockerd")
@@ -350,28 +393,72 @@ const std::vector<std::string>& container_resolver::state::find_docker_roots() {
         root = option_value(args, "--graph");
       if (root.empty()) {
         std::string config = option_value(args, "--config-file");
-        root = configured_root(config.empty() ? opts.docker_config : config);
+        root = configured_docker_root(config.empty() ? opts.docker_config : config);
       }
       add_unique(roots, root.empty() ? "/var/lib/docker" : root);
     }
   }
-  add_unique(roots, configured_root(opts.docker_config));
-  add_unique(roots, "/var/lib/docker");
   return roots;
 }
 
-void container_resolver::state::resolve_docker(container& c) {
-  for (const auto& root : find_docker_roots()) {
+// Docker bind-mounts DATA_ROOT/containers/ID/hostname on the container's /etc/hostname: the
+// container's mount table and the reader's give the data root for the price of two reads,
+// where finding the daemons means reading every process's name.
+std::string container_resolver::state::docker_root_of(const std::string& id, pid_t pid) {
+  auto text = try_read(opts.proc_root + "/" + std::to_string(pid) + "/mountinfo");
+  if (!text)
+    return {};
+  const std::string suffix = "/containers/" + id + "/hostname";
+  for (const auto& m : parse_mountinfo(*text)) {
+    if (m.target != "/etc/hostname" || !m.root.ends_with(suffix))
+      continue;
+    if (!own_mounts) {
+      auto own = try_read(opts.proc_root + "/self/mountinfo");
+      own_mounts = own ? parse_mountinfo(*own) : std::vector<mount_entry>();
+    }
+    // The reader's mount of the same filesystem whose root holds the file.
+    for (const auto& host : *own_mounts) {
+      if (host.dev != m.dev)
+        continue;
+      std::string_view rest = m.root;
+      if (host.root != "/") {
+        if (!rest.starts_with(host.root) ||
+            (rest.size() > host.root.size() && rest[host.root.size()] != '/'))
+          continue;
+        rest.remove_prefix(host.root.size());
+      }
+      std::string path = (host.target == "/" ? std::string() : host.target) + std::string(rest);
+      return path.substr(0, path.size() - suffix.size());
+    }
+  }
+  return {};
+}
+
+void container_resolver::state::resolve_docker(container& c, pid_t pid) {
+  auto from_root = [&](const std::string& root) {
     auto text = try_read(root + "/containers/" + c.id + "/config.v2.json");
     if (!text)
-      continue;
+      return false;
     // Docker keeps the name with its leading '/' ("/web").
     std::string name = string_at(parse_json(*text), "Name");
     if (name.starts_with('/'))
       name.erase(0, 1);
     c.name = name;
+    return true;
+  };
+  if (!opts.docker_roots.empty()) {
+    std::any_of(opts.docker_roots.begin(), opts.docker_roots.end(), from_root);
     return;
   }
+  // Cheapest first; the ID is unique, so the order changes the cost, not the answer.
+  if (opts.find_daemons && pid > 0)
+    if (std::string root = docker_root_of(c.id, pid); !root.empty() && from_root(root))
+      return;
+  std::string configured = configured_docker_root(opts.docker_config);
+  if ((!configured.empty() && from_root(configured)) || from_root("/var/lib/docker"))
+    return;
+  const auto& roots = find_docker_roots();
+  std::any_of(roots.begin(), roots.end(), from_root);
 }
 
 // Podman's container is a child of its conmon, whose -b names the bundle
@@ -508,7 +595,7 @@ std::optional<container> container_resolver::of_cgroup(std::string_view cgroup_t
   c.pod_uid = path->pod_uid;
   switch (path->engine) {
     case container_engine::docker:
-      state_->resolve_docker(c);
+      state_->resolve_docker(c, pid);
       break;
     case container_engine::podman:
       state_->resolve_podman(c, *path, pid);

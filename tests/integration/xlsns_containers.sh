@@ -96,6 +96,11 @@ else
     "${web_id:0:12} ${web_id} docker" \
     "$("$XLSNS" -n -r -o CONTAINER,CONTAINERID,ENGINE -t net -Q "PID == $web_pid")"
   cp "$tmp/config.saved" "$tmp/docker/containers/$web_id/config.v2.json"
+  # The data root comes from the container's /etc/hostname mount, not from reading every
+  # process's name to find dockerd.
+  check_eq "docker: the data root is found without a scan of every process" "0" \
+    "$(strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null |
+      grep -c '/comm"')"
   check_eq "docker: no container column, no engine state read" "" \
     "$(strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,PID 2>/dev/null |
       grep -F "$tmp/" | head -1)"

@@ -277,6 +277,34 @@ TEST_CASE("Docker's data root: dockerd's command line, daemon.json, the default"
   CHECK(r.of_cgroup("0::/docker/" + docker_web + "\n")->name.empty());
 }
 
+TEST_CASE("Docker's data root from the container's /etc/hostname bind mount", "[containers]") {
+  fake_proc proc;
+  auto opts = fixture_options();
+  opts.proc_root = proc.root;
+  opts.docker_roots.clear();
+  opts.find_daemons = true;
+  std::string cgroup = "0::/docker/" + docker_moved + "\n";
+  proc.add(300, "sh", 1, cgroup);
+  // The reader sees the filesystem whose /R directory holds the fixtures at its "/"; the
+  // container's root field is the path within that filesystem.
+  fs::create_directories(proc.root / "self");
+  std::ofstream(proc.root / "self/mountinfo")
+      << "20 1 8:2 / /boot rw - ext4 /dev/sda2 rw\n21 1 8:1 /R / rw - ext4 /dev/sda1 rw\n";
+  std::ofstream(proc.root / "300/mountinfo")
+      << "600 500 0:50 / / rw - overlay overlay rw\n"
+      << "610 600 8:1 /R/elsewhere/hosts /etc/hosts rw - ext4 /dev/sda1 rw\n"
+      << "611 600 8:1 /R" << fixtures() << "/docker-moved/containers/" << docker_moved
+      << "/hostname /etc/hostname rw - ext4 /dev/sda1 rw\n";
+  nsutil::container_resolver r(opts);
+  CHECK(r.of_process(300)->name == "db");
+  // Without the mount (or on another device) nothing else names that root.
+  std::ofstream(proc.root / "300/mountinfo")
+      << "611 600 8:9 /R" << fixtures() << "/docker-moved/containers/" << docker_moved
+      << "/hostname /etc/hostname rw - ext4 /dev/sdb rw\n";
+  nsutil::container_resolver other(opts);
+  CHECK(other.of_process(300)->name.empty());
+}
+
 TEST_CASE("Podman names from containers.json, by driver and conmon's bundle", "[containers]") {
   auto opts = fixture_options();
   {

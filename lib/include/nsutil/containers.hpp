@@ -61,10 +61,12 @@ struct running_container {
 struct container_options {
   /// The proc filesystem processes are read from.
   std::string proc_root = "/proc";
-  /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the
-  /// roots of the running dockerd processes (--data-root or -g on their command line, else
-  /// "data-root" of their --config-file or of `docker_config`), then the one `docker_config`
-  /// names, then /var/lib/docker.
+  /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the root
+  /// that the container's /etc/hostname bind mount comes from (its mountinfo read against the
+  /// reader's own), then `docker_config`'s "data-root", then /var/lib/docker, then, only when
+  /// none of these has the container, the roots of the running dockerd processes (--data-root
+  /// or -g on their command line, else "data-root" of their --config-file): finding those reads
+  /// every process's name once.
   std::vector<std::string> docker_roots;
   /// dockerd's configuration file.
   std::string docker_config = "/etc/docker/daemon.json";
