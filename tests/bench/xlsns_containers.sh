@@ -81,3 +81,8 @@ echo "medians of $RUNS alternating runs:"
 compare "the bar" "-o NS,TYPE" "-o NS,TYPE,CONTAINER"
 compare "all three" "-o NS,TYPE" "-o NS,TYPE,CONTAINER,CONTAINERID,ENGINE"
 compare "default+" "" "-o +CONTAINER"
+# Paired ratios where the machine has farm-bench (A/B pair by pair: drift in speed cancels).
+if command -v farm-bench >/dev/null; then
+  echo "farm-bench, -o NS,TYPE,CONTAINER (A) against -o NS,TYPE (B):"
+  farm-bench -n "$RUNS" --vs "$XLSNS -o NS,TYPE" -- "$XLSNS" -o NS,TYPE,CONTAINER
+fi
