@@ -324,8 +324,15 @@ std::optional<cgroup_container> classify_cgroup_path(std::string_view path) {
     if (kube && is_hex_id(c) && prev.starts_with("pod"))
       return hit(container_engine::cri, c);
     if (auto name = between(c, "machine-", ".scope");
-        name && !name->empty() && prev == "machine.slice")
-      return hit(container_engine::machined, unescape_unit_name(*name));
+        name && !name->empty() && prev == "machine.slice") {
+      // machined's names are host names: an escape that makes a control character or a '/'
+      // is not one of its scopes.
+      std::string machine = unescape_unit_name(*name);
+      if (std::none_of(machine.begin(), machine.end(), [](char ch) {
+            return ch == '/' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+          }))
+        return hit(container_engine::machined, machine);
+    }
     if (auto name = between(c, "lxc.payload.", ""); name && !name->empty())
       return hit(container_engine::lxc, *name);
     if ((c == "lxc.payload" || c == "lxc") && !next.empty())

@@ -185,6 +185,9 @@ TEST_CASE("machined and LXC name their containers in the path", "[containers]") 
   check_path("/machine.slice/machine-my\\x2dbox.scope/payload", container_engine::machined,
              "my-box");
   CHECK_FALSE(classify_cgroup_path("/machine.slice/machine-.scope"));
+  // Escapes that no host name has (found by fuzz-container-cgroup: a newline in the ID).
+  CHECK_FALSE(classify_cgroup_path("/machine.slice/machine-a\\x0ab.scope"));
+  CHECK_FALSE(classify_cgroup_path("/machine.slice/machine-a\\x2fb.scope"));
   CHECK_FALSE(classify_cgroup_path("/system.slice/machine-debian.scope"));
   check_path("/lxc.payload.web1", container_engine::lxc, "web1");
   check_path("/lxc.payload.web1/system.slice/cron.service", container_engine::lxc, "web1");
