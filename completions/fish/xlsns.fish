@@ -1,7 +1,7 @@
 # fish completion for xlsns(8)
 
 function __xlsns_columns
-    set -l cols NS TYPE PATH NPROCS PID PPID COMMAND UID USER NETNSID NSFS PNS ONS NSID NTHREADS HOLDERS
+    set -l cols NS TYPE PATH NPROCS PID PPID COMMAND UID USER NETNSID NSFS PNS ONS NSID NTHREADS HOLDERS CONTAINER CONTAINERID ENGINE
     set -l tok (commandline -ct)
     set -l prefix (string match -r '^\+?(?:[^,]*,)*' -- $tok)
     for c in $cols

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <nsutil/containers.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace nsutil::detail {
@@ -26,5 +28,30 @@ bool is_nested_init(std::string_view status_text);
 // /proc/PID/cgroup: the path of the cgroup v2 entry (the line "0::PATH"), or nullopt when there
 // is none. Defined in enter_plan.cpp.
 std::optional<std::string_view> cgroup2_path(std::string_view cgroup_text);
+
+// What a cgroup path says of the container a process is in: the engine, its ID (for machined
+// and LXC, the unescaped name), and where the path has them, the Kubernetes pod's UID and the
+// UID of the user whose systemd instance (user@UID.service) holds it (rootless Podman).
+struct cgroup_container {
+  container_engine engine = container_engine::docker;
+  std::string id;
+  std::string pod_uid;
+  std::optional<uid_t> user;
+};
+
+// One cgroup path ("/docker/ID", "/system.slice/docker-ID.scope", ...): its outermost
+// container component, as the host's engines see it (a container inside a container is the
+// outer one's business), or nullopt. A monitor beside a container (libpod-conmon-ID.scope,
+// crio-conmon-ID.scope, lxc.monitor.NAME) is in the host's namespaces and is no container.
+// Defined in containers.cpp.
+std::optional<cgroup_container> classify_cgroup_path(std::string_view path);
+
+// /proc/PID/cgroup: classify_cgroup_path() of the v2 entry ("0::PATH"), else of the v1 lines in
+// order; the first that names a container. Defined in containers.cpp.
+std::optional<cgroup_container> classify_cgroup(std::string_view cgroup_text);
+
+// systemd's unit-name unescaping of one name ("my\\x2dbox" -> "my-box": each \\xNN is that byte),
+// as machined escapes a machine name into its scope's name. Defined in containers.cpp.
+std::string unescape_unit_name(std::string_view escaped);
 
 }  // namespace nsutil::detail

@@ -43,16 +43,7 @@ drop_sleeps() {
   sleeps=()
 }
 
-now_ns() { date +%s%N; }
-# time_one CMD...: prints the wall time of one run in milliseconds.
-time_one() {
-  local t0 t1
-  t0=$(now_ns)
-  "$@" >/dev/null 2>&1
-  t1=$(now_ns)
-  echo $(((t1 - t0) / 1000))
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+. "$(dirname "$0")/timing.sh"
 ms() { awk -v us="$1" 'BEGIN {printf "%.1f ms", us / 1000}'; }
 
 # compare LABEL ARGS...: alternates lsns ARGS and xlsns ARGS, RUNS times each.

@@ -142,5 +142,18 @@ for opt in $("$XLSNS" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
   done
 done
 check_eq "every --help option is documented and completed" "" "$missing"
+
+# Every column of -H is in the man page and in the three completions' column lists.
+missing=""
+for col in $("$XLSNS" -H -n -r | cut -d' ' -f1); do
+  for f in man/xlsns.8.scd completions/bash/xlsns completions/zsh/_xlsns completions/fish/xlsns.fish; do
+    case $f in
+      *.scd) pat="*$col*" ;;
+      *) pat=" $col" ;;
+    esac
+    grep -qF -- "$pat" "$src/$f" || missing="$missing $f:$col"
+  done
+done
+check_eq "every column is documented and completed" "" "$missing"
 plan $_tap_n
 done_testing

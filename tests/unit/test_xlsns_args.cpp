@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <boost/program_options/errors.hpp>
 #include <catch2/catch.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "filter.hpp"
 #include "xlsns.hpp"
 
 using nsutil::ns_type;
@@ -58,9 +60,28 @@ TEST_CASE("xlsns -o replaces the columns, +LIST appends, --output-all has all", 
   CHECK(plus.size() == 7);
   CHECK(plus.back() == column::path);
   auto all = opts({"--output-all"});
-  CHECK(all.columns.size() == 16);
+  CHECK(all.columns.size() == 19);
   CHECK(all.tree == tree_mode::none);  // as lsns: --output-all drops the default tree
   CHECK(opts({"-o", "NS"}).tree == tree_mode::process);
+}
+
+TEST_CASE("xlsns container columns: by name in -o and -Q, never by default", "[xlsns]") {
+  CHECK(opts({"-o", "NS,container,ContainerID,ENGINE"}).columns ==
+        std::vector<column>{column::ns, column::container, column::containerid, column::engine});
+  CHECK(opts({"-o+CONTAINER"}).columns.back() == column::container);
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{}, {"-t", "net"}, {"-l"}, {"-p", "1"}}) {
+    auto cols = opts(args).columns;
+    for (column c : {column::container, column::containerid, column::engine})
+      CHECK(std::find(cols.begin(), cols.end(), c) == cols.end());
+  }
+  auto filtered = opts({"-Q", "CONTAINER == \"web\" || ENGINE =~ \"^pod\""});
+  auto f = nsutil::xlsns::filter_expr::parse(filtered.filter);
+  CHECK(f.columns() == std::vector<column>{column::container, column::engine});
+  CHECK(f.matches([](column c) { return c == column::container ? "web" : ""; }));
+  CHECK_FALSE(f.matches([](column c) { return c == column::container ? "db" : "docker"; }));
+  CHECK(nsutil::xlsns::info(column::containerid).name == "CONTAINERID");
+  CHECK(error_of({"-o", "CONTAINERS"}) == "unknown column: CONTAINERS");
 }
 
 TEST_CASE("xlsns tree modes: -l drops the default, -T wins, the value must be attached",

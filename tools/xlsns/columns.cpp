@@ -71,6 +71,11 @@ const std::vector<column_info>& all_columns() {
        "number of threads in the namespace"},
       {column::holders, "HOLDERS", 0, SCOLS_FL_WRAP, column_kind::string,
        "what keeps the namespace alive"},
+      {column::container, "CONTAINER", 0, 0, column_kind::string,
+       "container of the PID: its name, else its short ID"},
+      {column::containerid, "CONTAINERID", 0, 0, column_kind::string, "container ID of the PID"},
+      {column::engine, "ENGINE", 0, 0, column_kind::string,
+       "container engine of the PID (docker, podman, containerd, crio, cri, machined, lxc)"},
   };
   return table;
 }
@@ -116,6 +121,15 @@ std::string cell_context::netnsid(const found_namespace& ns) {
   }
   netnsids_.emplace_back(ns.inode.ino, text);
   return text;
+}
+
+const std::optional<container>& cell_context::container_of(pid_t pid) {
+  for (const auto& [known, c] : containers_)
+    if (known == pid)
+      return c;
+  if (!resolver_)
+    resolver_ = std::make_unique<container_resolver>();
+  return containers_.emplace_back(pid, resolver_->of_process(pid)).second;
 }
 
 std::string cell_context::value(column id, const row_source& row) {
@@ -172,6 +186,18 @@ std::string cell_context::value(column id, const row_source& row) {
         if (ns.holders.contains(static_cast<ns_holder>(h)))
           names.emplace_back(to_string(static_cast<ns_holder>(h)));
       return join(names, nowrap_);
+    }
+    case column::container:
+    case column::containerid:
+    case column::engine: {
+      if (proc == nullptr)
+        return {};
+      const auto& c = container_of(proc->pid);
+      if (!c)
+        return {};
+      if (id == column::container)
+        return c->display_name();
+      return id == column::containerid ? c->id : std::string(to_string(c->engine));
     }
   }
   return {};

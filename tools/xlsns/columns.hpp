@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <nsutil/containers.hpp>
 #include <nsutil/discovery.hpp>
 #include <optional>
 #include <string>
@@ -27,6 +29,9 @@ enum class column {
   nsid,
   nthreads,
   holders,
+  container,
+  containerid,
+  engine,
 };
 
 /// How a column's values compare in a filter and print in JSON.
@@ -66,7 +71,12 @@ class cell_context {
  private:
   std::string user_name(uid_t uid);
   std::string netnsid(const found_namespace& ns);
+  /// The container of a row's process; the resolver is made at the first container cell, so
+  /// listings without CONTAINER, CONTAINERID or ENGINE read no engine state.
+  const std::optional<container>& container_of(pid_t pid);
   bool nowrap_;
+  std::unique_ptr<container_resolver> resolver_;
+  std::vector<std::pair<pid_t, std::optional<container>>> containers_;
   std::vector<std::pair<uid_t, std::string>> users_;
   std::vector<std::pair<std::uint64_t, std::string>> netnsids_;
 };

@@ -1,0 +1,121 @@
+/// @file
+/// Which container a process belongs to: its engine, ID and name, from its cgroup path and the
+/// engines' own on-disk state (no engine socket is asked).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <nsutil/export.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nsutil {
+
+/// The software that made a container.
+enum class container_engine : std::uint8_t {
+  docker,      ///< Docker (dockerd): cgroup /docker/ID or docker-ID.scope
+  podman,      ///< Podman (libpod): libpod-ID.scope or /libpod_parent/libpod-ID
+  containerd,  ///< containerd's CRI plugin (Kubernetes): cri-containerd-ID.scope
+  crio,        ///< CRI-O (Kubernetes): crio-ID.scope
+  cri,         ///< a Kubernetes container (kubepods/.../pod UID/ID) whose runtime's state was
+               ///< found neither in containerd's nor in CRI-O's state directory
+  machined,    ///< a machine registered with systemd-machined (systemd-nspawn):
+               ///< machine.slice/machine-NAME.scope
+  lxc,         ///< LXC or LXD: lxc.payload.NAME, lxc.payload/NAME or /lxc/NAME
+};
+
+/// The engine's name as xlsns prints it ("docker", "podman", "containerd", "crio", "cri",
+/// "machined", "lxc").
+NSUTIL_API std::string_view to_string(container_engine engine) noexcept;
+
+/// A container.
+struct container {
+  container_engine engine = container_engine::docker;
+  /// The engine's ID: 64 hex digits for Docker, Podman, containerd and CRI-O; the machine or
+  /// container name for machined and LXC, whose cgroup path holds no other.
+  std::string id;
+  /// The name the engine knows it by ("web"); empty when the engine's state could not be read.
+  std::string name;
+  /// Kubernetes (containerd, CRI-O, cri): the pod's UID from the cgroup path, and its name and
+  /// namespace from the runtime's state; empty where unknown.
+  std::string pod_uid;
+  std::string pod_name;
+  std::string pod_namespace;
+  /// The name when known, else the first 12 characters of the ID (xlsns's CONTAINER).
+  [[nodiscard]] std::string display_name() const { return !name.empty() ? name : id.substr(0, 12); }
+};
+
+/// A running container and its main process (the lowest PID in it whose parent is not in it:
+/// what `docker inspect` calls State.Pid).
+struct running_container {
+  container info;
+  pid_t main_pid = 0;
+};
+
+/// Where the resolver reads. Each empty member means "as the engine itself decides": see
+/// each one. Tests point them at fixtures.
+struct container_options {
+  /// The proc filesystem processes are read from.
+  std::string proc_root = "/proc";
+  /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the root
+  /// that the container's /etc/hostname bind mount comes from (its mountinfo read against the
+  /// reader's own), then `docker_config`'s "data-root", then /var/lib/docker, then, only when
+  /// none of these has the container, the roots of the running dockerd processes (--data-root
+  /// or -g on their command line, else "data-root" of their --config-file): finding those reads
+  /// every process's name once.
+  std::vector<std::string> docker_roots;
+  /// dockerd's configuration file.
+  std::string docker_config = "/etc/docker/daemon.json";
+  /// containers/storage graph roots to look in for Podman (ROOT/DRIVER-containers/
+  /// containers.json). Empty: the root named by the -b (bundle) argument of the container's
+  /// conmon (so a podman started with --root is followed), then `storage_config`'s graphroot
+  /// (else /var/lib/containers/storage) for a rootful container, or
+  /// ~OWNER/.local/share/containers/storage for a rootless one (user@UID.service in its path).
+  std::vector<std::string> podman_roots;
+  /// containers/storage's configuration; only its graphroot line is read.
+  std::string storage_config = "/etc/containers/storage.conf";
+  /// containerd's v2 runtime state, with one directory per containerd namespace
+  /// (k8s.io/ID/config.json).
+  std::string containerd_state = "/run/containerd/io.containerd.runtime.v2.task";
+  /// CRI-O's run root (overlay-containers/ID/userdata/config.json).
+  std::string crio_state = "/run/containers/storage";
+  /// Whether the resolver may read other processes to find roots (dockerd's command line,
+  /// conmon's); off, only the configured and default roots are read.
+  bool find_daemons = true;
+};
+
+/// Finds the container of processes. Reads each container's state once and remembers it, so
+/// one resolver serves a whole listing; not thread-safe. Never throws nsutil::error: what
+/// cannot be read (a process gone, an engine stopped, a state file unreadable, truncated or
+/// not JSON) leaves the name empty and keeps the ID the cgroup path gave. Needs the privilege
+/// to read the engines' state (root for the default roots). Does not change the calling
+/// process.
+class NSUTIL_API container_resolver {
+ public:
+  explicit container_resolver(container_options opts = {});
+  container_resolver(container_resolver&&) noexcept;
+  container_resolver& operator=(container_resolver&&) noexcept;
+  ~container_resolver();
+
+  /// The container process `pid` is in (from proc_root/PID/cgroup), or nullopt when it is in
+  /// none or is gone.
+  std::optional<container> of_process(pid_t pid);
+
+  /// The container of a process whose /proc/PID/cgroup reads `cgroup_text` (cgroup v1 and v2
+  /// lines); `pid`, when non-zero, is the process, for the conmon that started it.
+  std::optional<container> of_cgroup(std::string_view cgroup_text, pid_t pid = 0);
+
+  /// Every container that has a process now, ascending by main PID (one scan of proc_root).
+  std::vector<running_container> running();
+
+  struct state;
+
+ private:
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace nsutil

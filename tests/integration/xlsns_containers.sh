@@ -1,0 +1,162 @@
+#!/bin/bash
+# xlsns's CONTAINER, CONTAINERID and ENGINE columns against real engines: Debian's docker.io and
+# podman, each run by this script alone, on state kept in a temporary directory (no other
+# daemon or the host's storage is touched), with an image imported from a busybox-static root
+# and containers without a network. Each container's name, ID and main PID as `docker inspect`
+# and `podman inspect` give them must be what xlsns shows for the namespaces of that PID.
+# Everything is removed on exit, even on failure: containers, images, the daemon (by its PID),
+# the directory; nothing stays mounted.
+. "$(dirname "$0")/lib.sh"
+
+DOCKER=/usr/bin/docker  # Debian's client, which speaks to Debian's dockerd (not /usr/local/bin)
+DOCKERD=/usr/sbin/dockerd
+PODMAN=/usr/bin/podman
+BUSYBOX=/bin/busybox
+
+[ "$(id -u)" = 0 ] || skip_all "needs root to run container engines"
+for p in "$DOCKER" "$DOCKERD" "$PODMAN" "$BUSYBOX"; do
+  [ -x "$p" ] || skip_all "$p is not installed (.ci/deps installs docker.io, podman, busybox-static)"
+done
+
+# Removed, with whatever an engine left mounted in it, after every other cleanup (lib.sh).
+tmp=$(scratch)
+
+mkdir -p "$tmp/rootfs/bin"
+cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
+for c in sh sleep; do ln -s busybox "$tmp/rootfs/bin/$c"; done
+tar -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+
+# The namespaces of PID, one "NS TYPE" line each, for the types a container gets of its own.
+ns_of() {
+  local t
+  for t in mnt uts ipc pid net; do
+    echo "$(readlink "/proc/$1/ns/$t" | tr -dc 0-9) $t"
+  done
+}
+# xlsns's rows for those namespaces: "NS TYPE PID ENGINE CONTAINER CONTAINERID".
+rows_of() {
+  local want
+  want=$(ns_of "$1" | awk '{print $1}' | paste -sd'|')
+  "$XLSNS" -n -r -l -o NS,TYPE,PID,ENGINE,CONTAINER,CONTAINERID | awk -v w="^($want)\$" '$1 ~ w'
+}
+expected_rows() {  # PID ENGINE NAME ID
+  ns_of "$1" | while read -r ns type; do echo "$ns $type $1 $2 $3 $4"; done
+}
+check_container() {  # LABEL ENGINE NAME ID PID
+  check_eq "$1: xlsns shows $3's namespaces with its name, ID and engine" \
+    "$(expected_rows "$5" "$2" "$3" "$4" | sort)" "$(rows_of "$5" | sort)"
+}
+
+# ---- Docker ---------------------------------------------------------------------------------
+echo '{}' >"$tmp/daemon.json"
+"$DOCKERD" --config-file "$tmp/daemon.json" --iptables=false --bridge=none \
+  --data-root "$tmp/docker" --exec-root "$tmp/dexec" -H "unix://$tmp/docker.sock" \
+  --pidfile "$tmp/docker.pid" >"$tmp/dockerd.log" 2>&1 &
+dockerd_pid=$!
+# Stopping dockerd stops the containerd it started; its containers are removed first.
+stop_dockerd() {
+  local n
+  kill "$dockerd_pid" 2>/dev/null
+  for n in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || return 0; command sleep 0.1; done
+  kill -KILL "$dockerd_pid" 2>/dev/null
+}
+on_exit stop_dockerd
+docker() { "$DOCKER" -H "unix://$tmp/docker.sock" "$@"; }
+for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
+if ! docker version >/dev/null 2>&1; then
+  diag "$(tail -5 "$tmp/dockerd.log")"
+  skip 8 "dockerd did not start"
+else
+  on_exit "'$DOCKER' -H 'unix://$tmp/docker.sock' rmi -f nsutil-busybox:test"
+  docker import "$tmp/rootfs.tar" nsutil-busybox:test >/dev/null
+  on_exit "'$DOCKER' -H 'unix://$tmp/docker.sock' rm -f nsutil-web nsutil-db"
+  docker run -d --name nsutil-web --network none nsutil-busybox:test /bin/sleep 300 >/dev/null
+  docker run -d --name nsutil-db --network none nsutil-busybox:test \
+    /bin/sh -c 'sleep 300 & sleep 300' >/dev/null
+  for name in nsutil-web nsutil-db; do
+    read -r id pid <<<"$(docker inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
+    check_container docker docker "$name" "$id" "$pid"
+  done
+  read -r web_id web_pid <<<"$(docker inspect -f '{{.Id}} {{.State.Pid}}' nsutil-web)"
+  check_eq "docker: -Q 'CONTAINER == \"nsutil-web\"' gives its five namespaces" \
+    "$(ns_of "$web_pid" | sort)" \
+    "$("$XLSNS" -n -r -o NS,TYPE -Q 'CONTAINER == "nsutil-web"' | sort)"
+  check_eq "docker: JSON carries the container's name, ID and engine" \
+    "nsutil-web ${web_id} docker" \
+    "$("$XLSNS" -J -o NS,TYPE,CONTAINER,CONTAINERID,ENGINE -t net -Q 'CONTAINER == "nsutil-web"' |
+      python3 -c 'import json,sys; r=json.load(sys.stdin)["namespaces"]; print(len(r) == 1 and " ".join([r[0]["container"], r[0]["containerid"], r[0]["engine"]]))')"
+  check "docker: the process tree shows the container name" \
+    sh -c "'$XLSNS' --tree=process -o NS,TYPE,PID,CONTAINER -t net | grep -q ' $web_pid  *nsutil-web\$'"
+  check "docker: the owner tree shows it too" \
+    sh -c "'$XLSNS' --tree=owner -o NS,TYPE,PID,CONTAINER | grep -q ' $web_pid  *nsutil-web\$'"
+  # Damaged state: the name goes, the short ID stays, the listing completes.
+  cp "$tmp/docker/containers/$web_id/config.v2.json" "$tmp/config.saved"
+  head -c 100 "$tmp/config.saved" >"$tmp/docker/containers/$web_id/config.v2.json"
+  check_eq "docker: truncated config.v2.json: CONTAINER is the short ID" \
+    "${web_id:0:12} ${web_id} docker" \
+    "$("$XLSNS" -n -r -o CONTAINER,CONTAINERID,ENGINE -t net -Q "PID == $web_pid")"
+  cp "$tmp/config.saved" "$tmp/docker/containers/$web_id/config.v2.json"
+  # The data root comes from the container's /etc/hostname mount, not from reading every
+  # process's name to find dockerd.
+  check_eq "docker: the data root is found without a scan of every process" "0" \
+    "$(strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null |
+      grep -c '/comm"')"
+  check_eq "docker: no container column, no engine state read" "" \
+    "$(strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,PID 2>/dev/null |
+      grep -F "$tmp/" | head -1)"
+fi
+
+# ---- Podman ---------------------------------------------------------------------------------
+# All its state under $tmp: graph root, run root, libpod's tmp dir; vfs works on any /tmp.
+podman() {
+  "$PODMAN" --root "$tmp/proot" --runroot "$tmp/prun" --tmpdir "$tmp/ptmp" \
+    --storage-driver vfs --cgroup-manager cgroupfs --events-backend file "$@"
+}
+on_exit "'$PODMAN' --root '$tmp/proot' --runroot '$tmp/prun' --tmpdir '$tmp/ptmp' --storage-driver vfs --cgroup-manager cgroupfs --events-backend file rmi -f nsutil-busybox:test"
+on_exit "'$PODMAN' --root '$tmp/proot' --runroot '$tmp/prun' --tmpdir '$tmp/ptmp' --storage-driver vfs --cgroup-manager cgroupfs --events-backend file rm -f -t 0 nsutil-api nsutil-worker"
+podman import "$tmp/rootfs.tar" nsutil-busybox:test >/dev/null 2>"$tmp/podman.log"
+# podman's default rlimits (nofile and nproc of 1048576 and more) exceed what a container
+# manager may set here; small ones are allowed everywhere.
+ok_run=1
+for name in nsutil-api nsutil-worker; do
+  podman run -d --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name "$name" \
+    --network none nsutil-busybox:test /bin/sleep 300 >/dev/null 2>>"$tmp/podman.log" || ok_run=0
+done
+if [ "$ok_run" != 1 ]; then
+  diag "$(tail -5 "$tmp/podman.log")"
+  skip 6 "podman run failed"
+else
+  for name in nsutil-api nsutil-worker; do
+    read -r id pid <<<"$(podman inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
+    check_container podman podman "$name" "$id" "$pid"
+  done
+  read -r api_id api_pid <<<"$(podman inspect -f '{{.Id}} {{.State.Pid}}' nsutil-api)"
+  check_eq "podman: the container's cgroup is what the resolver reads (cgroupfs manager)" \
+    "/libpod_parent/libpod-$api_id" "$(sed -n 's/^0:://p' "/proc/$api_pid/cgroup")"
+  # The graph root is found through conmon's -b: nothing else names $tmp/proot.
+  check_eq "podman: the graph root given by --root is found (conmon's bundle)" \
+    "nsutil-api" "$("$XLSNS" -n -r -o CONTAINER -t uts -Q "PID == $api_pid")"
+  check_eq "podman: ENGINE filter" "2" \
+    "$("$XLSNS" -n -r -o NS -t pid -Q 'ENGINE == "podman"' | wc -l)"
+  check "podman: conmon is in no container" \
+    sh -c "test -z \"\$('$XLSNS' -n -r -o CONTAINER -Q \"PID == $(cut -d' ' -f4 /proc/$api_pid/stat)\")\""
+fi
+
+# ---- Both -----------------------------------------------------------------------------------
+check_eq "the host's own namespaces are in no container" "" \
+  "$("$XLSNS" -n -r -o CONTAINER -t net -Q 'PID == 1')"
+check_eq "-o NS,TYPE,CONTAINER lists every namespace that -o NS,TYPE lists" \
+  "$("$XLSNS" -n -r -l -o NS,TYPE)" "$("$XLSNS" -n -r -l -o NS,TYPE,CONTAINER | cut -d' ' -f1,2)"
+
+# Clean up now, to check that it worked (on_exit repeats it, harmlessly).
+docker rm -f nsutil-web nsutil-db >/dev/null 2>&1
+podman rm -f -t 0 nsutil-api nsutil-worker >/dev/null 2>&1
+stop_dockerd
+check "dockerd stopped" sh -c "! kill -0 $dockerd_pid 2>/dev/null"
+check_eq "no containers left: no process in a test container" "" \
+  "$("$XLSNS" -n -r -o CONTAINER | grep -E '^nsutil-' | sort -u)"
+check_eq "nothing left mounted under the test directory" "" \
+  "$(findmnt -rn -o TARGET | grep -F "$tmp/")"
+
+plan $_tap_n
+done_testing
