@@ -1,7 +1,15 @@
 // Which running container a name or ID given to xnsenter --container names
-// (nsutil::match_containers).
+// (nsutil::match_containers), and that its main process is the one held
+// (nsutil::open_main_process).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <nsutil/containers.hpp>
+#include <nsutil/error.hpp>
 #include <string>
 #include <vector>
 
@@ -50,4 +58,68 @@ TEST_CASE("nothing, or an empty name, matches no container", "[containers]") {
   CHECK(nsutil::match_containers(running, "nosuch").empty());
   CHECK(nsutil::match_containers(running, "").empty());
   CHECK(nsutil::match_containers({}, "web").empty());
+}
+
+namespace {
+
+// A child that waits until killed, and a fake /proc where its cgroup file says what a test wants.
+struct fake_container_process {
+  pid_t pid = ::fork();
+  std::filesystem::path proc =
+      std::filesystem::temp_directory_path() / ("nsutil-unit-proc." + std::to_string(::getpid()));
+  fake_container_process() {
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    std::filesystem::create_directories(proc / std::to_string(pid));
+  }
+  ~fake_container_process() {
+    stop();
+    std::filesystem::remove_all(proc);
+  }
+  void cgroup(const std::string& id) const {
+    std::ofstream(proc / std::to_string(pid) / "cgroup")
+        << "0::/system.slice/docker-" << id << ".scope\n";
+  }
+  void stop() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      pid = -pid;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a container's main process is held only while it is in the container", "[containers]") {
+  fake_container_process p;
+  REQUIRE(p.pid > 0);
+  nsutil::container_resolver resolver({.proc_root = p.proc.string(), .find_daemons = false});
+  nsutil::running_container web = running[0];
+  web.main_pid = p.pid;
+  web.info.engine = nsutil::container_engine::docker;
+  p.cgroup(web.info.id);
+  auto held = nsutil::open_main_process(web, resolver);
+  CHECK(held.pid() == p.pid);
+  CHECK(held.alive());
+
+  SECTION("its PID in another container (a PID reused) is refused") {
+    p.cgroup(running[1].info.id);
+    nsutil::container_resolver again({.proc_root = p.proc.string(), .find_daemons = false});
+    try {
+      (void)nsutil::open_main_process(web, again);
+      FAIL("no exception");
+    } catch (const nsutil::error& e) {
+      CHECK(e.errno_value() == ESRCH);
+      CHECK(e.op() == "open container");
+      CHECK(e.path() == web.info.id);
+    }
+  }
+  SECTION("a container that stopped is refused, and a held one is seen to end") {
+    p.stop();
+    CHECK_FALSE(held.alive());
+    CHECK_THROWS_AS(nsutil::open_main_process(web, resolver), nsutil::error);
+  }
 }
