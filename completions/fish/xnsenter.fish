@@ -4,9 +4,14 @@ function __fish_xnsenter_netns
     path basename /run/netns/* 2>/dev/null
 end
 
+function __fish_xnsenter_containers
+    xlsns -n -r -o CONTAINER 2>/dev/null | sort -u
+end
+
 complete -c xnsenter -f
 complete -c xnsenter -s a -l all -d 'enter every namespace of the target'
 complete -c xnsenter -s t -l target -x -a '(__fish_complete_pids)' -d 'target process'
+complete -c xnsenter -l container -x -a '(__fish_xnsenter_containers)' -d 'the main process of a running container'
 complete -c xnsenter -s m -l mount -d 'enter the mount namespace (=FILE)'
 complete -c xnsenter -s u -l uts -d 'enter the UTS namespace (=FILE)'
 complete -c xnsenter -s i -l ipc -d 'enter the IPC namespace (=FILE)'
@@ -31,4 +36,4 @@ complete -c xnsenter -s c -l join-cgroup -d 'join the cgroup of the target'
 complete -c xnsenter -s Z -l follow-context -d 'take the SELinux context of the target'
 complete -c xnsenter -s h -l help -d 'display help'
 complete -c xnsenter -s V -l version -d 'display version'
-complete -c xnsenter -x -a '(__fish_complete_subcommand -- -t --target -N --net-socket --netns -S --setuid -G --setgid)'
+complete -c xnsenter -x -a '(__fish_complete_subcommand -- -t --target --container -N --net-socket --netns -S --setuid -G --setgid)'

@@ -3,6 +3,7 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -666,6 +667,38 @@ std::vector<running_container> container_resolver::running() {
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.main_pid < b.main_pid; });
   return out;
+}
+
+std::vector<running_container> match_containers(const std::vector<running_container>& running,
+                                                std::string_view name_or_id) {
+  std::vector<running_container> found;
+  if (name_or_id.empty())
+    return found;
+  for (const auto& c : running)
+    if (c.info.name == name_or_id || c.info.id == name_or_id)
+      return {c};
+  for (const auto& c : running)
+    if (c.info.id.starts_with(name_or_id))
+      found.push_back(c);
+  return found;
+}
+
+process open_main_process(const running_container& c, container_resolver& resolver) {
+  auto gone = [&] { throw_error(ESRCH, "open container", c.info.id); };
+  std::optional<process> p;
+  try {
+    p.emplace(process::open(c.main_pid));
+  } catch (const error& e) {
+    if (e.errno_value() != ESRCH)
+      throw;
+    gone();
+  }
+  // Read after the pidfd is held: if the PID is still in the container now, the pidfd is that
+  // container's process, whatever happens to the PID later.
+  auto now = resolver.of_process(c.main_pid);
+  if (!now || now->engine != c.info.engine || now->id != c.info.id)
+    gone();
+  return std::move(*p);
 }
 
 }  // namespace nsutil

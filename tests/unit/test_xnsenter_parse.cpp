@@ -265,3 +265,27 @@ TEST_CASE("xnsenter words the library's rules with its options", "[xnsenter]") {
   CHECK(said(other) == "exec 'nope': lib words");
   CHECK(in_our_words(other).op() == "exec");
 }
+
+TEST_CASE("xnsenter: --container is a target; alone it enters every namespace", "[xnsenter]") {
+  auto o = opts({"--container", "web", "ip", "addr"});
+  CHECK(o.container == "web");
+  CHECK(o.request.all);
+  CHECK(o.request.target == 0);
+  CHECK(o.command == std::vector<std::string>{"ip", "addr"});
+  for (const auto& n : ns_options) {
+    auto with = opts({"--container=3f4e", n.s});
+    CHECK(with.container == "3f4e");
+    CHECK_FALSE(with.request.all);
+    CHECK(with.request.source(n.t).enabled);
+  }
+  CHECK_FALSE(opts({"--container", "web", "--netns", "blue"}).request.all);
+  CHECK_FALSE(opts({"--container", "web", "-N", "3"}).request.all);
+  CHECK(opts({"--container", "web", "-a"}).request.all);
+}
+
+TEST_CASE("xnsenter: --container refuses -t and an empty name", "[xnsenter]") {
+  CHECK_THROWS_AS(parse({"--container", "web", "-t", "1"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"-t", "1", "--container=web"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"--container", ""}), std::invalid_argument);
+  CHECK_THROWS_AS(parse({"--container"}), std::exception);
+}

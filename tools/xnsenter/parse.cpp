@@ -1,6 +1,7 @@
 // xnsenter's command line: util-linux nsenter's options (2.42) plus --netns.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <stdexcept>
 
@@ -22,6 +23,10 @@ Options:
  -t, --target <pid>[:<inode>]
                         the process whose namespaces are entered (the pidfs
                           inode catches a recycled PID)
+     --container <name>|<id>
+                        the main process of a running container (Docker,
+                          Podman, containerd, CRI-O, nspawn, LXC) is the
+                          target; with no namespace option, enter them all
  -m, --mount[=<file>|=:<nsid>]
                         enter the mount namespace
  -u, --uts[=<file>|=:<nsid>]
@@ -85,6 +90,7 @@ po::options_description describe() {
   auto add = d.add_options();
   add("all,a", po::bool_switch(), "");
   add("target,t", po::value<std::string>(), "");
+  add("container", po::value<std::string>(), "");
   for (const auto& o : ns_options)
     add(o.spec, po::value<std::string>()->implicit_value(""), "");
   add("net-socket,N", po::value<std::string>(), "");
@@ -221,6 +227,19 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   r.join_cgroup = flag("join-cgroup");
   o.no_fork = flag("no-fork");
   o.follow_context = flag("follow-context");
+  if (auto v = str("container")) {
+    if (vm.count("target"))
+      throw cli::usage_error("--container and --target are mutually exclusive");
+    if (v->empty())
+      throw std::invalid_argument("--container needs a container name or ID");
+    o.container = *v;
+    // Like -a when no namespace is named: a container is entered as a whole.
+    bool named = o.netns || r.net_socket ||
+                 std::any_of(ns_options.begin(), ns_options.end(),
+                             [&](const ns_option& opt) { return r.source(opt.type).enabled; });
+    if (!named)
+      r.all = true;
+  }
   o.command = std::move(split.command);
   return o;
 }

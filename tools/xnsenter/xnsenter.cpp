@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <nsutil/containers.hpp>
 #include <nsutil/credentials.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/persist.hpp>
@@ -96,6 +97,40 @@ std::string netns_file(const std::string& name) {
   }
 }
 
+std::string list_of(const std::vector<running_container>& found, bool with_ids) {
+  std::string out;
+  for (const auto& c : found) {
+    if (!out.empty())
+      out += ", ";
+    out += with_ids ? fmt::format("{} ({} {})", c.info.id.substr(0, 12), to_string(c.info.engine),
+                                  c.info.display_name())
+                    : c.info.display_name();
+  }
+  return out;
+}
+
+// --container: the running container it names, its main process held by a pidfd.
+process open_container(const std::string& name) {
+  container_resolver resolver;
+  auto running = resolver.running();
+  auto found = match_containers(running, name);
+  if (found.empty())
+    throw_error(ENOENT, "--container", name,
+                running.empty() ? "no such running container (none is running)"
+                                : fmt::format("no such running container (running: {})",
+                                              list_of(running, false)));
+  if (found.size() > 1)
+    throw_error(EINVAL, "--container", name,
+                fmt::format("matches several containers: {}", list_of(found, true)));
+  try {
+    return open_main_process(found.front(), resolver);
+  } catch (const error& e) {
+    if (e.errno_value() != ESRCH)
+      throw;
+    throw_error(ESRCH, "--container", name, "the container stopped");
+  }
+}
+
 int run_plan(const options& o) {
   if (!o.target_path.empty())
     explain_path_target(o.target_path);
@@ -106,7 +141,16 @@ int run_plan(const options& o) {
     req.source(ns_type::net).enabled = true;
     req.source(ns_type::net).file = netns_file(*o.netns);
   }
+  std::optional<process> container;
+  if (o.container) {
+    container.emplace(open_container(*o.container));
+    req.target = container->pid();
+  }
   enter_plan plan = enter_plan::open(req);
+  // Everything of the target is open now: if its main process still runs, it was the
+  // container's (the pidfd was taken before the check that it is in the container).
+  if (container && !container->alive())
+    throw_error(ESRCH, "--container", *o.container, "the container stopped");
   bool fork = plan.enters_pid_namespace() && !o.no_fork;
   // The child checks this pidfd to close the race where we die before its death signal is set.
   std::optional<process> self;

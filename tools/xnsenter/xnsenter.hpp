@@ -19,6 +19,9 @@ struct options {
   std::string target_path;
   /// --netns NAME: the file /run/netns/NAME, resolved by run().
   std::optional<std::string> netns;
+  /// --container NAME|ID: the target is that running container's main process, resolved by
+  /// run(); request.all is set when no namespace option was given.
+  std::optional<std::string> container;
   /// -F: exec directly even when entering a PID namespace.
   bool no_fork = false;
   /// -Z: SELinux context of the target.

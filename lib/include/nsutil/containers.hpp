@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <nsutil/export.hpp>
+#include <nsutil/process.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,5 +118,19 @@ class NSUTIL_API container_resolver {
  private:
   std::unique_ptr<state> state_;
 };
+
+/// The containers among `running` that `name_or_id` names: the one whose name or whole ID it
+/// is; else every one whose ID starts with it (Docker's and Podman's short IDs). Empty when
+/// none does, or when `name_or_id` is empty. Pure.
+NSUTIL_API std::vector<running_container> match_containers(
+    const std::vector<running_container>& running, std::string_view name_or_id);
+
+/// Opens the main process of `c` (its pidfd, see process::open) and checks, after opening it,
+/// that it is still in that container: a container that stopped, and whose PID went to another
+/// process, is refused. Holding the result and calling check_alive() after reading anything
+/// of /proc/PID proves it was read from that container's process. Throws nsutil::error(ESRCH,
+/// "open container", ID) when the container's main process is gone or is no longer in it.
+/// Needs to read /proc/PID/cgroup. Does not change the calling process.
+NSUTIL_API process open_main_process(const running_container& c, container_resolver& resolver);
 
 }  // namespace nsutil
