@@ -7,24 +7,12 @@
 # Everything is removed on exit, even on failure: containers, images, the daemon (by its PID),
 # the directory; nothing stays mounted.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/engines.sh"
 
-DOCKER=/usr/bin/docker  # Debian's client, which speaks to Debian's dockerd (not /usr/local/bin)
-DOCKERD=/usr/sbin/dockerd
-PODMAN=/usr/bin/podman
-BUSYBOX=/bin/busybox
-
-[ "$(id -u)" = 0 ] || skip_all "needs root to run container engines"
-for p in "$DOCKER" "$DOCKERD" "$PODMAN" "$BUSYBOX"; do
-  [ -x "$p" ] || skip_all "$p is not installed (.ci/deps installs docker.io, podman, busybox-static)"
-done
-
+engines_need "$DOCKER" "$DOCKERD" "$PODMAN" "$BUSYBOX"
 # Removed, with whatever an engine left mounted in it, after every other cleanup (lib.sh).
 tmp=$(scratch)
-
-mkdir -p "$tmp/rootfs/bin"
-cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
-for c in sh sleep; do ln -s busybox "$tmp/rootfs/bin/$c"; done
-tar -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+busybox_tar "$tmp"
 
 # The namespaces of PID, one "NS TYPE" line each, for the types a container gets of its own.
 ns_of() {
@@ -48,31 +36,12 @@ check_container() {  # LABEL ENGINE NAME ID PID
 }
 
 # ---- Docker ---------------------------------------------------------------------------------
-echo '{}' >"$tmp/daemon.json"
-"$DOCKERD" --config-file "$tmp/daemon.json" --iptables=false --bridge=none \
-  --data-root "$tmp/docker" --exec-root "$tmp/dexec" -H "unix://$tmp/docker.sock" \
-  --pidfile "$tmp/docker.pid" >"$tmp/dockerd.log" 2>&1 &
-dockerd_pid=$!
-# Stopping dockerd stops the containerd it started; its containers are removed first.
-stop_dockerd() {
-  local n
-  kill "$dockerd_pid" 2>/dev/null
-  for n in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || return 0; command sleep 0.1; done
-  kill -KILL "$dockerd_pid" 2>/dev/null
-}
-on_exit stop_dockerd
-docker() { "$DOCKER" -H "unix://$tmp/docker.sock" "$@"; }
-for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
-if ! docker version >/dev/null 2>&1; then
-  diag "$(tail -5 "$tmp/dockerd.log")"
+if ! start_dockerd "$tmp"; then
   skip 8 "dockerd did not start"
 else
-  on_exit "'$DOCKER' -H 'unix://$tmp/docker.sock' rmi -f nsutil-busybox:test"
-  docker import "$tmp/rootfs.tar" nsutil-busybox:test >/dev/null
-  on_exit "'$DOCKER' -H 'unix://$tmp/docker.sock' rm -f nsutil-web nsutil-db"
-  docker run -d --name nsutil-web --network none nsutil-busybox:test /bin/sleep 300 >/dev/null
-  docker run -d --name nsutil-db --network none nsutil-busybox:test \
-    /bin/sh -c 'sleep 300 & sleep 300' >/dev/null
+  docker_image "$tmp" nsutil-busybox:test
+  docker_run nsutil-web nsutil-busybox:test /bin/sleep 300
+  docker_run nsutil-db nsutil-busybox:test /bin/sh -c 'sleep 300 & sleep 300'
   for name in nsutil-web nsutil-db; do
     read -r id pid <<<"$(docker inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
     check_container docker docker "$name" "$id" "$pid"
