@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: Apache-2.0 OR GPL-2.0-only
 /* libnsutil's BPF iterators: the namespaces of every task, and every nsfs and socket descriptor,
  * as fixed records (records.h). Compiled once with clang -target bpf and checked in as a light
  * skeleton (tasks.lskel.h, gen-skeleton.sh); the kernel applies the CO-RE relocations when the
@@ -123,7 +123,9 @@ struct bpf_iter__task_file {
 #define NSUTIL_S_IFMT 00170000
 #define NSUTIL_S_IFSOCK 0140000
 
-char LICENSE[] SEC("license") = "GPL"; /* bpf_seq_write is for GPL programs only */
+/* bpf_seq_write is for GPL programs only: the kernel loads this one under the GPL-2.0 side of
+ * its dual licence (SPDX line above). */
+char LICENSE[] SEC("license") = "GPL";
 
 /* The inode number and, where the kernel keeps it, the NS_GET_ID of `ns`; zeros when the
  * pointer is NULL (probe reads of a NULL base fail and leave 0). */

@@ -316,6 +316,18 @@ discovery scanner::run() {
 
 }  // namespace detail
 
+std::string_view to_string(discovery_source source) noexcept {
+  switch (source) {
+    case discovery_source::automatic:
+      return "auto";
+    case discovery_source::bpf:
+      return "bpf";
+    case discovery_source::proc:
+      return "proc";
+  }
+  return "?";
+}
+
 std::string_view to_string(ns_holder holder) noexcept {
   switch (holder) {
     case ns_holder::process:

@@ -73,7 +73,17 @@ class proc_path {
 // kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
   bool files = opts_.descriptors || opts_.sockets;
-  if (auto all = detail::iterate_tasks(files)) {
+  std::optional<task_listing> all;
+  if (opts_.source != discovery_source::proc) {
+    int err = 0;
+    all = detail::iterate_tasks(files, &err);
+    if (!all && opts_.source == discovery_source::bpf)
+      // The errno says why, but for the PID namespace, which no errno names.
+      throw error(err, "bpf", "", err == EXDEV ? "not in the initial PID namespace" : "",
+                  error_reason::no_bpf);
+  }
+  if (all) {
+    out_.source = discovery_source::bpf;
     descriptors_ = std::move(all->descriptors);
     add_listed_tasks(all->tasks);
   } else {
