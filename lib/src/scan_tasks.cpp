@@ -90,8 +90,13 @@ void scanner::scan_processes() {
     dir_ptr proc = open_dir("/proc");
     if (!proc)
       throw_errno("open", "/proc");
+    // This process first: the scan opens namespace descriptors of its own (the network
+    // namespace of each socket, SIOCGSKNS), which its /proc/PID/fd read later would list as
+    // held by it. The iterators read every descriptor before any is opened.
+    const pid_t self = ::getpid();
+    scan_process(self);
     while (dirent* de = ::readdir(proc.get()))
-      if (auto pid = parse_pid(de->d_name))
+      if (auto pid = parse_pid(de->d_name); pid && *pid != self)
         scan_process(*pid);
   }
   std::sort(out_.processes.begin(), out_.processes.end(),
