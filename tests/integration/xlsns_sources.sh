@@ -122,7 +122,7 @@ check_eq "...which has no NSFS entry here" "" "$(row -o NSFS -Q "NS == ${utsino:
 # --- --source=bpf against --source=proc, on all of the above and more -----------------------
 # A process in fresh namespaces of every type it can have, and a process one of whose threads
 # is in namespaces of its own (only the task records, or /proc/PID/task, show them).
-start_bg unshare --mount --uts --ipc --net --pid --cgroup --time --fork sleep 1000
+start_bg unshare --mount --uts --ipc --net --pid --cgroup --time --fork --kill-child sleep 1000
 fresh=$BG_PID
 threads_file=$(mktemp /tmp/nsutil-xlsns-$$.XXXXXX)
 on_exit "rm -f '$threads_file'"
