@@ -29,6 +29,7 @@ complete -c xlsns -s W -l nowrap -d "don't use multi-line representation"
 complete -c xlsns -s t -l type -x -a 'mnt net ipc user pid uts cgroup time' -d 'namespace type'
 complete -c xlsns -s T -l tree -f -a 'process parent owner' -d 'use tree format'
 complete -c xlsns -s Q -l filter -x -d 'print only the namespaces that match'
+complete -c xlsns -l source -x -a 'auto bpf proc' -d 'where processes are read from'
 complete -c xlsns -s H -l list-columns -d 'list the available columns'
 complete -c xlsns -s h -l help -d 'display this help'
 complete -c xlsns -s V -l version -d 'display version'

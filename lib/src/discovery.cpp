@@ -316,6 +316,18 @@ discovery scanner::run() {
 
 }  // namespace detail
 
+std::string_view to_string(discovery_source source) noexcept {
+  switch (source) {
+    case discovery_source::automatic:
+      return "auto";
+    case discovery_source::bpf:
+      return "bpf";
+    case discovery_source::proc:
+      return "proc";
+  }
+  return "?";
+}
+
 std::string_view to_string(ns_holder holder) noexcept {
   switch (holder) {
     case ns_holder::process:
@@ -372,7 +384,15 @@ std::optional<std::size_t> discovery::find_process(pid_t pid) const noexcept {
 }
 
 discovery discover(const discovery_options& opts) {
-  return detail::scanner(opts).run();
+  return discover(opts, discovery_source::automatic);
+}
+
+discovery discover(const discovery_options& opts, discovery_source source, discovery_source* used) {
+  detail::scanner scan(opts, source);
+  discovery found = scan.run();
+  if (used != nullptr)
+    *used = scan.source();
+  return found;
 }
 
 std::string process_command(pid_t pid) {

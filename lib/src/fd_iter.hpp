@@ -38,11 +38,11 @@ struct task_listing {
 };
 
 /// The namespaces of every task, and with `descriptors` the nsfs and socket descriptors of every
-/// process, from BPF task and task_file iterators (Linux 5.8), in one read each. nullopt when they
-/// cannot be used here: without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, without a mappable kernel
-/// BTF
-/// (/sys/kernel/btf/vmlinux, Linux 6.16), or outside
-/// the initial PID namespace (they report global PIDs). Never throws.
-std::optional<task_listing> iterate_tasks(bool descriptors) noexcept;
+/// process, from the BPF task and task_file iterators of lib/bpf/tasks.bpf.c (BPF C with CO-RE,
+/// loaded by its light skeleton), in one read each. nullopt when they cannot be used here: without
+/// kernel BTF (/sys/kernel/btf/vmlinux), without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, where
+/// seccomp refuses bpf(2), or outside the initial PID namespace (they report global PIDs); then
+/// `*error`, if given, is the errno of the failure (EXDEV for the PID namespace). Never throws.
+std::optional<task_listing> iterate_tasks(bool descriptors, int* error = nullptr) noexcept;
 
 }  // namespace nsutil::detail

@@ -73,15 +73,30 @@ class proc_path {
 // kernel (dcache and pid revalidation), so one thread is as fast and uses less memory.
 void scanner::scan_processes() {
   bool files = opts_.descriptors || opts_.sockets;
-  if (auto all = detail::iterate_tasks(files)) {
+  std::optional<task_listing> all;
+  if (wanted_source_ != discovery_source::proc) {
+    int err = 0;
+    all = detail::iterate_tasks(files, &err);
+    if (!all && wanted_source_ == discovery_source::bpf)
+      // The errno says why, but for the PID namespace, which no errno names.
+      throw error(err, "bpf", "", err == EXDEV ? "not in the initial PID namespace" : "",
+                  error_reason::no_bpf);
+  }
+  if (all) {
+    source_ = discovery_source::bpf;
     descriptors_ = std::move(all->descriptors);
     add_listed_tasks(all->tasks);
   } else {
     dir_ptr proc = open_dir("/proc");
     if (!proc)
       throw_errno("open", "/proc");
+    // This process first: the scan opens namespace descriptors of its own (the network
+    // namespace of each socket, SIOCGSKNS), which its /proc/PID/fd read later would list as
+    // held by it. The iterators read every descriptor before any is opened.
+    const pid_t self = ::getpid();
+    scan_process(self);
     while (dirent* de = ::readdir(proc.get()))
-      if (auto pid = parse_pid(de->d_name))
+      if (auto pid = parse_pid(de->d_name); pid && *pid != self)
         scan_process(*pid);
   }
   std::sort(out_.processes.begin(), out_.processes.end(),

@@ -26,8 +26,11 @@ class proc_path;
 
 class scanner {
  public:
-  explicit scanner(const discovery_options& opts) : opts_(opts) {}
+  scanner(const discovery_options& opts, discovery_source source)
+      : opts_(opts), wanted_source_(source) {}
   discovery run();
+  /// After run(): where processes, threads and descriptors were read from (bpf or proc).
+  [[nodiscard]] discovery_source source() const noexcept { return source_; }
 
  private:
   struct process_ns {
@@ -59,6 +62,8 @@ class scanner {
   void fill_details();
 
   const discovery_options& opts_;
+  const discovery_source wanted_source_;
+  discovery_source source_ = discovery_source::proc;
   discovery out_;
   // Namespaces by inode (the latest one with it), and by ID where the ID is known.
   std::unordered_map<std::uint64_t, std::size_t> by_ino_;

@@ -1,9 +1,15 @@
-// libnsutil's private fast path for root: the BPF task and task_file iterators. Linked against
+// libnsutil's private fast path for root: the BPF task and task_file iterators, and the /proc
+// walk discover() falls back to where they cannot be used. Linked against
 // the library's objects (the shared library hides them), and run as root only.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,6 +18,10 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstddef>
+#include <functional>
+#include <nsutil/discovery.hpp>
+#include <nsutil/error.hpp>
 #include <nsutil/ns_type.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <string>
@@ -21,16 +31,9 @@
 #include "../../lib/src/fd_iter.hpp"
 #include "harness.hpp"
 
-namespace {
+using nsutil::test::in_child;
 
-bool btf_can_be_mapped() {
-  nsutil::unique_fd fd(nsutil::open_fd("/sys/kernel/btf/vmlinux", O_RDONLY));
-  void* p = ::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (p == MAP_FAILED)
-    return false;
-  ::munmap(p, 4096);
-  return true;
-}
+namespace {
 
 std::uint32_t inode_of(const std::string& path) {
   struct stat st {};
@@ -46,8 +49,6 @@ TEST_CASE("the BPF iterators list this process's descriptors and its tasks' name
   REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
   if (pidns.st_ino != 0xEFFFFFFCU)
     NSUTIL_SKIP("not in the initial PID namespace");
-  if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0 || !btf_can_be_mapped())
-    NSUTIL_SKIP_KERNEL("btf_mmap", "the kernel's BTF cannot be mapped (Linux 6.16)");
 
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   nsutil::unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -126,11 +127,111 @@ TEST_CASE("without descriptors the BPF iterators list only tasks") {
   REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
   if (pidns.st_ino != 0xEFFFFFFCU)
     NSUTIL_SKIP("not in the initial PID namespace");
-  if (!btf_can_be_mapped())
-    NSUTIL_SKIP_KERNEL("btf_mmap", "the kernel's BTF cannot be mapped (Linux 6.16)");
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   auto listing = nsutil::detail::iterate_tasks(false);
   REQUIRE(listing.has_value());
   CHECK(listing->descriptors.empty());
   CHECK_FALSE(listing->tasks.empty());
+}
+
+// --- Where the iterators cannot be used: the /proc walk, silently, or no_bpf when demanded ----
+
+namespace {
+
+// What the iterators and discover() make of the conditions `setup` creates, in a child:
+// "ERRNO AUTO-SOURCE BPF-REASON", e.g. "1 proc no_bpf".
+std::string fallback_in_child(const std::function<void()>& setup) {
+  return in_child([&] {
+    setup();
+    int err = 0;
+    auto listing = nsutil::detail::iterate_tasks(true, &err);
+    std::string how = listing ? "listed" : std::to_string(err);
+    nsutil::discovery_options opts;
+    opts.types = nsutil::ns_set{nsutil::ns_type::net};
+    opts.bind_mounts = false;
+    auto used = nsutil::discovery_source::automatic;
+    auto found = nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
+    CHECK_FALSE(found.processes.empty());
+    std::string_view demanded = "none";
+    try {
+      (void)nsutil::discover(opts, nsutil::discovery_source::bpf);
+    } catch (const nsutil::error& e) {
+      demanded = e.reason() == nsutil::error_reason::no_bpf && e.op() == "bpf" ? "no_bpf" : "other";
+    }
+    return fmt::format("{} {} {}", how, nsutil::to_string(used), demanded);
+  });
+}
+
+// bpf(2) refused with `err` by a seccomp filter on the calling process.
+void refuse_bpf(int err) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(err)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+  REQUIRE(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+  REQUIRE(::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+}
+
+// Drops `caps` from the effective set (they stay permitted).
+void drop_effective(std::initializer_list<int> caps) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  REQUIRE(::syscall(SYS_capget, &header, data) == 0);
+  for (int cap : caps)
+    data[cap / 32].effective &= ~(1U << (cap % 32));
+  REQUIRE(::syscall(SYS_capset, &header, data) == 0);
+}
+
+void require_bpf_here() {
+  NSUTIL_REQUIRE_ROOT();
+  struct stat pidns {};
+  REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
+  if (pidns.st_ino != 0xEFFFFFFCU)
+    NSUTIL_SKIP("not in the initial PID namespace");
+}
+
+}  // namespace
+
+TEST_CASE("discover() reports the BPF iterators as its source where they work") {
+  require_bpf_here();
+  CHECK(fallback_in_child([] {}) == "listed bpf none");
+  auto used = nsutil::discovery_source::automatic;
+  (void)nsutil::discover({}, nsutil::discovery_source::proc, &used);
+  CHECK(used == nsutil::discovery_source::proc);
+  CHECK(nsutil::to_string(nsutil::discovery_source::automatic) == "auto");
+}
+
+TEST_CASE("seccomp refusing bpf(2): the /proc walk, or no_bpf when BPF is demanded") {
+  require_bpf_here();
+  CHECK(fallback_in_child([] { refuse_bpf(EPERM); }) == fmt::format("{} proc no_bpf", EPERM));
+  CHECK(fallback_in_child([] { refuse_bpf(ENOSYS); }) == fmt::format("{} proc no_bpf", ENOSYS));
+}
+
+TEST_CASE("without CAP_BPF, or CAP_PERFMON, and CAP_SYS_ADMIN: the /proc walk") {
+  require_bpf_here();
+  // The errno is the kernel's (EPERM from bpf(2), or what the skeleton's loader program returns
+  // for a program it may not load): a number, not "listed".
+  auto refused = Catch::Matchers::Matches("[0-9]+ proc no_bpf");
+  CHECK_THAT(fallback_in_child([] { drop_effective({CAP_BPF, CAP_SYS_ADMIN}); }), refused);
+  CHECK_THAT(fallback_in_child([] { drop_effective({CAP_PERFMON, CAP_SYS_ADMIN}); }), refused);
+  // CAP_SYS_ADMIN alone stands in for both.
+  CHECK(fallback_in_child([] { drop_effective({CAP_BPF, CAP_PERFMON}); }) == "listed bpf none");
+}
+
+TEST_CASE("outside the initial PID namespace: the /proc walk, no_bpf with EXDEV") {
+  require_bpf_here();
+  // The child of an unshare(CLONE_NEWPID) is the first process of the new namespace; it mounts
+  // a /proc of its own, as the /proc walk needs.
+  std::string got = in_child([] {
+    REQUIRE(::unshare(CLONE_NEWPID | CLONE_NEWNS) == 0);
+    return in_child([] {
+      REQUIRE(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+      REQUIRE(::mount("proc", "/proc", "proc", 0, nullptr) == 0);
+      return fallback_in_child([] {});
+    });
+  });
+  CHECK(got == fmt::format("{} proc no_bpf", EXDEV));
 }

@@ -167,3 +167,16 @@ TEST_CASE("xlsns: a repeated option takes its last value, lists collect, as lsns
         nsutil::ns_set{ns_type::net, ns_type::uts});
   CHECK(error_of({"1", "2"}) == "unexpected argument: '2'");
 }
+
+TEST_CASE("xlsns --source: auto, bpf or proc; auto by default; long option only", "[xlsns]") {
+  using nsutil::discovery_source;
+  CHECK(opts({}).source == discovery_source::automatic);
+  CHECK(opts({"--source=bpf"}).source == discovery_source::bpf);
+  CHECK(opts({"--source", "proc"}).source == discovery_source::proc);
+  CHECK(opts({"--source=proc", "--source=auto"}).source == discovery_source::automatic);
+  CHECK(error_of({"--source=BPF"}) == "unknown source: BPF");
+  CHECK(error_of({"--source", ""}) == "unknown source: ");
+  CHECK(error_of({"--source=automatic"}) == "unknown source: automatic");
+  CHECK(error_of({"--source"}) != "no error");
+  CHECK(error_of({"--sour=bpf"}) != "no error");  // no abbreviations, as every option here
+}

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <clocale>
 #include <nsutil/discovery.hpp>
+#include <nsutil/error.hpp>
 #include <stdexcept>
 
 #include "filter.hpp"
@@ -40,6 +42,7 @@ Options:
  -t, --type <name>      namespace type (mnt, net, ipc, user, pid, uts, cgroup, time)
  -T, --tree[=<rel>]     use tree format (parent, owner, or process)
  -Q, --filter <expr>    print only the namespaces that match the expression
+     --source <src>     read processes from: auto, bpf (BPF iterators) or proc
 
  -H, --list-columns     list the available columns
  -h, --help             display this help
@@ -83,6 +86,9 @@ std::vector<column> default_columns(const options& opts, bool net) {
   return cols;
 }
 
+constexpr discovery_source sources[] = {discovery_source::automatic, discovery_source::bpf,
+                                        discovery_source::proc};
+
 po::options_description describe_options() {
   po::options_description d;
   d.add_options()("json,J", po::bool_switch())("list,l", po::bool_switch())(
@@ -92,9 +98,10 @@ po::options_description describe_options() {
       "notruncate,u", po::bool_switch())("nowrap,W", po::bool_switch())(
       "type,t", po::value<std::vector<std::string>>()->composing())(
       "tree,T", po::value<std::string>()->implicit_value("owner"))(
-      "filter,Q", po::value<std::string>())("list-columns,H", po::bool_switch())(
-      "help,h", po::bool_switch())("version,V", po::bool_switch())(
-      "namespace", po::value<std::vector<std::string>>()->composing());
+      "filter,Q", po::value<std::string>())("source", po::value<std::string>())(
+      "list-columns,H", po::bool_switch())("help,h", po::bool_switch())(
+      "version,V", po::bool_switch())("namespace",
+                                      po::value<std::vector<std::string>>()->composing());
   return d;
 }
 
@@ -208,6 +215,14 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     opts.filter = vm["filter"].as<std::string>();
     (void)filter_expr::parse(opts.filter);  // report bad syntax before any work
   }
+  if (vm.count("source")) {
+    const auto& name = vm["source"].as<std::string>();
+    auto it = std::find_if(std::begin(sources), std::end(sources),
+                           [&](discovery_source s) { return to_string(s) == name; });
+    if (it == std::end(sources))
+      throw std::runtime_error(fmt::format("unknown source: {}", cli::printable(name)));
+    opts.source = *it;
+  }
   return opts;
 }
 
@@ -244,7 +259,16 @@ int run(const options& opts) {
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 
-  discovery found = discover(what);
+  discovery found = [&] {
+    try {
+      return discover(what, opts.source);
+    } catch (const error& e) {
+      if (e.reason() != error_reason::no_bpf)
+        throw;
+      throw std::runtime_error(
+          fmt::format("--source=bpf: the BPF iterators cannot be used here: {}", e.what()));
+    }
+  }();
   if (!found.unsupported_ioctl.empty()) {
     // As lsns: no table built on relations the kernel cannot give, and status 2.
     fmt::print(

@@ -5,6 +5,7 @@
 
 #include <cli.hpp>
 #include <cstdint>
+#include <nsutil/discovery.hpp>
 #include <nsutil/ns_type.hpp>
 #include <optional>
 #include <span>
@@ -37,6 +38,8 @@ struct options {
   std::string filter;
   /// The namespace argument: list that namespace's processes.
   std::optional<std::uint64_t> ns;
+  /// --source: where processes, threads and descriptors are read from.
+  discovery_source source = discovery_source::automatic;
 };
 
 /// Parses xlsns's command line (without argv[0]). Throws cli::usage_error or a Boost error for

@@ -97,14 +97,28 @@ struct found_namespace {
   std::optional<int> netnsid;
 };
 
+/// Where discover() reads processes, threads and descriptors from.
+enum class discovery_source : std::uint8_t {
+  /// The BPF iterators where they can be used, else /proc, without saying why.
+  automatic,
+  /// The BPF task and task_file iterators of libnsutil's own BPF programs (lib/bpf), in one read
+  /// each: needs kernel BTF (/sys/kernel/btf/vmlinux), CAP_BPF (or CAP_SYS_ADMIN) and
+  /// CAP_PERFMON, bpf(2) not refused by seccomp, and the initial PID namespace (the iterators
+  /// report global PIDs). discover() throws error_reason::no_bpf where they cannot be used.
+  bpf,
+  /// /proc/PID/ns, /proc/PID/task/TID/ns and /proc/PID/fd of every process.
+  proc,
+};
+
+/// The name of a source: "auto", "bpf" or "proc".
+NSUTIL_API std::string_view to_string(discovery_source source) noexcept;
+
 /// What discover() looks at. Each source costs time; leave off what is not needed.
 struct discovery_options {
   /// Only namespaces of these types are looked for (and only their /proc entries read).
   ///
-  /// Processes, threads and descriptors come from /proc/PID/ns, /proc/PID/task/TID/ns and
-  /// /proc/PID/fd; with CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON in the initial PID namespace, on
-  /// a kernel whose BTF can be mapped (Linux 6.16), from BPF task and task_file iterators
-  /// instead, in one read each.
+  /// Processes, threads and descriptors come from the BPF iterators where they can be used,
+  /// else from /proc (see discovery_source, and the discover() that takes one).
   ns_set types = ns_set::all();
   /// The namespaces of threads other than the main one, and thread counts.
   bool threads = true;
@@ -166,8 +180,18 @@ struct NSUTIL_API discovery {
 /// Scans the system for namespaces. Processes that exit during the scan, and entries that
 /// cannot be read (EACCES, ENOENT, ESRCH), are skipped; unreadable ones are counted in `denied`.
 /// Needs no privilege: an unprivileged caller gets what it may see (its own processes). Throws
-/// nsutil::error only when /proc itself cannot be read. Does not change the calling process.
+/// nsutil::error only when /proc itself cannot be read. Reads processes, threads and descriptors
+/// from discovery_source::automatic. Does not change the calling process.
 NSUTIL_API discovery discover(const discovery_options& opts = {});
+
+/// discover(), reading processes, threads and descriptors from `source`; when `used` is not
+/// null, sets *used to the source read (bpf or proc, never automatic). Throws as discover(), and
+/// with error_reason::no_bpf when `source` is bpf and the BPF iterators cannot be used here
+/// (op() "bpf", the errno of the failure; EXDEV outside the initial PID namespace). A function
+/// of its own rather than members of discovery_options and discovery, so that their layout,
+/// and libnsutil.so.0's ABI, stay as they were.
+NSUTIL_API discovery discover(const discovery_options& opts, discovery_source source,
+                              discovery_source* used = nullptr);
 
 /// The command line of process `pid` as lsns prints it (arguments joined by spaces), falling
 /// back to its name (/proc/PID/comm) when the command line is empty. Empty when unreadable.

@@ -39,6 +39,10 @@ enum class error_reason : std::uint8_t {
   /// check_persist_target(), and so persist(): path() already holds a namespace, of the type in
   /// namespaces().
   holds_namespace,
+  /// discover(): discovery_options::source is bpf, and the BPF iterators cannot be used here
+  /// (no kernel BTF, no CAP_BPF or CAP_PERFMON, bpf(2) refused, or not the initial PID
+  /// namespace). op() is "bpf".
+  no_bpf,
 };
 
 /// A failed operation: what was being done (`op`, e.g. "setns"), on what (`path`, may be empty),
