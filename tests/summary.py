@@ -4,6 +4,7 @@ result a line) and for count files (*.counts: 'passed failed skipped', as tests/
 With --details first, it also prints, for each failed TAP test, its 'not ok' lines and the
 diagnostics under them (meson's --print-errorlogs shows only stderr for TAP tests)."""
 import json
+import os
 import sys
 
 DETAIL_LINES = 60
@@ -29,18 +30,26 @@ details = bool(args) and args[0] == "--details"
 if details:
     args = args[1:]
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+failed = []  # what failed, named, so that the last lines of a long log say where to look
 for path in args:
     with open(path) as f:
         if path.endswith(".counts"):
             for key, n in zip(("passed", "failed", "skipped"), f.read().split()):
                 counts[key] += int(n)
+                if key == "failed" and int(n):
+                    failed.append(os.path.basename(path)[: -len(".counts")])
             continue
         for line in f:
             test = json.loads(line)
             key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(
                 test["result"], "failed")
             counts[key] += 1
+            if key == "failed":
+                log = os.path.basename(os.path.dirname(os.path.dirname(path)))
+                failed.append(f"{log}/{os.path.basename(path)[: -len('.json')]}: {test['name']}")
             if details and key == "failed":
                 print_details(test)
 print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+for name in failed:
+    print(f"failed: {name}")
 sys.exit(1 if counts["failed"] else 0)
