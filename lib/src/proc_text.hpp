@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <nsutil/containers.hpp>
 #include <optional>
 #include <string>
@@ -16,6 +17,11 @@ namespace nsutil::detail {
 // comm may hold spaces and parentheses. nullopt when the text does not have that shape.
 // Defined in discovery.cpp.
 std::optional<pid_t> parse_ppid(std::string_view stat_text);
+
+// /proc/loadavg ("0.12 0.08 0.01 2/153 4242"): the number of threads on the system, after the
+// '/' of the fourth field. nullopt when the text does not have that shape. Defined in
+// scan_tasks.cpp.
+std::optional<std::size_t> parse_thread_count(std::string_view loadavg_text);
 
 // /proc/PID/status: whether bit (sig - 1) is set in the hex mask on the line starting `key`
 // ("\nSigCgt:"). False for a missing line or a signal outside 1 ... 64. Defined in supervise.cpp.

@@ -15,6 +15,7 @@
 #include <nsutil/error.hpp>
 
 #include "compat.hpp"
+#include "proc_text.hpp"
 #include "scanner.hpp"
 
 namespace nsutil::detail {
@@ -46,7 +47,40 @@ std::optional<std::pair<ns_type, std::uint64_t>> read_ns_link(const char* path, 
   return parse_ns_link(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
+bool bpf_pays_off() noexcept {
+  char buf[128];
+  unique_fd f(::open("/proc/loadavg", O_RDONLY | O_CLOEXEC));
+  ssize_t n = f ? ::read(f.get(), buf, sizeof buf) : -1;
+  auto threads =
+      n > 0 ? parse_thread_count(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  return !threads || *threads >= bpf_min_threads;
+}
+
 }  // namespace
+
+std::optional<std::size_t> parse_thread_count(std::string_view text) {
+  // The fourth field is "RUNNABLE/THREADS"; comm-like free text never appears in this file.
+  std::size_t field = 0;
+  std::size_t pos = 0;
+  while (field < 3) {
+    pos = text.find(' ', pos);
+    if (pos == std::string_view::npos)
+      return std::nullopt;
+    ++pos;
+    ++field;
+  }
+  auto slash = text.find('/', pos);
+  auto end = text.find(' ', pos);
+  if (slash == std::string_view::npos || (end != std::string_view::npos && slash > end))
+    return std::nullopt;
+  const char* first = text.data() + slash + 1;
+  const char* last = end == std::string_view::npos ? text.data() + text.size() : text.data() + end;
+  std::size_t threads = 0;
+  auto [p, ec] = std::from_chars(first, last, threads);
+  if (ec != std::errc() || p != last || first == last)
+    return std::nullopt;
+  return threads;
+}
 
 // A "/proc/PID/" prefix built once per process; entries are appended without allocating, since
 // the scan makes a dozen calls per process and runs over thousands of them.
@@ -74,7 +108,8 @@ class proc_path {
 void scanner::scan_processes() {
   bool files = opts_.descriptors || opts_.sockets;
   std::optional<task_listing> all;
-  if (wanted_source_ != discovery_source::proc) {
+  if (wanted_source_ == discovery_source::bpf ||
+      (wanted_source_ == discovery_source::automatic && bpf_pays_off())) {
     int err = 0;
     all = detail::iterate_tasks(files, &err);
     if (!all && wanted_source_ == discovery_source::bpf)

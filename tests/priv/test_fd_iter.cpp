@@ -26,9 +26,11 @@
 #include <nsutil/unique_fd.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../../lib/src/compat.hpp"
 #include "../../lib/src/fd_iter.hpp"
+#include "../../lib/src/proc_text.hpp"
 #include "harness.hpp"
 
 using nsutil::test::in_child;
@@ -138,28 +140,60 @@ TEST_CASE("without descriptors the BPF iterators list only tasks") {
 
 namespace {
 
+// The threads on the system, as the automatic source counts them.
+std::size_t threads_now() {
+  auto n = nsutil::detail::parse_thread_count(nsutil::read_file("/proc/loadavg"));
+  REQUIRE(n.has_value());
+  return *n;
+}
+
+// Runs `body` while this process has `extra` more threads, each blocked in a read.
+void with_threads(std::size_t extra, const std::function<void()>& body) {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  nsutil::unique_fd rd(p[0]);
+  nsutil::unique_fd wr(p[1]);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < extra; ++i)
+    threads.emplace_back([&rd] {
+      char c;
+      (void)::read(rd.get(), &c, 1);
+    });
+  body();
+  wr.reset();
+  for (auto& t : threads)
+    t.join();
+}
+
 // What the iterators and discover() make of the conditions `setup` creates, in a child:
 // "ERRNO AUTO-SOURCE BPF-REASON", e.g. "1 proc no_bpf".
+// The automatic source is asked while the system has enough threads for it to take the
+// iterators where they work (bpf_min_threads).
 std::string fallback_in_child(const std::function<void()>& setup) {
-  return in_child([&] {
-    setup();
-    int err = 0;
-    auto listing = nsutil::detail::iterate_tasks(true, &err);
-    std::string how = listing ? "listed" : std::to_string(err);
-    nsutil::discovery_options opts;
-    opts.types = nsutil::ns_set{nsutil::ns_type::net};
-    opts.bind_mounts = false;
-    auto used = nsutil::discovery_source::automatic;
-    auto found = nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
-    CHECK_FALSE(found.processes.empty());
-    std::string_view demanded = "none";
-    try {
-      (void)nsutil::discover(opts, nsutil::discovery_source::bpf);
-    } catch (const nsutil::error& e) {
-      demanded = e.reason() == nsutil::error_reason::no_bpf && e.op() == "bpf" ? "no_bpf" : "other";
-    }
-    return fmt::format("{} {} {}", how, nsutil::to_string(used), demanded);
+  std::string out;
+  with_threads(nsutil::detail::bpf_min_threads + 20, [&] {
+    out = in_child([&] {
+      setup();
+      int err = 0;
+      auto listing = nsutil::detail::iterate_tasks(true, &err);
+      std::string how = listing ? "listed" : std::to_string(err);
+      nsutil::discovery_options opts;
+      opts.types = nsutil::ns_set{nsutil::ns_type::net};
+      opts.bind_mounts = false;
+      auto used = nsutil::discovery_source::automatic;
+      auto found = nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
+      CHECK_FALSE(found.processes.empty());
+      std::string_view demanded = "none";
+      try {
+        (void)nsutil::discover(opts, nsutil::discovery_source::bpf);
+      } catch (const nsutil::error& e) {
+        demanded =
+            e.reason() == nsutil::error_reason::no_bpf && e.op() == "bpf" ? "no_bpf" : "other";
+      }
+      return fmt::format("{} {} {}", how, nsutil::to_string(used), demanded);
+    });
   });
+  return out;
 }
 
 // bpf(2) refused with `err` by a seccomp filter on the calling process.
@@ -202,6 +236,24 @@ TEST_CASE("discover() reports the BPF iterators as its source where they work") 
   (void)nsutil::discover({}, nsutil::discovery_source::proc, &used);
   CHECK(used == nsutil::discovery_source::proc);
   CHECK(nsutil::to_string(nsutil::discovery_source::automatic) == "auto");
+}
+
+TEST_CASE("the automatic source reads an idle machine's few threads from /proc") {
+  require_bpf_here();
+  // Other tests' threads come and go: the check is made only while the count stays on one side
+  // of the threshold. On the kernel matrix's VMs (about 100 threads) it is below; the case above
+  // adds threads to be above.
+  std::size_t before = threads_now();
+  auto used = nsutil::discovery_source::automatic;
+  nsutil::discovery_options opts;
+  opts.bind_mounts = false;
+  (void)nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
+  std::size_t after = threads_now();
+  INFO("threads before " << before << ", after " << after);
+  if (std::max(before, after) < nsutil::detail::bpf_min_threads)
+    CHECK(used == nsutil::discovery_source::proc);
+  else if (std::min(before, after) >= nsutil::detail::bpf_min_threads)
+    CHECK(used == nsutil::discovery_source::bpf);
 }
 
 TEST_CASE("seccomp refusing bpf(2): the /proc walk, or no_bpf when BPF is demanded") {

@@ -32,3 +32,15 @@ TEST_CASE("/proc/PID/status masks and NSpid", "[proc_text]") {
   CHECK(nsutil::detail::is_nested_init(status));
   CHECK_FALSE(nsutil::detail::is_nested_init("Name:\tsh\nNSpid:\t1\n"));
 }
+
+TEST_CASE("the thread count is the number after the slash of /proc/loadavg's fourth field",
+          "[proc_text]") {
+  CHECK(nsutil::detail::parse_thread_count("0.12 0.08 0.01 2/153 4242\n") == 153);
+  CHECK(nsutil::detail::parse_thread_count("0.00 0.00 0.00 1/20068 1") == 20068);
+  CHECK(nsutil::detail::parse_thread_count("0.00 0.00 0.00 1/7") == 7);
+  CHECK_FALSE(nsutil::detail::parse_thread_count("0.00 0.00 0.00 1/ 4242"));
+  CHECK_FALSE(nsutil::detail::parse_thread_count("0.00 0.00 0.00 153 4242/3"));
+  CHECK_FALSE(nsutil::detail::parse_thread_count("0.00 0.00 2/153 4242"));
+  CHECK_FALSE(nsutil::detail::parse_thread_count("0.00 0.00 0.00 2/-3 1"));
+  CHECK_FALSE(nsutil::detail::parse_thread_count(""));
+}
