@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <nsutil/containers.hpp>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine_api.hpp"
 #include "proc_text.hpp"
 
 namespace nsutil {
@@ -372,10 +374,13 @@ struct __attribute__((visibility("hidden"))) container_resolver::state {
   std::optional<std::vector<mount_entry>> own_mounts;
   // Podman: containers.json of each graph root read, as ID -> name.
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> podman_names;
+  // The engines' sockets, for a name their state on disk did not give.
+  detail::engine_api api;
 
   const std::vector<std::string>& find_docker_roots();
   std::string docker_root_of(const std::string& id, pid_t pid);
   void resolve_docker(container& c, pid_t pid);
+  void docker_name_on_disk(container& c, pid_t pid);
   void resolve_podman(container& c, const detail::cgroup_container& path, pid_t pid);
   bool resolve_containerd(container& c);
   bool resolve_crio(container& c);
@@ -442,7 +447,16 @@ std::string container_resolver::state::docker_root_of(const std::string& id, pid
   return {};
 }
 
+// The engine is asked only when its state on disk gave no name and no root was configured:
+// configured roots are the caller's choice of what is read. secure_getenv: the variables name
+// where to connect, which a set-user-ID caller's environment must not choose.
 void container_resolver::state::resolve_docker(container& c, pid_t pid) {
+  docker_name_on_disk(c, pid);
+  if (c.name.empty() && opts.docker_roots.empty())
+    c.name = api.container_name(detail::docker_socket(::secure_getenv("DOCKER_HOST")), c.id);
+}
+
+void container_resolver::state::docker_name_on_disk(container& c, pid_t pid) {
   auto from_root = [&](const std::string& root) {
     auto text = try_read(root + "/containers/" + c.id + "/config.v2.json");
     if (!text)
@@ -542,6 +556,10 @@ void container_resolver::state::resolve_podman(container& c, const detail::cgrou
       return;
     }
   }
+  // As for Docker (resolve_docker); Podman's Docker-compatible API answers the same request.
+  if (opts.podman_roots.empty())
+    c.name = api.container_name(detail::podman_socket(::secure_getenv("CONTAINER_HOST"), path.user),
+                                c.id);
 }
 
 // The OCI runtime spec's annotations of a containerd (k8s.io namespace) or CRI-O container.

@@ -24,14 +24,18 @@ for p in "${programs[@]}"; do
   else
     case " $n" in *" libnsutil.so.0 "*) ;; *) bad="$bad $base:no-libnsutil" ;; esac
     # Each is needed by name only where the program calls it: libsmartcols by xlsns alone,
-    # libdl, libpthread, libm (glibc 2.34 put dlopen and threads in libc) by none.
-    for x in libdl.so.2 libpthread.so.0 libm.so.6; do
+    # libdl, libpthread, libm (glibc 2.34 put dlopen and threads in libc) by none, nor libmount
+    # and libcurl, which libnsutil loads with dlopen() when it needs them.
+    for x in libdl.so.2 libpthread.so.0 libm.so.6 libmount.so.1 libcurl.so.4; do
       case " $n" in *" $x "*) bad="$bad $base:$x" ;; esac
     done
     if [ "$base" != xlsns ]; then
       case " $n" in *" libsmartcols.so.1 "*) bad="$bad $base:libsmartcols" ;; esac
     fi
   fi
+done
+for x in libmount.so.1 libcurl.so.4; do
+  case " $(needed "$lib")" in *" $x "*) bad="$bad libnsutil:$x" ;; esac
 done
 check_eq "each program needs the libraries its build calls for, and no others" "" "$bad"
 

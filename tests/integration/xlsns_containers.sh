@@ -34,10 +34,17 @@ check_container() {  # LABEL ENGINE NAME ID PID
   check_eq "$1: xlsns shows $3's namespaces with its name, ID and engine" \
     "$(expected_rows "$5" "$2" "$3" "$4" | sort)" "$(rows_of "$5" | sort)"
 }
+# xlsns in a mount namespace of its own (private, as unshare makes it: the tmpfs goes with it)
+# where an empty tmpfs covers DIR, so that an engine's state there cannot be read; the engines'
+# sockets are kept outside the directories covered.
+xlsns_without() {  # DIR XLSNS-ARG...
+  local dir=$1; shift
+  timeout 60 unshare -m sh -c 'mount -t tmpfs nsutil-hidden "$0" && exec "$@"' "$dir" "$XLSNS" "$@"
+}
 
 # ---- Docker ---------------------------------------------------------------------------------
 if ! start_dockerd "$tmp"; then
-  skip 8 "dockerd did not start"
+  skip 20 "dockerd did not start"
 else
   docker_image "$tmp" nsutil-busybox:test
   docker_run nsutil-web nsutil-busybox:test /bin/sleep 300
@@ -73,6 +80,84 @@ else
   check_eq "docker: no container column, no engine state read" "" \
     "$(strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,PID 2>/dev/null |
       grep -F "$tmp/" | head -1)"
+
+  # dockerd's socket, for a name that is not on disk: xlsns with the data root covered and
+  # DOCKER_HOST naming SOCKET (dockerd's own is beside the data root, not in it).
+  hidden_xlsns() {  # SOCKET XLSNS-ARG...
+    local sock=$1; shift
+    DOCKER_HOST="unix://$sock" xlsns_without "$tmp/docker" "$@"
+  }
+  web_name=$(docker inspect -f '{{.Name}}' nsutil-web)
+  check_eq "docker: data root hidden, no socket there: CONTAINER is the short ID" \
+    "${web_id:0:12} ${web_id} docker" \
+    "$(hidden_xlsns "$tmp/none.sock" -n -r -o CONTAINER,CONTAINERID,ENGINE -t net -Q "PID == $web_pid")"
+  check_eq "docker: data root hidden: the name comes from dockerd's socket (DOCKER_HOST)" \
+    "${web_name#/} ${web_id} docker" \
+    "$(hidden_xlsns "$tmp/docker.sock" -n -r -o CONTAINER,CONTAINERID,ENGINE -t net -Q "PID == $web_pid")"
+  db_id=$(docker inspect -f '{{.Id}}' nsutil-db)
+  check_eq "docker: data root hidden: both containers named by the socket" \
+    "$(printf '%s nsutil-db\n%s nsutil-web' "$db_id" "$web_id" | sort)" \
+    "$(hidden_xlsns "$tmp/docker.sock" -n -r -o CONTAINERID,CONTAINER -Q 'ENGINE == "docker"' |
+      grep -E "^($db_id|$web_id) " | sort -u)"
+  # libcurl is loaded only when a socket is asked: not when every name is on disk.
+  check_eq "docker: names on disk: libcurl is not loaded" "0" \
+    "$(DOCKER_HOST="unix://$tmp/docker.sock" strace -f -e trace=openat -o /dev/stdout \
+      "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null | grep -c 'libcurl')"
+  check_eq "docker: data root hidden: libcurl is loaded to ask the socket" "loaded" \
+    "$(DOCKER_HOST="unix://$tmp/docker.sock" timeout 60 unshare -m \
+      sh -c 'mount -t tmpfs nsutil-hidden "$0" && exec "$@"' "$tmp/docker" \
+      strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null |
+      grep -q 'libcurl\.so\.4' && echo loaded)"
+
+  # A socket that accepts and never answers: each listing waits for it once (one connection,
+  # one timeout of 250 ms), not once per container, and shows the short IDs.
+  engine_socket() {  # MODE: a stand-in engine on $tmp/MODE.sock, its connections in MODE.log
+    start_bg python3 "$(dirname "$0")/engine_socket.py" "$1" "$tmp/$1.sock" "$tmp/$1.log"
+    : >"$tmp/$1.log"
+    wait_until test -S "$tmp/$1.sock"
+  }
+  # "NS TYPE CONTAINER" of the test containers' network namespaces.
+  net_rows() {  # FILE
+    local name id pid
+    for name in nsutil-db nsutil-web; do
+      read -r id pid <<<"$(docker inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
+      grep "^$(readlink "/proc/$pid/ns/net" | tr -dc 0-9) net " "$1"
+    done
+  }
+  expected_net() {  # CONTAINER-OF-WEB CONTAINER-OF-DB
+    local name id pid
+    for name in nsutil-db nsutil-web; do
+      read -r id pid <<<"$(docker inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
+      echo "$(readlink "/proc/$pid/ns/net" | tr -dc 0-9) net ${id:0:12}"
+    done
+  }
+  engine_socket hang
+  hang_pid=$BG_PID
+  t0=$(date +%s%N)
+  hidden_xlsns "$tmp/none.sock" -n -r -o NS,TYPE,CONTAINER >/dev/null 2>&1
+  t1=$(date +%s%N)
+  hidden_xlsns "$tmp/hang.sock" -n -r -o NS,TYPE,CONTAINER >"$tmp/hang.out" 2>"$tmp/hang.err"
+  rc=$?
+  t2=$(date +%s%N)
+  ms=$(((t2 - t1) / 1000000))
+  diag "xlsns -o NS,TYPE,CONTAINER, data root hidden: $(((t1 - t0) / 1000000)) ms with no socket, $ms ms with one that never answers"
+  check_eq "docker: a socket that never answers: the listing completes (exit 0)" "0 " \
+    "$rc $(cat "$tmp/hang.err")"
+  check_eq "docker: a socket that never answers: CONTAINER is the short ID" \
+    "$(expected_net)" "$(net_rows "$tmp/hang.out")"
+  check_eq "docker: a socket that never answers is asked once for both containers" "1" \
+    "$(wc -l <"$tmp/hang.log")"
+  check "docker: a socket that never answers delays the listing by one timeout ($ms ms < $(scaled 3000))" \
+    test "$ms" -lt "$(scaled 3000)"
+  kill "$hang_pid"
+  for mode in garbage 404 notjson; do
+    engine_socket "$mode"
+    out=$(hidden_xlsns "$tmp/$mode.sock" -n -r -o CONTAINER -t net -Q "PID == $web_pid" 2>&1)
+    rc=$?
+    check_eq "docker: a socket answering $mode: CONTAINER is the short ID, the listing completes" \
+      "${web_id:0:12} 0 asked" "$out $rc $(test -s "$tmp/$mode.log" && echo asked)"
+    kill "$BG_PID"
+  done
 fi
 
 # ---- Podman ---------------------------------------------------------------------------------
@@ -93,7 +178,7 @@ for name in nsutil-api nsutil-worker; do
 done
 if [ "$ok_run" != 1 ]; then
   diag "$(tail -5 "$tmp/podman.log")"
-  skip 6 "podman run failed"
+  skip 8 "podman run failed"
 else
   for name in nsutil-api nsutil-worker; do
     read -r id pid <<<"$(podman inspect -f '{{.Id}} {{.State.Pid}}' "$name")"
@@ -109,6 +194,20 @@ else
     "$("$XLSNS" -n -r -o NS -t pid -Q 'ENGINE == "podman"' | wc -l)"
   check "podman: conmon is in no container" \
     sh -c "test -z \"\$('$XLSNS' -n -r -o CONTAINER -Q \"PID == $(cut -d' ' -f4 /proc/$api_pid/stat)\")\""
+  # Podman's socket (its Docker-compatible API) for a name not on disk: a `podman system
+  # service` of the test's own, the graph root covered, CONTAINER_HOST naming the socket.
+  start_bg "$PODMAN" --root "$tmp/proot" --runroot "$tmp/prun" --tmpdir "$tmp/ptmp" \
+    --storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
+    system service --time=0 "unix://$tmp/podman.sock" 2>>"$tmp/podman.log"
+  podman_service=$BG_PID
+  for _ in $(seq 200); do [ -S "$tmp/podman.sock" ] && break; sleep 0.1; done
+  check_eq "podman: graph root hidden, no socket there: CONTAINER is the short ID" \
+    "${api_id:0:12} podman" \
+    "$(CONTAINER_HOST="unix://$tmp/none.sock" xlsns_without "$tmp/proot" -n -r -o CONTAINER,ENGINE -t uts -Q "PID == $api_pid")"
+  check_eq "podman: graph root hidden: the name comes from podman's socket (CONTAINER_HOST)" \
+    "nsutil-api podman" \
+    "$(CONTAINER_HOST="unix://$tmp/podman.sock" xlsns_without "$tmp/proot" -n -r -o CONTAINER,ENGINE -t uts -Q "PID == $api_pid")"
+  kill "$podman_service"
 fi
 
 # ---- Both -----------------------------------------------------------------------------------

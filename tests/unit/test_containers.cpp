@@ -1,16 +1,27 @@
 // The container resolver (lib/include/nsutil/containers.hpp): the cgroup path classifier on the
-// paths each engine writes in cgroup v1 and v2, and the names read from state fixtures
-// (fixtures/containers/README.md says where each one's shape comes from).
+// paths each engine writes in cgroup v1 and v2, the names read from state fixtures
+// (fixtures/containers/README.md says where each one's shape comes from), and those asked of an
+// engine's socket (lib/src/engine_api.hpp), played by a server on a thread here.
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nsutil/containers.hpp>
+#include <nsutil/unique_fd.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "engine_api.hpp"
 #include "proc_text.hpp"
 
 namespace fs = std::filesystem;
@@ -91,6 +102,116 @@ std::string args(std::initializer_list<std::string> words) {
   for (const auto& w : words)
     out += w + '\0';
   return out;
+}
+
+// An environment variable set for one scope, and restored after it.
+struct scoped_env {
+  std::string name;
+  std::optional<std::string> old;
+  scoped_env(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str()))
+      old = v;
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~scoped_env() {
+    if (old)
+      ::setenv(name.c_str(), old->c_str(), 1);
+    else
+      ::unsetenv(name.c_str());
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+};
+
+// For the tests whose roots are the engines' own choice: the resolver may then ask the engines'
+// sockets, which must be none of this machine's.
+struct no_engine_sockets {
+  scoped_env docker{"DOCKER_HOST", "unix:///nonexistent/nsutil-test/docker.sock"};
+  scoped_env podman{"CONTAINER_HOST", "unix:///nonexistent/nsutil-test/podman.sock"};
+};
+
+// An engine's API socket: every connection is counted, then answered with `reply` once the
+// request's head is read, or, with an empty `reply`, held and never answered.
+struct fake_engine {
+  fs::path dir;
+  std::string path;
+  std::string reply;
+  nsutil::unique_fd listener;
+  std::atomic<int> connections{0};
+  std::atomic<bool> stop{false};
+  std::thread server;
+
+  explicit fake_engine(std::string answer) : reply(std::move(answer)) {
+    char tmpl[] = "/tmp/nsutil-engine.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    path = (dir / "engine.sock").string();
+    listener = nsutil::unique_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(listener.get() >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(listener.get(), 16) == 0);
+    server = std::thread([this] { serve(); });
+  }
+  ~fake_engine() {
+    stop = true;
+    server.join();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  fake_engine(const fake_engine&) = delete;
+  fake_engine& operator=(const fake_engine&) = delete;
+
+  std::string host() const { return "unix://" + path; }
+
+  void serve() {
+    std::vector<nsutil::unique_fd> held;
+    while (!stop) {
+      pollfd p{listener.get(), POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0)
+        continue;
+      nsutil::unique_fd c(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (!c)
+        continue;
+      ++connections;
+      if (reply.empty()) {
+        held.push_back(std::move(c));
+        continue;
+      }
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        pollfd in{c.get(), POLLIN, 0};
+        if (::poll(&in, 1, 2000) <= 0)
+          break;
+        ssize_t n = ::read(c.get(), buf, sizeof(buf));
+        if (n <= 0)
+          break;
+        request.append(buf, static_cast<std::size_t>(n));
+      }
+      (void)!::send(c.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
+    }
+  }
+};
+
+std::string http_reply(const std::string& status, const std::string& body) {
+  return "HTTP/1.1 " + status +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// Options under which no container's state is on disk and the sockets are the engines' choice.
+nsutil::container_options socket_options() {
+  auto o = fixture_options();
+  o.docker_roots.clear();
+  o.podman_roots.clear();
+  return o;
+}
+
+std::string docker_cgroup(const std::string& id) {
+  return "0::/system.slice/docker-" + id + ".scope\n";
 }
 
 }  // namespace
@@ -250,6 +371,7 @@ TEST_CASE("Docker names from config.v2.json; bad state keeps the ID", "[containe
 }
 
 TEST_CASE("Docker's data root: dockerd's command line, daemon.json, the default", "[containers]") {
+  no_engine_sockets sockets;
   fake_proc proc;
   auto opts = fixture_options();
   opts.proc_root = proc.root;
@@ -281,6 +403,7 @@ TEST_CASE("Docker's data root: dockerd's command line, daemon.json, the default"
 }
 
 TEST_CASE("Docker's data root from the container's /etc/hostname bind mount", "[containers]") {
+  no_engine_sockets sockets;
   fake_proc proc;
   auto opts = fixture_options();
   opts.proc_root = proc.root;
@@ -309,6 +432,7 @@ TEST_CASE("Docker's data root from the container's /etc/hostname bind mount", "[
 }
 
 TEST_CASE("Podman names from containers.json, by driver and conmon's bundle", "[containers]") {
+  no_engine_sockets sockets;
   auto opts = fixture_options();
   {
     nsutil::container_resolver r(opts);
@@ -340,6 +464,7 @@ TEST_CASE("Podman names from containers.json, by driver and conmon's bundle", "[
 }
 
 TEST_CASE("storage.conf's graphroot", "[containers]") {
+  no_engine_sockets sockets;
   // Only a rootful container reads it; the root it names holds no fixture, so the name found
   // must come from there or nowhere.
   auto opts = fixture_options();
@@ -439,6 +564,127 @@ TEST_CASE("running(): one entry per container, its main process", "[containers]"
   CHECK(r.of_process(120)->name == "web");
   CHECK_FALSE(r.of_process(129));
   CHECK_FALSE(r.of_process(99999));
+}
+
+TEST_CASE("engine sockets: DOCKER_HOST, CONTAINER_HOST, the defaults", "[containers]") {
+  using nsutil::detail::docker_socket;
+  using nsutil::detail::podman_socket;
+  using nsutil::detail::unix_socket_of;
+  CHECK(unix_socket_of("unix:///run/user/1000/docker.sock") == "/run/user/1000/docker.sock");
+  CHECK(unix_socket_of("unix://relative.sock") == "relative.sock");
+  CHECK(unix_socket_of("unix://").empty());
+  CHECK(unix_socket_of("tcp://127.0.0.1:2375").empty());
+  CHECK(unix_socket_of("ssh://me@host").empty());
+  CHECK(unix_socket_of("/run/docker.sock").empty());
+  CHECK(docker_socket(nullptr) == "/run/docker.sock");
+  CHECK(docker_socket("") == "/run/docker.sock");
+  CHECK(docker_socket("unix:///srv/d.sock") == "/srv/d.sock");
+  CHECK(docker_socket("tcp://10.0.0.1:2376").empty());
+  CHECK(podman_socket(nullptr, std::nullopt) == "/run/podman/podman.sock");
+  CHECK(podman_socket(nullptr, 0) == "/run/podman/podman.sock");
+  CHECK(podman_socket(nullptr, 1000) == "/run/user/1000/podman/podman.sock");
+  CHECK(podman_socket("unix:///srv/p.sock", 1000) == "/srv/p.sock");
+  CHECK(podman_socket("ssh://core@vm/run/podman/podman.sock", std::nullopt).empty());
+}
+
+TEST_CASE("engine inspect answers: the name, else nothing", "[containers]") {
+  using nsutil::detail::name_from_inspect;
+  CHECK(name_from_inspect(R"({"Id":")" + docker_web + R"(","Name":"/web","State":{}})",
+                          docker_web) == "web");
+  // Podman's own API gives it without the '/'; an answer without Id is taken as it comes.
+  CHECK(name_from_inspect(R"({"Name":"api"})", docker_web) == "api");
+  CHECK(name_from_inspect(R"({"Id":")" + podman_api + R"(","Name":"/other"})", docker_web).empty());
+  CHECK(name_from_inspect(R"({"Id":7,"Name":"/web"})", docker_web).empty());
+  CHECK(name_from_inspect(R"({"Name":42})", docker_web).empty());
+  CHECK(name_from_inspect(R"({"message":"No such container"})", docker_web).empty());
+  CHECK(name_from_inspect(R"(["/web"])", docker_web).empty());
+  CHECK(name_from_inspect(R"({"Name":"/web")", docker_web).empty());
+  CHECK(name_from_inspect("<html>502 Bad Gateway</html>", docker_web).empty());
+  CHECK(name_from_inspect("", docker_web).empty());
+}
+
+TEST_CASE("names from the engine's socket when its state on disk has none", "[containers]") {
+  fake_engine docker(http_reply("200 OK", R"({"Id":")" + docker_web + R"(","Name":"/web"})"));
+  fake_engine podman(http_reply("200 OK", R"({"Id":")" + podman_api + R"(","Name":"/api"})"));
+  scoped_env docker_host("DOCKER_HOST", docker.host());
+  scoped_env container_host("CONTAINER_HOST", podman.host());
+  {
+    nsutil::container_resolver r(socket_options());
+    auto web = r.of_cgroup(docker_cgroup(docker_web));
+    REQUIRE(web);
+    CHECK(web->name == "web");
+    CHECK(web->id == docker_web);
+    auto api = r.of_cgroup("0::/machine.slice/libpod-" + podman_api + ".scope\n");
+    REQUIRE(api);
+    CHECK(api->engine == container_engine::podman);
+    CHECK(api->name == "api");
+    // Each container is asked once; the answer about another ID is not taken for this one.
+    CHECK(r.of_cgroup(docker_cgroup(docker_web))->name == "web");
+    CHECK(r.of_cgroup(docker_cgroup(docker_moved))->name.empty());
+    CHECK(docker.connections == 2);
+    CHECK(podman.connections == 1);
+  }
+  // Roots given: those alone are read, no socket is asked.
+  nsutil::container_resolver given(fixture_options());
+  CHECK(given.of_cgroup(docker_cgroup(docker_truncated))->name.empty());
+  CHECK(given.of_cgroup("0::/machine.slice/libpod-" + crio_redis + ".scope\n")->name.empty());
+  CHECK(docker.connections == 2);
+  CHECK(podman.connections == 1);
+  // A name on disk is not asked for.
+  auto disk = socket_options();
+  disk.docker_roots = {fixtures() + "/docker"};
+  nsutil::container_resolver on_disk(disk);
+  CHECK(on_disk.of_cgroup(docker_cgroup(docker_web))->name == "web");
+  CHECK(docker.connections == 2);
+}
+
+TEST_CASE("a socket that never answers: one timeout per resolver, the IDs stay", "[containers]") {
+  fake_engine hung("");
+  scoped_env docker_host("DOCKER_HOST", hung.host());
+  nsutil::container_resolver r(socket_options());
+  auto start = std::chrono::steady_clock::now();
+  for (const auto& id : {docker_web, docker_moved, docker_truncated, docker_not_json}) {
+    auto c = r.of_cgroup(docker_cgroup(id));
+    REQUIRE(c);
+    CHECK(c->name.empty());
+    CHECK(c->display_name() == id.substr(0, 12));
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  INFO("four containers took " << ms << " ms");
+  CHECK(hung.connections == 1);
+  CHECK(ms >= nsutil::detail::engine_api_timeout_ms - 50);
+  CHECK(ms < 2000);
+}
+
+TEST_CASE("a socket that answers 404, not JSON or not HTTP: no name", "[containers]") {
+  // 404 and a body that is not JSON are answers: the socket is asked for the next container.
+  for (const auto& reply :
+       {http_reply("404 Not Found", R"({"message":"No such container"})"),
+        http_reply("200 OK", "<html>hello</html>"), http_reply("500 Server Error", "{}")}) {
+    fake_engine engine(reply);
+    scoped_env docker_host("DOCKER_HOST", engine.host());
+    nsutil::container_resolver r(socket_options());
+    CHECK(r.of_cgroup(docker_cgroup(docker_web))->display_name() == docker_web.substr(0, 12));
+    CHECK(r.of_cgroup(docker_cgroup(docker_moved))->name.empty());
+    CHECK(engine.connections == 2);
+  }
+  // Not HTTP at all: a failed socket, not asked again.
+  fake_engine garbage("garbage\r\n\r\n{\"Name\":\"/web\"}");
+  scoped_env docker_host("DOCKER_HOST", garbage.host());
+  nsutil::container_resolver r(socket_options());
+  CHECK(r.of_cgroup(docker_cgroup(docker_web))->name.empty());
+  CHECK(r.of_cgroup(docker_cgroup(docker_moved))->name.empty());
+  CHECK(garbage.connections == 1);
+  // No socket there, or DOCKER_HOST naming a TCP address: nothing asked, no name.
+  scoped_env none("DOCKER_HOST", "unix://" + garbage.path + ".absent");
+  nsutil::container_resolver absent(socket_options());
+  CHECK(absent.of_cgroup(docker_cgroup(docker_web))->name.empty());
+  scoped_env tcp("DOCKER_HOST", "tcp://127.0.0.1:1");
+  nsutil::container_resolver remote(socket_options());
+  CHECK(remote.of_cgroup(docker_cgroup(docker_web))->name.empty());
+  CHECK(garbage.connections == 1);
 }
 
 TEST_CASE("engine names", "[containers]") {

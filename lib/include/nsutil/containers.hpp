@@ -1,6 +1,7 @@
 /// @file
 /// Which container a process belongs to: its engine, ID and name, from its cgroup path and the
-/// engines' own on-disk state (no engine socket is asked).
+/// engines' own on-disk state, else, for Docker and Podman, their API socket (a short timeout;
+/// libcurl.so.4 loaded on first use).
 #pragma once
 
 #include <sys/types.h>
@@ -67,7 +68,10 @@ struct container_options {
   /// reader's own), then `docker_config`'s "data-root", then /var/lib/docker, then, only when
   /// none of these has the container, the roots of the running dockerd processes (--data-root
   /// or -g on their command line, else "data-root" of their --config-file): finding those reads
-  /// every process's name once.
+  /// every process's name once. When none of them gives the name, and only then, dockerd's API
+  /// socket is asked (GET /containers/ID/json): DOCKER_HOST's when it is unix://PATH (none when
+  /// it names another scheme), else /run/docker.sock. Not empty: only these roots are read, no
+  /// socket is asked.
   std::vector<std::string> docker_roots;
   /// dockerd's configuration file.
   std::string docker_config = "/etc/docker/daemon.json";
@@ -76,6 +80,10 @@ struct container_options {
   /// conmon (so a podman started with --root is followed), then `storage_config`'s graphroot
   /// (else /var/lib/containers/storage) for a rootful container, or
   /// ~OWNER/.local/share/containers/storage for a rootless one (user@UID.service in its path).
+  /// When none of them gives the name, Podman's API socket is asked as Docker's is (its
+  /// Docker-compatible API): CONTAINER_HOST's when it is unix://PATH, else podman.socket's,
+  /// /run/podman/podman.sock, or /run/user/UID/podman/podman.sock for a rootless container. Not
+  /// empty: only these roots are read, no socket is asked.
   std::vector<std::string> podman_roots;
   /// containers/storage's configuration; only its graphroot line is read.
   std::string storage_config = "/etc/containers/storage.conf";
@@ -92,9 +100,13 @@ struct container_options {
 /// Finds the container of processes. Reads each container's state once and remembers it, so
 /// one resolver serves a whole listing; not thread-safe. Never throws nsutil::error: what
 /// cannot be read (a process gone, an engine stopped, a state file unreadable, truncated or
-/// not JSON) leaves the name empty and keeps the ID the cgroup path gave. Needs the privilege
-/// to read the engines' state (root for the default roots). Does not change the calling
-/// process.
+/// not JSON, a socket absent, refusing, not answering, answering 404 or not JSON) leaves the
+/// name empty and keeps the ID the cgroup path gave. An engine's socket is asked with a 250 ms
+/// limit per request, and not again by this resolver once it failed: a listing waits at most
+/// that long per socket. libcurl.so.4 is loaded with dlopen() when a socket is first asked
+/// (never when every name is on disk); without it, sockets give no names. Needs the privilege
+/// to read the engines' state and connect to their sockets (root for the default ones). Does
+/// not change the calling process (it keeps libcurl loaded once loaded).
 class NSUTIL_API container_resolver {
  public:
   explicit container_resolver(container_options opts = {});
