@@ -1,13 +1,13 @@
 #include "engine_api.hpp"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <type_traits>
+
+#include "dl.hpp"
 
 namespace nsutil::detail {
 namespace {
@@ -30,10 +30,7 @@ const libcurl_api* libcurl() {
     if (lib == nullptr)
       return std::nullopt;
     libcurl_api a{};
-    auto bind = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-      return fn != nullptr;
-    };
+    auto bind = [lib](auto& fn, const char* name) { return bind_symbol(lib, fn, name); };
     if (!bind(a.easy_init, "curl_easy_init") || !bind(a.easy_setopt, "curl_easy_setopt") ||
         !bind(a.easy_perform, "curl_easy_perform") || !bind(a.easy_getinfo, "curl_easy_getinfo") ||
         !bind(a.easy_cleanup, "curl_easy_cleanup"))

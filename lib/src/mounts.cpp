@@ -1,4 +1,3 @@
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <libmount.h>
@@ -11,9 +10,9 @@
 #include <nsutil/error.hpp>
 #include <nsutil/mounts.hpp>
 #include <optional>
-#include <type_traits>
 
 #include "compat.hpp"
+#include "dl.hpp"
 
 namespace nsutil {
 namespace {
@@ -159,10 +158,7 @@ const libmount_api& libmount() {
     if (lib == nullptr)
       return std::nullopt;
     libmount_api a{};
-    auto bind = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-      return fn != nullptr;
-    };
+    auto bind = [lib](auto& fn, const char* name) { return detail::bind_symbol(lib, fn, name); };
     if (!bind(a.new_table, "mnt_new_table") || !bind(a.unref_table, "mnt_unref_table") ||
         !bind(a.table_parse_stream, "mnt_table_parse_stream") ||
         !bind(a.new_iter, "mnt_new_iter") || !bind(a.free_iter, "mnt_free_iter") ||
