@@ -141,8 +141,10 @@ else
   t2=$(date +%s%N)
   ms=$(((t2 - t1) / 1000000))
   diag "xlsns -o NS,TYPE,CONTAINER, data root hidden: $(((t1 - t0) / 1000000)) ms with no socket, $ms ms with one that never answers"
+  # Only the note that a process could not be read may be on stderr: with few threads on the
+  # host the listing reads /proc, where some hosts hide PID 1 even from root.
   check_eq "docker: a socket that never answers: the listing completes (exit 0)" "0 " \
-    "$rc $(cat "$tmp/hang.err")"
+    "$rc $(grep -v ' could not be read without privilege' "$tmp/hang.err")"
   check_eq "docker: a socket that never answers: CONTAINER is the short ID" \
     "$(expected_net)" "$(net_rows "$tmp/hang.out")"
   check_eq "docker: a socket that never answers is asked once for both containers" "1" \
@@ -152,10 +154,12 @@ else
   kill "$hang_pid"
   for mode in garbage 404 notjson; do
     engine_socket "$mode"
-    out=$(hidden_xlsns "$tmp/$mode.sock" -n -r -o CONTAINER -t net -Q "PID == $web_pid" 2>&1)
+    out=$(hidden_xlsns "$tmp/$mode.sock" -n -r -o CONTAINER -t net -Q "PID == $web_pid" \
+      2>"$tmp/$mode.err")
     rc=$?
     check_eq "docker: a socket answering $mode: CONTAINER is the short ID, the listing completes" \
-      "${web_id:0:12} 0 asked" "$out $rc $(test -s "$tmp/$mode.log" && echo asked)"
+      "${web_id:0:12} 0 asked" \
+      "$out $rc $(test -s "$tmp/$mode.log" && echo asked)$(grep -v ' could not be read without privilege' "$tmp/$mode.err")"
     kill "$BG_PID"
   done
 fi
