@@ -47,8 +47,13 @@ std::optional<std::pair<ns_type, std::uint64_t>> read_ns_link(const char* path, 
   return parse_ns_link(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
-bool bpf_pays_off() noexcept {
+// Whether the automatic source tries the iterators: where they pay off (bpf_min_threads), and
+// where /proc hides PID 1's namespaces from the caller (a sandbox may, even from root): the /proc
+// walk would then miss processes that the iterators, where the caller may use them, list.
+bool bpf_preferred() noexcept {
   char buf[128];
+  if (::readlink("/proc/1/ns/pid", buf, sizeof buf) < 0 && (errno == EACCES || errno == EPERM))
+    return true;
   unique_fd f(::open("/proc/loadavg", O_RDONLY | O_CLOEXEC));
   ssize_t n = f ? ::read(f.get(), buf, sizeof buf) : -1;
   auto threads =
@@ -109,7 +114,7 @@ void scanner::scan_processes() {
   bool files = opts_.descriptors || opts_.sockets;
   std::optional<task_listing> all;
   if (wanted_source_ == discovery_source::bpf ||
-      (wanted_source_ == discovery_source::automatic && bpf_pays_off())) {
+      (wanted_source_ == discovery_source::automatic && bpf_preferred())) {
     int err = 0;
     all = detail::iterate_tasks(files, &err);
     if (!all && wanted_source_ == discovery_source::bpf)

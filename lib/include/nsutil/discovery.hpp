@@ -99,9 +99,10 @@ struct found_namespace {
 
 /// Where discover() reads processes, threads and descriptors from.
 enum class discovery_source : std::uint8_t {
-  /// The BPF iterators where they can be used and pay off (the system runs at least 150
-  /// threads, as /proc/loadavg counts them: loading them costs a few milliseconds, about what
-  /// the /proc walk of 130 threads does), else /proc, without saying why.
+  /// The BPF iterators where they can be used and either pay off (the system runs at least
+  /// 150 threads, as /proc/loadavg counts them: loading them costs a few milliseconds, about
+  /// what the /proc walk of 130 threads does) or see more (/proc/1/ns cannot be read), else
+  /// /proc, without saying why.
   automatic,
   /// The BPF task and task_file iterators of libnsutil's own BPF programs (lib/bpf), in one read
   /// each: needs kernel BTF (/sys/kernel/btf/vmlinux), CAP_BPF (or CAP_SYS_ADMIN) and
