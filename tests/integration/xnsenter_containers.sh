@@ -1,8 +1,9 @@
 #!/bin/bash
 # xnsenter --container against a real engine (Debian's docker.io, engines.sh): what it enters is
 # what `docker inspect` says the container's main process is in; names, whole and short IDs;
-# only the namespaces named; the program's exit status; unknown names, ambiguous ID prefixes and
-# stopped containers are one line with status 1 and leave nothing running.
+# only the namespaces named; the program's exit status; unknown names, ambiguous ID prefixes,
+# stopped containers and one that stops while it is entered are one line with status 1 and leave
+# nothing running.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engines.sh"
 
@@ -74,7 +75,30 @@ check "a stopped container: not listed as running" \
 check_eq "--container with -t: a usage error (status 1)" 1 \
   "$(status "$XNSENTER" --container nsutil-web -t 1 true)"
 
-docker rm -f nsutil-web nsutil-db >/dev/null 2>&1
+# A container that stops between being resolved and being entered: xnsenter holds its main
+# process by a pidfd from before it checks the process is in the container, so this is an
+# error, never whatever process gets the PID next. strace holds xnsenter's first setns back 3 s
+# once it has the pidfd, and the container is killed meanwhile; `touch` would run on the host
+# (only -n is entered), so its file says whether anything ran.
+docker_run nsutil-race nsutil-busybox:test /bin/sleep 300
+race_pid=$(docker inspect -f '{{.State.Pid}}' nsutil-race)
+strace -f -o "$tmp/race.strace" -e trace=pidfd_open,setns \
+  -e inject=setns:delay_enter=3000000:when=1 \
+  "$XNSENTER" --container nsutil-race -n touch "$tmp/race.ran" 2>"$tmp/race.err" &
+race=$!
+on_exit "kill -KILL $race 2>/dev/null"
+wait_until grep -q "pidfd_open($race_pid, " "$tmp/race.strace"
+held=$?
+docker kill nsutil-race >/dev/null
+wait "$race"
+rc=$?
+check_eq "a container stopped while xnsenter enters it: status 1, one line, nothing run" \
+  "0 1 1 nothing ran" \
+  "$held $rc $(wc -l <"$tmp/race.err") $(test -e "$tmp/race.ran" && echo ran || echo nothing ran)"
+check_eq "a container stopped while xnsenter enters it: the error names its process" \
+  "xnsenter: process '$race_pid': exited" "$(cat "$tmp/race.err")"
+
+docker rm -f nsutil-web nsutil-db nsutil-race >/dev/null 2>&1
 stop_dockerd
 check "dockerd stopped" sh -c "! kill -0 $dockerd_pid 2>/dev/null"
 check_eq "nothing left mounted under the test directory" "" \
