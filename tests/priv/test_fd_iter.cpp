@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -148,18 +149,26 @@ std::size_t threads_now() {
   return *n;
 }
 
-// Runs `body` while this process has `extra` more threads, each blocked in a read.
+// Runs `body` while this process has `extra` more threads, each blocked in a read. `body` runs
+// once every thread has started: a fork (in_child) while one is still starting copies the lock
+// it holds (the sanitizers' allocator's, glibc's) into a child that then waits for it forever.
 void with_threads(std::size_t extra, const std::function<void()>& body) {
   int p[2];
   REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
   nsutil::unique_fd rd(p[0]);
   nsutil::unique_fd wr(p[1]);
+  std::atomic<std::size_t> started{0};
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < extra; ++i)
-    threads.emplace_back([&rd] {
+    threads.emplace_back([&rd, &started] {
+      started.fetch_add(1);
       char c;
       (void)::read(rd.get(), &c, 1);
     });
+  while (started.load() < extra)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // From the count to the read each thread takes no lock; give the last ones time to get there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   body();
   wr.reset();
   for (auto& t : threads)
