@@ -34,12 +34,16 @@ check_container() {  # LABEL ENGINE NAME ID PID
   check_eq "$1: xlsns shows $3's namespaces with its name, ID and engine" \
     "$(expected_rows "$5" "$2" "$3" "$4" | sort)" "$(rows_of "$5" | sort)"
 }
-# xlsns in a mount namespace of its own (private, as unshare makes it: the tmpfs goes with it)
-# where an empty tmpfs covers DIR, so that an engine's state there cannot be read; the engines'
-# sockets are kept outside the directories covered.
+# CMD (or xlsns) in a mount namespace of its own (private, as unshare makes it: the tmpfs goes
+# with it) where an empty tmpfs covers DIR, so that an engine's state there cannot be read; the
+# engines' sockets are kept outside the directories covered.
+hiding() {  # DIR CMD...: CMD there
+  local dir=$1; shift
+  timeout 60 unshare -m sh -c 'mount -t tmpfs nsutil-hidden "$0" && exec "$@"' "$dir" "$@"
+}
 xlsns_without() {  # DIR XLSNS-ARG...
   local dir=$1; shift
-  timeout 60 unshare -m sh -c 'mount -t tmpfs nsutil-hidden "$0" && exec "$@"' "$dir" "$XLSNS" "$@"
+  hiding "$dir" "$XLSNS" "$@"
 }
 
 # ---- Docker ---------------------------------------------------------------------------------
@@ -104,8 +108,7 @@ else
     "$(DOCKER_HOST="unix://$tmp/docker.sock" strace -f -e trace=openat -o /dev/stdout \
       "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null | grep -c 'libcurl')"
   check_eq "docker: data root hidden: libcurl is loaded to ask the socket" "loaded" \
-    "$(DOCKER_HOST="unix://$tmp/docker.sock" timeout 60 unshare -m \
-      sh -c 'mount -t tmpfs nsutil-hidden "$0" && exec "$@"' "$tmp/docker" \
+    "$(DOCKER_HOST="unix://$tmp/docker.sock" hiding "$tmp/docker" \
       strace -f -e trace=openat -o /dev/stdout "$XLSNS" -o NS,TYPE,CONTAINER 2>/dev/null |
       grep -q 'libcurl\.so\.4' && echo loaded)"
 
