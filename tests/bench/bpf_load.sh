@@ -1,0 +1,13 @@
+#!/bin/bash
+# Benchmark: the load time of libnsutil's BPF iterators (the light skeleton of
+# lib/bpf/tasks.bpf.c), apart from any listing: loads, attaches and opens both iterators RUNS
+# times (default 50) and prints min, median and max. As root; needs a C compiler only.
+#
+#   tests/bench/bpf_load.sh [RUNS]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bpf=$here/../../lib/bpf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cc -O2 -I"$bpf" -I"$bpf/include" -o "$tmp/bpf_load" "$here/bpf_load.c" "$bpf/skeleton.c"
+"$tmp/bpf_load" "${1:-50}"
