@@ -123,6 +123,13 @@ std::string cell_context::netnsid(const found_namespace& ns) {
   return text;
 }
 
+const std::string& cell_context::command(pid_t pid) {
+  auto [it, added] = commands_.try_emplace(pid);
+  if (added)
+    it->second = process_command(pid);
+  return it->second;
+}
+
 const std::optional<container>& cell_context::container_of(pid_t pid) {
   for (const auto& [known, c] : containers_)
     if (known == pid)
@@ -158,7 +165,7 @@ std::string cell_context::value(column id, const row_source& row) {
     case column::ppid:
       return proc != nullptr ? std::to_string(proc->ppid) : std::string();
     case column::command:
-      return proc != nullptr ? process_command(proc->pid) : std::string();
+      return proc != nullptr ? command(proc->pid) : std::string();
     case column::uid: {
       auto u = uid();
       return u ? std::to_string(*u) : std::string();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace nsutil::xlsns {
@@ -71,6 +72,8 @@ class cell_context {
  private:
   std::string user_name(uid_t uid);
   std::string netnsid(const found_namespace& ns);
+  /// A process's command line, read once: a process is the row of each of its namespaces.
+  const std::string& command(pid_t pid);
   /// The container of a row's process; the resolver is made at the first container cell, so
   /// listings without CONTAINER, CONTAINERID or ENGINE read no engine state.
   const std::optional<container>& container_of(pid_t pid);
@@ -79,6 +82,7 @@ class cell_context {
   std::vector<std::pair<pid_t, std::optional<container>>> containers_;
   std::vector<std::pair<uid_t, std::string>> users_;
   std::vector<std::pair<std::uint64_t, std::string>> netnsids_;
+  std::unordered_map<pid_t, std::string> commands_;
 };
 
 }  // namespace nsutil::xlsns
