@@ -14,12 +14,14 @@ LSNS=${LSNS:-lsns}
 RUNS=${1:-15}
 shells=()
 sleeps=()
+. "$(dirname "$0")/timing.sh"
 
 cleanup() {
   local p
   for p in "${shells[@]}"; do pkill -KILL -P "$p" 2>/dev/null; done
   kill -KILL "${shells[@]}" "${sleeps[@]}" 2>/dev/null
   wait 2>/dev/null
+  timing_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -44,7 +46,6 @@ drop_sleeps() {
   sleeps=()
 }
 
-. "$(dirname "$0")/timing.sh"
 ms() { awk -v us="$1" 'BEGIN {printf "%.1f ms", us / 1000}'; }
 
 # compare_two LABEL NAME_A CMD_A NAME_B CMD_B: alternates the two commands (each a string split
@@ -74,9 +75,8 @@ sources() {
 rows() { "$@" -n -l -o NS 2>/dev/null | wc -l; }
 # peak_rss CMD...: the median of 5 runs' peak resident memory in KiB.
 peak_rss() {
-  [ -x /usr/bin/time ] || { echo "?"; return; }
   local i
-  for ((i = 0; i < 5; i++)); do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | median
+  for ((i = 0; i < 5; i++)); do peak_kib "$@"; done | median
 }
 
 [ "$(id -u)" = 0 ] || echo "# not root: both tools see only this user's processes"

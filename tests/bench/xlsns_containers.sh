@@ -20,6 +20,7 @@ DOCKERD=/usr/sbin/dockerd
 sleeps=()
 dockerd_pid=
 tmp=$(mktemp -d /tmp/nsutil-bench.XXXXXX)
+. "$(dirname "$0")/timing.sh"
 
 docker() { "$DOCKER" -H "unix://$tmp/docker.sock" "$@"; }
 cleanup() {
@@ -34,6 +35,7 @@ cleanup() {
   wait 2>/dev/null
   findmnt -rn -o TARGET | grep -F "$tmp/" | sort -r | xargs -r -n1 umount -l
   rm -rf "$tmp"
+  timing_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -58,7 +60,6 @@ for ((i = 0; i < NSLEEP; i++)); do
 done
 sleep 2
 
-. "$(dirname "$0")/timing.sh"
 # compare LABEL "ARGS A" "ARGS B": alternates xlsns A and xlsns B, RUNS times each.
 compare() {
   local a=() b=() i ma mb
