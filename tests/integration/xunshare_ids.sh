@@ -94,7 +94,8 @@ umount "$d/user"
 # The program runs as the owner, seen from outside: /proc/PID belongs to 1000:1000, and the
 # supplementary groups xunshare was started with (setpriv gives it 4 and 27) are dropped.
 start_bg setpriv --groups=4,27 "$XUNSHARE" --owner=1000:1000 sleep "$(scaled 10)"
-for _ in $(seq 50); do [ "$(readlink "/proc/$BG_PID/exe" 2>/dev/null)" = "$(command -v sleep)" ] && break; sleep 0.1; done
+# By its name: `command -v sleep` may say /bin/sleep where /proc/PID/exe says /usr/bin/sleep.
+wait_until comm_is "$BG_PID" sleep
 check_eq "--owner: the program's process belongs to 1000:1000" "1000:1000" \
   "$(stat -c %u:%g "/proc/$BG_PID")"
 check_eq "... with no supplementary groups" "" \
