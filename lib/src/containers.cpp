@@ -379,8 +379,8 @@ struct __attribute__((visibility("hidden"))) container_resolver::state {
 
   const std::vector<std::string>& find_docker_roots();
   std::string docker_root_of(const std::string& id, pid_t pid);
-  void resolve_docker(container& c, pid_t pid);
-  void docker_name_on_disk(container& c, pid_t pid);
+  void resolve_docker(container& c, const detail::cgroup_container& path, pid_t pid);
+  void docker_name_on_disk(container& c, const detail::cgroup_container& path, pid_t pid);
   void resolve_podman(container& c, const detail::cgroup_container& path, pid_t pid);
   bool resolve_containerd(container& c);
   bool resolve_crio(container& c);
@@ -450,13 +450,17 @@ std::string container_resolver::state::docker_root_of(const std::string& id, pid
 // The engine is asked only when its state on disk gave no name and no root was configured:
 // configured roots are the caller's choice of what is read. secure_getenv: the variables name
 // where to connect, which a set-user-ID caller's environment must not choose.
-void container_resolver::state::resolve_docker(container& c, pid_t pid) {
-  docker_name_on_disk(c, pid);
+void container_resolver::state::resolve_docker(container& c, const detail::cgroup_container& path,
+                                               pid_t pid) {
+  docker_name_on_disk(c, path, pid);
   if (c.name.empty() && opts.docker_roots.empty())
-    c.name = api.container_name(detail::docker_socket(::secure_getenv("DOCKER_HOST")), c.id);
+    c.name =
+        api.container_name(detail::docker_socket(::secure_getenv("DOCKER_HOST"), path.user), c.id);
 }
 
-void container_resolver::state::docker_name_on_disk(container& c, pid_t pid) {
+void container_resolver::state::docker_name_on_disk(container& c,
+                                                    const detail::cgroup_container& path,
+                                                    pid_t pid) {
   auto from_root = [&](const std::string& root) {
     auto text = try_read(root + "/containers/" + c.id + "/config.v2.json");
     if (!text)
@@ -476,9 +480,22 @@ void container_resolver::state::docker_name_on_disk(container& c, pid_t pid) {
   if (opts.find_daemons && pid > 0)
     if (std::string root = docker_root_of(c.id, pid); !root.empty() && from_root(root))
       return;
-  std::string configured = configured_docker_root(opts.docker_config);
-  if ((!configured.empty() && from_root(configured)) || from_root("/var/lib/docker"))
-    return;
+  // Rootless dockerd (a user's systemd instance holds its containers) keeps its state in the
+  // user's home: ~/.config/docker/daemon.json, ~/.local/share/docker ($XDG_CONFIG_HOME and
+  // $XDG_DATA_HOME are the daemon's environment, not read here).
+  if (path.user && *path.user != 0) {
+    std::string home = home_of(*path.user);
+    if (!home.empty()) {
+      std::string configured = configured_docker_root(home + "/.config/docker/daemon.json");
+      if ((!configured.empty() && from_root(configured)) ||
+          from_root(home + "/.local/share/docker"))
+        return;
+    }
+  } else {
+    std::string configured = configured_docker_root(opts.docker_config);
+    if ((!configured.empty() && from_root(configured)) || from_root("/var/lib/docker"))
+      return;
+  }
   const auto& roots = find_docker_roots();
   std::any_of(roots.begin(), roots.end(), from_root);
 }
@@ -621,7 +638,7 @@ std::optional<container> container_resolver::of_cgroup(std::string_view cgroup_t
   c.pod_uid = path->pod_uid;
   switch (path->engine) {
     case container_engine::docker:
-      state_->resolve_docker(c, pid);
+      state_->resolve_docker(c, *path, pid);
       break;
     case container_engine::podman:
       state_->resolve_podman(c, *path, pid);

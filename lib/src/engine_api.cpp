@@ -71,9 +71,11 @@ std::string unix_socket_of(std::string_view host) {
   return std::string(host.substr(scheme.size()));
 }
 
-std::string docker_socket(const char* docker_host) {
+std::string docker_socket(const char* docker_host, std::optional<uid_t> user) {
   if (docker_host != nullptr && *docker_host != '\0')
     return unix_socket_of(docker_host);
+  if (user && *user != 0)
+    return "/run/user/" + std::to_string(*user) + "/docker.sock";
   return "/run/docker.sock";
 }
 

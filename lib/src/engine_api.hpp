@@ -22,10 +22,12 @@ inline constexpr long engine_api_timeout_ms = 250;
 // ssh://, npipe://), which is not a local socket.
 std::string unix_socket_of(std::string_view host);
 
-// Docker's socket: DOCKER_HOST's (`docker_host`, null when unset) when set, else
-// /run/docker.sock, where dockerd listens by default. Empty when DOCKER_HOST names no Unix
-// socket: the user's engine is elsewhere, and /run/docker.sock may be another one.
-std::string docker_socket(const char* docker_host);
+// Docker's socket for a container of `user` (rootless when non-zero): DOCKER_HOST's
+// (`docker_host`, null when unset) when set, else where dockerd listens by default:
+// /run/docker.sock, or rootless dockerd's $XDG_RUNTIME_DIR/docker.sock, /run/user/UID/docker.sock.
+// Empty when DOCKER_HOST names no Unix socket: the user's engine is elsewhere, and
+// /run/docker.sock may be another one.
+std::string docker_socket(const char* docker_host, std::optional<uid_t> user = std::nullopt);
 
 // Podman's socket for a container of `user` (rootless when non-zero): CONTAINER_HOST's
 // (`container_host`, null when unset) when set, else podman.socket's: /run/podman/podman.sock

@@ -580,6 +580,10 @@ TEST_CASE("engine sockets: DOCKER_HOST, CONTAINER_HOST, the defaults", "[contain
   CHECK(docker_socket("") == "/run/docker.sock");
   CHECK(docker_socket("unix:///srv/d.sock") == "/srv/d.sock");
   CHECK(docker_socket("tcp://10.0.0.1:2376").empty());
+  // Rootless dockerd listens in the user's runtime directory; root's is the system one.
+  CHECK(docker_socket(nullptr, 1000) == "/run/user/1000/docker.sock");
+  CHECK(docker_socket(nullptr, 0) == "/run/docker.sock");
+  CHECK(docker_socket("unix:///srv/d.sock", 1000) == "/srv/d.sock");
   CHECK(podman_socket(nullptr, std::nullopt) == "/run/podman/podman.sock");
   CHECK(podman_socket(nullptr, 0) == "/run/podman/podman.sock");
   CHECK(podman_socket(nullptr, 1000) == "/run/user/1000/podman/podman.sock");

@@ -65,13 +65,15 @@ struct container_options {
   std::string proc_root = "/proc";
   /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the root
   /// that the container's /etc/hostname bind mount comes from (its mountinfo read against the
-  /// reader's own), then `docker_config`'s "data-root", then /var/lib/docker, then, only when
-  /// none of these has the container, the roots of the running dockerd processes (--data-root
-  /// or -g on their command line, else "data-root" of their --config-file): finding those reads
-  /// every process's name once. When none of them gives the name, and only then, dockerd's API
-  /// socket is asked (GET /containers/ID/json): DOCKER_HOST's when it is unix://PATH (none when
-  /// it names another scheme), else /run/docker.sock. Not empty: only these roots are read, no
-  /// socket is asked.
+  /// reader's own), then `docker_config`'s "data-root", then /var/lib/docker (for a container
+  /// of rootless Docker, whose cgroup is in user@UID.service: the "data-root" of that user's
+  /// ~/.config/docker/daemon.json, then ~/.local/share/docker), then, only when none of these
+  /// has the container, the roots of the running dockerd processes (--data-root or -g on their
+  /// command line, else "data-root" of their --config-file): finding those reads every
+  /// process's name once. When none of them gives the name, and only then, dockerd's API socket
+  /// is asked (GET /containers/ID/json): DOCKER_HOST's when it is unix://PATH (none when it
+  /// names another scheme), else /run/docker.sock (rootless: /run/user/UID/docker.sock). Not
+  /// empty: only these roots are read, no socket is asked.
   std::vector<std::string> docker_roots;
   /// dockerd's configuration file.
   std::string docker_config = "/etc/docker/daemon.json";
