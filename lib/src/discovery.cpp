@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/net_namespace.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <nsutil/error.hpp>
 
 #include "compat.hpp"
+#include "netnsid_batch.hpp"
 #include "proc_text.hpp"
 #include "scanner.hpp"
 
@@ -143,9 +145,10 @@ void scanner::resolve_processless(found_namespace& ns, const unique_fd& fd) {
   }
   if (opts_.netnsids && ns.type == ns_type::net && !ns.netnsid) {
     try {
-      if (!netnsid_query_)
-        netnsid_query_.emplace();
-      ns.netnsid = netnsid_query_->of(fd);
+      if (!rtnetlink_)
+        rtnetlink_ = detail::open_rtnetlink();
+      std::uint32_t value = static_cast<std::uint32_t>(fd.get());
+      ns.netnsid = detail::ask_netnsids(rtnetlink_, NETNSA_FD, {&value, 1}).front();
     } catch (const error&) {
     }
   }
@@ -220,7 +223,35 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
   }
 }
 
+// The NETNSID of each network namespace that a process or thread is in, asked by its PID, all in
+// a few batches (ask_netnsids): two system calls per namespace were a tenth of `xlsns -t net`
+// on 200 namespaces. The others are asked through their descriptor (resolve_processless).
+void scanner::resolve_netnsids() {
+  std::vector<std::size_t> which;
+  std::vector<std::uint32_t> pids;
+  for (std::size_t i = 0; i < out_.namespaces.size(); ++i) {
+    const found_namespace& ns = out_.namespaces[i];
+    pid_t pid = ns.pids.empty() ? ns.thread_pid : ns.pids.front();
+    if (ns.type == ns_type::net && !ns.netnsid && pid != 0) {
+      which.push_back(i);
+      pids.push_back(static_cast<std::uint32_t>(pid));
+    }
+  }
+  if (which.empty())
+    return;
+  try {
+    if (!rtnetlink_)
+      rtnetlink_ = detail::open_rtnetlink();
+    auto ids = detail::ask_netnsids(rtnetlink_, NETNSA_PID, pids);
+    for (std::size_t i = 0; i < which.size(); ++i)
+      out_.namespaces[which[i]].netnsid = ids[i];
+  } catch (const error&) {
+  }
+}
+
 void scanner::resolve() {
+  if (opts_.netnsids)
+    resolve_netnsids();
   if (!opts_.ids && !opts_.relations && !opts_.owner_uids && !opts_.netnsids)
     return;
   std::unordered_map<std::size_t, unique_fd> fds;

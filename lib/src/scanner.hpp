@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <nsutil/discovery.hpp>
 #include <nsutil/mounts.hpp>
-#include <nsutil/netnsid.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <optional>
 #include <string>
@@ -55,6 +54,7 @@ class scanner {
   void add_descriptor_ns(unique_fd fd, std::uint64_t ino, std::string path);
   void add_mounts(const std::vector<ns_mount>& mounts, bool own, const mount_ns* where);
   void resolve();
+  void resolve_netnsids();
   void resolve_one(std::size_t index, unique_fd fd);
   std::optional<std::size_t> add_ancestor(ns_type type, unique_fd fd);
   void scan_listns();
@@ -72,8 +72,9 @@ class scanner {
   std::unordered_map<std::uint64_t, pid_t> mnt_pid_;
   std::uint64_t nsfs_dev_ = 0;
   std::vector<std::pair<std::size_t, unique_fd>> pending_;
-  // For discovery_options::netnsids, opened at the first namespace that needs it.
-  std::optional<netnsid_query> netnsid_query_;
+  // For discovery_options::netnsids: an rtnetlink socket, opened at the first namespace that
+  // needs it (netnsid_batch.hpp).
+  unique_fd rtnetlink_;
   void resolve_processless(found_namespace& ns, const unique_fd& fd);
   struct mount_table {
     mount_ns where;

@@ -7,7 +7,7 @@
 
 is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
-plan 33
+plan 35
 
 # lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the directories here.
 new_scratch() {
@@ -100,6 +100,28 @@ check_eq "NETNSID as lsns" "$(lsns -n -o NETNSID -t net -p $inside)" \
   "$("$XLSNS" -n -o NETNSID -t net -p $inside)"
 check_eq "HOLDERS of a netns with a process and two mounts" "process,mount" \
   "$(row -o HOLDERS -Q "NS == $ino")"
+
+# NETNSID of many network namespaces, each with an ID of its own: the requests go to the kernel
+# in batches of 64, and each answer must land on its own namespace.
+many=()
+for i in $(seq 70); do
+  start_bg unshare -n sleep 1000
+  many+=("$BG_PID")
+done
+want=
+for i in $(seq 70); do
+  pid=${many[i - 1]}
+  # After the exec of sleep, unshare -n is done: attach names the new namespace, not ours.
+  wait_until comm_is "$pid" sleep
+  ip netns attach "$name-m$i" "$pid" && ip netns set "$name-m$i" auto
+  on_exit "ip netns delete '$name-m$i'"
+  # "NAME (id: N)": the ID the kernel chose (fixed ones could be taken on this host already).
+  want+="$pid $(ip netns list | sed -n "s/^$name-m$i (id: \([0-9]*\))$/\1/p")"$'\n'
+done
+pid_rows() { "$@" -n -r -o PID,NETNSID -t net | awk -v pids=" ${many[*]} " 'index(pids, " " $1 " ")' | sort -n; }
+check_eq "NETNSID of 70 network namespaces, as ip netns list gives them" "$(echo -n "$want" | sort -n)" \
+  "$(pid_rows "$XLSNS")"
+check_eq "... and as lsns gives them" "$(pid_rows lsns)" "$(pid_rows "$XLSNS")"
 
 # A mount namespace that no process is in (kept by a bind mount), holding the only bind mount
 # of a uts namespace: found through NS_MNT_GET_NEXT and listmount/statmount.

@@ -1,13 +1,11 @@
 #include "columns.hpp"
 
-#include <fcntl.h>
 #include <libsmartcols.h>
 #include <pwd.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <nsutil/error.hpp>
-#include <nsutil/netnsid.hpp>
 #include <nsutil/ns_handle.hpp>
 
 namespace nsutil::xlsns {
@@ -101,28 +99,6 @@ std::string cell_context::user_name(uid_t uid) {
   return name;
 }
 
-std::string cell_context::netnsid(const found_namespace& ns) {
-  for (const auto& [ino, text] : netnsids_)
-    if (ino == ns.inode.ino)
-      return text;
-  std::string text;
-  if (ns.netnsid) {
-    text = *ns.netnsid < 0 ? "unassigned" : std::to_string(*ns.netnsid);
-    netnsids_.emplace_back(ns.inode.ino, text);
-    return text;
-  }
-  try {
-    static const netnsid_query query;
-    // By the PID of a process in it where there is one: no descriptor to open.
-    auto id = ns.pids.empty() ? query.of(open_fd(ns.path, O_RDONLY)) : query.of(ns.pids.front());
-    if (id)
-      text = *id < 0 ? "unassigned" : std::to_string(*id);
-  } catch (const error&) {
-  }
-  netnsids_.emplace_back(ns.inode.ino, text);
-  return text;
-}
-
 const std::string& cell_context::command(pid_t pid) {
   auto [it, added] = commands_.try_emplace(pid);
   if (added)
@@ -175,8 +151,10 @@ std::string cell_context::value(column id, const row_source& row) {
       return u ? user_name(*u) : std::string();
     }
     case column::netnsid:
-      return ns.type == ns_type::net && (ns.netnsid || !ns.path.empty()) ? netnsid(ns)
-                                                                         : std::string();
+      // Asked by the library for every network namespace (discovery_options::netnsids).
+      if (ns.type != ns_type::net || !ns.netnsid)
+        return {};
+      return *ns.netnsid < 0 ? "unassigned" : std::to_string(*ns.netnsid);
     case column::nsfs:
       return join(ns.mounts, nowrap_);
     case column::pns:

@@ -71,7 +71,6 @@ class cell_context {
 
  private:
   std::string user_name(uid_t uid);
-  std::string netnsid(const found_namespace& ns);
   /// A process's command line, read once: a process is the row of each of its namespaces.
   const std::string& command(pid_t pid);
   /// The container of a row's process; the resolver is made at the first container cell, so
@@ -81,7 +80,6 @@ class cell_context {
   std::unique_ptr<container_resolver> resolver_;
   std::vector<std::pair<pid_t, std::optional<container>>> containers_;
   std::vector<std::pair<uid_t, std::string>> users_;
-  std::vector<std::pair<std::uint64_t, std::string>> netnsids_;
   std::unordered_map<pid_t, std::string> commands_;
 };
 

@@ -91,9 +91,9 @@ struct found_namespace {
   /// in: the creator of its owning user namespace (NS_GET_OWNER_UID; for a user namespace, its
   /// own creator).
   std::optional<uid_t> owner_uid;
-  /// With discovery_options::netnsids, for a network namespace no process or thread is in: its
-  /// peer ID as the caller's network namespace sees it (netnsid_query; -1 when none is
-  /// assigned); nullopt when it could not be asked (no descriptor, or the kernel refused).
+  /// With discovery_options::netnsids, for a network namespace: its peer ID as the caller's
+  /// network namespace sees it (netnsid_query; -1 when none is assigned); nullopt when it could
+  /// not be asked (no descriptor, the process has gone, or the kernel refused).
   std::optional<int> netnsid;
 };
 
@@ -142,9 +142,10 @@ struct discovery_options {
   /// owner_uid of the namespaces that no process or thread is in (one open, when no source
   /// gave a descriptor, and NS_GET_USERNS + NS_GET_OWNER_UID each), without `relations`.
   bool owner_uids = false;
-  /// netnsid of the network namespaces that no process or thread is in (one open, when no
-  /// source gave a descriptor, and one rtnetlink request each): a namespace that only a socket
-  /// holds has no path to open later.
+  /// netnsid of every network namespace: by the PID of a process (or thread) in it, the
+  /// rtnetlink requests sent in batches; for one that no process or thread is in, through a
+  /// descriptor (one open, when no source gave one, and one request each), since a namespace
+  /// that only a socket holds has no path to open later.
   bool netnsids = false;
   /// With `relations`: add the owning user namespaces even when user is not in `types` (as
   /// lsns's parent and owner trees do).
