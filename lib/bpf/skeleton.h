@@ -9,10 +9,12 @@ extern "C" {
 
 /* Loads the iterator programs, attaches them and creates their iterators: *tasks is then the
  * descriptor to read task records from and, with want_files, *files the one to read file records
- * from (records.h), both O_CLOEXEC. Every other descriptor the load made (programs, links, the
- * loader's) is closed before returning: nothing outlives the iterators. 0, or a negative errno
- * with nothing open. */
-int nsutil_bpf_start(int want_files, int *tasks, int *files);
+ * from (records.h), both O_CLOEXEC. `types` (a mask of 1 << NSUTIL_NS_*) are the namespace types
+ * the task records must carry: for one type alone a program that reads only that one is loaded,
+ * faster (the others are then 0); for any other mask, every type. Every other descriptor the load
+ * made (programs, links, the loader's) is closed before returning: nothing outlives the
+ * iterators. 0, or a negative errno with nothing open. */
+int nsutil_bpf_start(int want_files, unsigned types, int *tasks, int *files);
 
 #ifdef __cplusplus
 }

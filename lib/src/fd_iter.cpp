@@ -31,7 +31,7 @@ bool read_records(const unique_fd& iter, Add&& add) {
 
 }  // namespace
 
-std::optional<task_listing> iterate_tasks(bool descriptors, int* error) noexcept {
+std::optional<task_listing> iterate_tasks(bool descriptors, int* error, unsigned types) noexcept {
   int ignored = 0;
   int& err = error ? *error : ignored;
   try {
@@ -43,7 +43,7 @@ std::optional<task_listing> iterate_tasks(bool descriptors, int* error) noexcept
     }
     int tasks_fd = -1;
     int files_fd = -1;
-    if (int rc = nsutil_bpf_start(descriptors ? 1 : 0, &tasks_fd, &files_fd); rc < 0) {
+    if (int rc = nsutil_bpf_start(descriptors ? 1 : 0, types, &tasks_fd, &files_fd); rc < 0) {
       err = -rc;
       return std::nullopt;
     }

@@ -50,7 +50,10 @@ struct task_listing {
 /// loaded by its light skeleton), in one read each. nullopt when they cannot be used here: without
 /// kernel BTF (/sys/kernel/btf/vmlinux), without CAP_BPF/CAP_SYS_ADMIN and CAP_PERFMON, where
 /// seccomp refuses bpf(2), or outside the initial PID namespace (they report global PIDs); then
-/// `*error`, if given, is the errno of the failure (EXDEV for the PID namespace). Never throws.
-std::optional<task_listing> iterate_tasks(bool descriptors, int* error = nullptr) noexcept;
+/// `*error`, if given, is the errno of the failure (EXDEV for the PID namespace). `types`, a mask
+/// of 1 << ns_type, are the namespace types the tasks must carry (the others may be 0): one type
+/// alone loads a program that reads only that one, a millisecond or two faster. Never throws.
+std::optional<task_listing> iterate_tasks(bool descriptors, int* error = nullptr,
+                                          unsigned types = 0xff) noexcept;
 
 }  // namespace nsutil::detail

@@ -116,7 +116,11 @@ void scanner::scan_processes() {
   if (wanted_source_ == discovery_source::bpf ||
       (wanted_source_ == discovery_source::automatic && bpf_preferred())) {
     int err = 0;
-    all = detail::iterate_tasks(files, &err);
+    unsigned types = 0;
+    for (const auto& row : ns_types)
+      if (opts_.types.contains(row.type))
+        types |= 1U << static_cast<unsigned>(row.type);
+    all = detail::iterate_tasks(files, &err, types);
     if (!all && wanted_source_ == discovery_source::bpf)
       // The errno says why, but for the PID namespace, which no errno names.
       throw error(err, "bpf", "", err == EXDEV ? "not in the initial PID namespace" : "",

@@ -1,5 +1,6 @@
 /* Benchmark (not a test): how long libnsutil's BPF iterators take to load, attach and open,
- * nsutil_bpf_start() alone, without the listing around it. Built and run by bpf_load.sh. */
+ * nsutil_bpf_start() alone, without the listing around it: bpf_load [RUNS [TYPES]]. Built and run
+ * by bpf_load.sh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -20,6 +21,8 @@ static int by_value(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 50;
+  /* The namespace types (skeleton.h): every type by default, 0x2 for net alone. */
+  unsigned types = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 0xffu;
   if (runs < 1 || runs > 10000)
     runs = 50;
   double *ms = calloc((size_t)runs, sizeof *ms);
@@ -28,7 +31,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < runs; ++i) {
     int tasks, files;
     double start = now_ms();
-    int rc = nsutil_bpf_start(1, &tasks, &files);
+    int rc = nsutil_bpf_start(1, types, &tasks, &files);
     ms[i] = now_ms() - start;
     if (rc < 0) {
       fprintf(stderr, "bpf_load: nsutil_bpf_start: error %d\n", -rc);
@@ -38,8 +41,9 @@ int main(int argc, char **argv) {
     close(files);
   }
   qsort(ms, (size_t)runs, sizeof *ms, by_value);
-  printf("load, attach, open (both iterators), %d runs: min %.2f ms, median %.2f ms, max %.2f ms\n",
-         runs, ms[0], ms[runs / 2], ms[runs - 1]);
+  printf("load, attach, open (both iterators; types 0x%02x), %d runs: min %.2f ms, median %.2f ms, "
+         "max %.2f ms\n",
+         types, runs, ms[0], ms[runs / 2], ms[runs - 1]);
   free(ms);
   return 0;
 }

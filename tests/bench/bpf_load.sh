@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark: the load time of libnsutil's BPF iterators (the light skeleton of
 # lib/bpf/tasks.bpf.c), apart from any listing: loads, attaches and opens both iterators RUNS
-# times (default 50) and prints min, median and max. As root; needs a C compiler only.
+# times (default 50) and prints min, median and max, for every namespace type and for net alone.
+# As root; needs a C compiler only.
 #
 #   tests/bench/bpf_load.sh [RUNS]
 set -eu
@@ -10,4 +11,6 @@ bpf=$here/../../lib/bpf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -I"$bpf" -I"$bpf/include" -o "$tmp/bpf_load" "$here/bpf_load.c" "$bpf/skeleton.c"
-"$tmp/bpf_load" "${1:-50}"
+# Every namespace type (the default listing), then net alone (-t net: the skeleton of that type).
+"$tmp/bpf_load" "${1:-50}" 0xff
+"$tmp/bpf_load" "${1:-50}" 0x02

@@ -7,7 +7,7 @@
 
 is_root || skip_all "needs root (ip netns, bind mounts)"
 command -v ip >/dev/null || skip_all "iproute2 is not installed"
-plan 35
+plan 42
 
 # lib.sh's scratch registers its cleanup inside $(...), where it is lost: make the directories here.
 new_scratch() {
@@ -183,7 +183,10 @@ same() {
 }
 same "every column" -r -o "$all"
 same "JSON of every column" -J -o "$all"
-same "-t net" -t net
+# Each type alone loads a program of its own (lib/bpf/gen-skeleton.sh).
+for t in mnt net pid uts ipc user cgroup time; do
+  same "-t $t" -r -o "$all" -t "$t"
+done
 same "the default process tree" -o NS,TYPE,NPROCS,PID,PPID,COMMAND
 same "-Tparent" -Tparent -o NS,TYPE,NPROCS,PID,HOLDERS
 same "-Towner" -Towner

@@ -45,14 +45,20 @@ std::uint32_t inode_of(const std::string& path) {
   return static_cast<std::uint32_t>(st.st_ino);
 }
 
-}  // namespace
-
-TEST_CASE("the BPF iterators list this process's descriptors and its tasks' namespaces") {
+// Root, in the initial PID namespace (the iterators report global PIDs: they are used only from
+// there), or the test is skipped.
+void require_bpf_here() {
   NSUTIL_REQUIRE_ROOT();
   struct stat pidns {};
   REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
   if (pidns.st_ino != 0xEFFFFFFCU)
     NSUTIL_SKIP("not in the initial PID namespace");
+}
+
+}  // namespace
+
+TEST_CASE("the BPF iterators list this process's descriptors and its tasks' namespaces") {
+  require_bpf_here();
 
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   nsutil::unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -126,16 +132,33 @@ TEST_CASE("the BPF iterators list this process's descriptors and its tasks' name
 }
 
 TEST_CASE("without descriptors the BPF iterators list only tasks") {
-  NSUTIL_REQUIRE_ROOT();
-  struct stat pidns {};
-  REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
-  if (pidns.st_ino != 0xEFFFFFFCU)
-    NSUTIL_SKIP("not in the initial PID namespace");
+  require_bpf_here();
   auto ns = nsutil::open_fd("/proc/self/ns/ipc", O_RDONLY);
   auto listing = nsutil::detail::iterate_tasks(false);
   REQUIRE(listing.has_value());
   CHECK(listing->descriptors.empty());
   CHECK_FALSE(listing->tasks.empty());
+}
+
+TEST_CASE("one namespace type alone: its own program, the others left 0") {
+  require_bpf_here();
+  for (const auto& row : nsutil::ns_types) {
+    struct stat own {};
+    std::string link = "/proc/self/ns/" + std::string(row.proc_entry);
+    if (::stat(link.c_str(), &own) < 0)
+      continue;  // a type this kernel lacks
+    auto type = static_cast<std::size_t>(row.type);
+    auto listing = nsutil::detail::iterate_tasks(false, nullptr, 1U << type);
+    REQUIRE(listing.has_value());
+    auto self = std::find_if(listing->tasks.begin(), listing->tasks.end(),
+                             [](const auto& t) { return t.tid == ::getpid(); });
+    REQUIRE(self != listing->tasks.end());
+    INFO(row.proc_entry);
+    CHECK(self->ino[type] == own.st_ino);
+    for (std::size_t other = 0; other < self->ino.size(); ++other)
+      if (other != type)
+        CHECK(self->ino[other] == 0);
+  }
 }
 
 // --- Where the iterators cannot be used: the /proc walk, silently, or no_bpf when demanded ----
@@ -227,14 +250,6 @@ void drop_effective(std::initializer_list<int> caps) {
   for (int cap : caps)
     data[cap / 32].effective &= ~(1U << (cap % 32));
   REQUIRE(::syscall(SYS_capset, &header, data) == 0);
-}
-
-void require_bpf_here() {
-  NSUTIL_REQUIRE_ROOT();
-  struct stat pidns {};
-  REQUIRE(::stat("/proc/self/ns/pid", &pidns) == 0);
-  if (pidns.st_ino != 0xEFFFFFFCU)
-    NSUTIL_SKIP("not in the initial PID namespace");
 }
 
 }  // namespace
