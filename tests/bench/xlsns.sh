@@ -21,9 +21,8 @@ cleanup() {
   for p in "${shells[@]}"; do pkill -KILL -P "$p" 2>/dev/null; done
   kill -KILL "${shells[@]}" "${sleeps[@]}" 2>/dev/null
   wait 2>/dev/null
-  timing_cleanup
 }
-trap cleanup EXIT
+trap 'cleanup; timing_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 add_sleeps() {
