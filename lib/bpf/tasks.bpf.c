@@ -159,7 +159,7 @@ char LICENSE[] SEC("license") = "GPL";
 #ifndef NSUTIL_TYPES
 #define NSUTIL_TYPES 0xff
 #endif
-#define wants(type) ((NSUTIL_TYPES) & (1u << (type)))
+#define NSUTIL_WANTS(type) ((NSUTIL_TYPES) & (1u << (type)))
 
 /* Per task: the namespaces /proc/PID/task/TID/ns shows: nsproxy's (none once the task exits),
  * the real credentials' user namespace, and the PID namespace the task's PID lives in. */
@@ -174,21 +174,21 @@ int nsutil_tasks(struct bpf_iter__task *ctx) {
   r.tid = BPF_CORE_READ(task, pid);
   r.ppid = BPF_CORE_READ(task, real_parent, tgid);
   struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
-  if (wants(NSUTIL_NS_MNT))
+  if (NSUTIL_WANTS(NSUTIL_NS_MNT))
     put_ns(&r, NSUTIL_NS_MNT, BPF_CORE_READ(nsp, mnt_ns));
-  if (wants(NSUTIL_NS_NET))
+  if (NSUTIL_WANTS(NSUTIL_NS_NET))
     put_ns(&r, NSUTIL_NS_NET, BPF_CORE_READ(nsp, net_ns));
-  if (wants(NSUTIL_NS_UTS))
+  if (NSUTIL_WANTS(NSUTIL_NS_UTS))
     put_ns(&r, NSUTIL_NS_UTS, BPF_CORE_READ(nsp, uts_ns));
-  if (wants(NSUTIL_NS_IPC))
+  if (NSUTIL_WANTS(NSUTIL_NS_IPC))
     put_ns(&r, NSUTIL_NS_IPC, BPF_CORE_READ(nsp, ipc_ns));
-  if (wants(NSUTIL_NS_CGROUP))
+  if (NSUTIL_WANTS(NSUTIL_NS_CGROUP))
     put_ns(&r, NSUTIL_NS_CGROUP, BPF_CORE_READ(nsp, cgroup_ns));
-  if (wants(NSUTIL_NS_TIME))
+  if (NSUTIL_WANTS(NSUTIL_NS_TIME))
     put_ns(&r, NSUTIL_NS_TIME, BPF_CORE_READ(nsp, time_ns));
-  if (wants(NSUTIL_NS_USER))
+  if (NSUTIL_WANTS(NSUTIL_NS_USER))
     put_ns(&r, NSUTIL_NS_USER, BPF_CORE_READ(task, real_cred, user_ns));
-  if (wants(NSUTIL_NS_PID)) {
+  if (NSUTIL_WANTS(NSUTIL_NS_PID)) {
     /* task_active_pid_ns(): thread_pid->numbers[thread_pid->level].ns */
     struct pid *pid = BPF_CORE_READ(task, thread_pid);
     unsigned int level = BPF_CORE_READ(pid, level);

@@ -483,19 +483,16 @@ void container_resolver::state::docker_name_on_disk(container& c,
   // Rootless dockerd (a user's systemd instance holds its containers) keeps its state in the
   // user's home: ~/.config/docker/daemon.json, ~/.local/share/docker ($XDG_CONFIG_HOME and
   // $XDG_DATA_HOME are the daemon's environment, not read here).
+  std::string config = opts.docker_config;
+  std::string fallback = "/var/lib/docker";
   if (path.user && *path.user != 0) {
     std::string home = home_of(*path.user);
-    if (!home.empty()) {
-      std::string configured = configured_docker_root(home + "/.config/docker/daemon.json");
-      if ((!configured.empty() && from_root(configured)) ||
-          from_root(home + "/.local/share/docker"))
-        return;
-    }
-  } else {
-    std::string configured = configured_docker_root(opts.docker_config);
-    if ((!configured.empty() && from_root(configured)) || from_root("/var/lib/docker"))
-      return;
+    config = home.empty() ? std::string() : home + "/.config/docker/daemon.json";
+    fallback = home.empty() ? std::string() : home + "/.local/share/docker";
   }
+  std::string configured = configured_docker_root(config);
+  if ((!configured.empty() && from_root(configured)) || (!fallback.empty() && from_root(fallback)))
+    return;
   const auto& roots = find_docker_roots();
   std::any_of(roots.begin(), roots.end(), from_root);
 }

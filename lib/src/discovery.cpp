@@ -224,8 +224,8 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
 }
 
 // The NETNSID of each network namespace that a process or thread is in, asked by its PID, all in
-// a few batches (ask_netnsids): two system calls per namespace were a tenth of `xlsns -t net`
-// on 200 namespaces. The others are asked through their descriptor (resolve_processless).
+// a few batches (ask_netnsids): a few system calls in all instead of two per namespace. The
+// others are asked through their descriptor (resolve_processless).
 void scanner::resolve_netnsids() {
   std::vector<std::size_t> which;
   std::vector<std::uint32_t> pids;
