@@ -86,8 +86,9 @@ by_id probe_by_id() {
     throw_error(ENOENT, "open", name, fmt::format("no namespace with ID {}", id));
   if (e == EPERM)
     throw_error(EPERM, "open", name,
-                fmt::format("not permitted to open namespace {} by its ID (that needs "
-                            "CAP_SYS_ADMIN over the user namespace that owns it)",
+                fmt::format("not permitted to open namespace {} by its ID (the kernel opens "
+                            "one by ID for a process in it, or with CAP_SYS_ADMIN in the "
+                            "initial user namespace)",
                             id));
   throw_error(e, "open_by_handle_at", name);
 }

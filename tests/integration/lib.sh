@@ -152,6 +152,20 @@ fd = os.open(sys.argv[1], os.O_RDONLY)
 print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$1" 2>/dev/null
 }
 
+# "${OPENS_BY_ID[@]}" FILE: succeeds if the kernel lets the caller open the namespace FILE names
+# through its nsfs file handle (ID, type and inode, as Linux 6.18 wants them), asked with
+# python3's ctypes, not the tools under test. Since stable 6.18 releases of 2026 the kernel wants
+# CAP_SYS_ADMIN in the initial user namespace for a namespace the caller is not in; the first
+# 6.18 releases took it over the namespace's owner. Debian's python3: the caller may be nobody.
+OPENS_BY_ID=(/usr/bin/python3 -c '
+import ctypes, fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+ns_id = struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0]
+ns_type = fcntl.ioctl(fd, 0xb703)  # NS_GET_NSTYPE: its CLONE_NEW* flag
+handle = struct.pack("IiQII", 16, 0xF1, ns_id, ns_type, os.fstat(fd).st_ino)  # FILEID_NSFS
+libc = ctypes.CDLL(None, use_errno=True)
+sys.exit(0 if libc.open_by_handle_at(-10003, handle, os.O_RDONLY | os.O_CLOEXEC) >= 0 else 1)')
+
 # "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
 # namespace, as descriptor 9 (for -N); CMD may then move to another one.
 WITH_SOCKET9=(python3 -c 'import os, socket, sys

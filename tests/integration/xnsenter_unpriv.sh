@@ -7,7 +7,7 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 AS=()
 is_root && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 "${AS[@]}" unshare -r true 2>/dev/null || skip_all "unprivileged user namespaces are disabled"
-plan 41
+plan 42
 
 T=10
 d=$(scratch)
@@ -57,16 +57,25 @@ check "--keep-caps keeps capabilities across exec in the user namespace" \
   [ "$(timeout $T "${AS[@]}" "$XNSENTER" -t "$P" -U --preserve-credentials -S 1 --keep-caps \
       sh -c 'grep CapAmb /proc/self/status' 2>&1 | awk '{print $2}')" != 0000000000000000 ]
 
-# --X=:NSID: the sandbox's namespaces by ID. The kernel opens a namespace by its nsfs file handle
-# for whoever has CAP_SYS_ADMIN over its owning user namespace, here the sandbox's own.
+# --X=:NSID: the sandbox's namespaces by ID. Whether the kernel opens them for their owner from
+# outside depends on the 6.18 release (lib.sh, OPENS_BY_ID); inside, any release does.
 user_id=$(ns_id /proc/$P/ns/user)
 net_id=$(ns_id /proc/$P/ns/net)
 uts_id=$(ns_id /proc/$P/ns/uts)
 if [ -n "$user_id" ] && [ -n "$net_id" ] && [ -n "$uts_id" ]; then
-  check_eq "--user=:NSID --net=:NSID --uts=:NSID enter the sandbox" \
-    "$(as_out nsenter -t "$P" -U -n -u --preserve-credentials sh -c "hostname; $links")" \
-    "$(as_out "$XNSENTER" --user=:$user_id --net=:$net_id --uts=:$uts_id --preserve-credentials \
-      sh -c "hostname; $links")"
+  by_id=(--user=:$user_id --net=:$net_id --uts=:$uts_id --preserve-credentials sh -c "hostname; $links")
+  if "${AS[@]}" "${OPENS_BY_ID[@]}" /proc/$P/ns/net; then
+    check_eq "--user=:NSID --net=:NSID --uts=:NSID enter the sandbox" \
+      "$(as_out nsenter -t "$P" -U -n -u --preserve-credentials sh -c "hostname; $links")" \
+      "$(as_out "$XNSENTER" "${by_id[@]}")"
+  else
+    check_eq "--user=:NSID from outside: the kernel's refusal in words" \
+      "xnsenter: open ':$user_id': not permitted to open namespace $user_id by its ID (the kernel opens one by ID for a process in it, or with CAP_SYS_ADMIN in the initial user namespace):1" \
+      "$(as "$XNSENTER" "${by_id[@]}")"
+  fi
+  check_eq "inside the sandbox, --net=:NSID opens the namespace it is in" \
+    "$(readlink /proc/$P/ns/net):0" \
+    "$(as_out "$XNSENTER" -t "$P" -U -n --preserve-credentials "$XNSENTER" --net=:$net_id readlink /proc/self/ns/net)"
   out=$(as "$XNSENTER" --net=:18446744073709551615 true)
   check "an ID that names no namespace is said so" \
     matches "$out" "xnsenter: open ':18446744073709551615': no namespace with ID 18446744073709551615*:1"
@@ -74,7 +83,7 @@ else
   out=$(as "$XNSENTER" --net=:7 true)
   check_eq "without NS_GET_ID (Linux 6.18), an ID is refused in words" \
     "xnsenter: open ':7': opening a namespace by ID needs Linux 6.18 (namespace IDs and nsfs file handles):1" "$out"
-  skip_kernel 1 ns_get_id "no NS_GET_ID (Linux 6.18)"
+  skip_kernel 2 ns_get_id "no NS_GET_ID (Linux 6.18)"
 fi
 
 # -N FD: the holder makes a socket in its sandbox's network namespace, then moves to a new one

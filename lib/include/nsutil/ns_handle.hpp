@@ -54,9 +54,10 @@ class NSUTIL_API ns_handle {
   /// thread, descriptor, socket and bind mount the caller can see, and their parents and
   /// owners; a namespace that nothing visible holds is not found).
   ///
-  /// Privilege: none for a namespace the caller is in; for any other, CAP_SYS_ADMIN over the
-  /// user namespace that owns it (the kernel's rule for nsfs handles; CAP_DAC_READ_SEARCH is not
-  /// what it asks for). Does not change the calling process.
+  /// Privilege: none for a namespace the caller is in; for any other, CAP_SYS_ADMIN in the
+  /// initial user namespace (the kernel's rule for nsfs handles since stable 6.18 releases of
+  /// 2026; the first 6.18 releases let CAP_SYS_ADMIN over the namespace's owner do). Not
+  /// CAP_DAC_READ_SEARCH. Does not change the calling process.
   ///
   /// Throws nsutil::error("open", ":ID"): ENOENT "no namespace with ID N" (none, or none the
   /// caller may see), EINVAL "namespace N is a uts namespace, not net" when `expected` differs,
