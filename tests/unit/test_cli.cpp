@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdint>
@@ -11,12 +14,36 @@ using nsutil::cli::split_at_command;
 
 namespace {
 
-po::options_description sample() {
+// Every option, or with `named` only those it names, as the tools describe theirs.
+po::options_description sample(const nsutil::cli::named_options* named = nullptr) {
   po::options_description d;
-  d.add_options()("mount,m", po::value<std::string>()->implicit_value(""), "")(
-      "fork,f", po::bool_switch(), "")("root,R", po::value<std::string>(), "")(
-      "kill-child", po::value<std::string>()->implicit_value("KILL"), "");
+  auto add = [&](const char* spec, const po::value_semantic* semantic) {
+    if (named != nullptr)
+      named->add(d, spec, semantic);
+    else
+      d.add_options()(spec, semantic, "");
+  };
+  add("mount,m", po::value<std::string>()->implicit_value(""));
+  add("fork,f", po::bool_switch());
+  add("root,R", po::value<std::string>());
+  add("kill-child", po::value<std::string>()->implicit_value("KILL"));
   return d;
+}
+
+// What parse_options_in_order() makes of `words`: "key=value;" per option, or the error.
+std::string parsed(const std::vector<std::string>& words, const po::options_description& desc) {
+  try {
+    std::string out;
+    for (const auto& o : nsutil::cli::parse_options_in_order(words, desc)) {
+      out += o.string_key;
+      for (const auto& v : o.value)
+        out += "=" + v;
+      out += ';';
+    }
+    return out;
+  } catch (const po::error& e) {
+    return std::string("error: ") + e.what();
+  }
 }
 
 nsutil::cli::split_args split(std::initializer_list<const char*> args) {
@@ -155,4 +182,46 @@ TEST_CASE("ns_option names a namespace type by util-linux's long option", "[cli]
   CHECK(nsutil::cli::ns_option({ns_type::net}) == "--net");
   CHECK(nsutil::cli::ns_option({ns_type::time, ns_type::cgroup}) == "--cgroup");
   CHECK(nsutil::cli::ns_option({}).empty());
+}
+
+TEST_CASE("named_options names every option a word can name", "[cli]") {
+  const std::vector<std::string> words{"-fR/srv", "--kill-child=TERM", "ls", "--color"};
+  nsutil::cli::named_options named(words);
+  CHECK(named.names("fork,f"));
+  CHECK(named.names("root,R"));
+  CHECK(named.names("kill-child"));
+  CHECK(named.names("color"));  // the command's own: a superset is enough
+  CHECK(named.names(",s"));     // from the value "/srv"
+  CHECK_FALSE(named.names("mount,m"));
+  CHECK_FALSE(named.names("kill"));  // no prefixes
+  CHECK_FALSE(named.names("init"));
+  po::options_description d = sample(&named);
+  CHECK(d.options().size() == 3);
+  CHECK(d.find_nothrow("mount", false) == nullptr);
+}
+
+TEST_CASE("describing only the named options parses the same as describing all", "[cli]") {
+  const std::vector<std::vector<std::string>> lines{{"-fm"},
+                                                    {"-mf"},
+                                                    {"--mount=/x", "-R", "/srv"},
+                                                    {"--mou"},
+                                                    {"--bogus"},
+                                                    {"-x"},
+                                                    {"-R"},
+                                                    {"--root"},
+                                                    {"--kill-child"},
+                                                    {"--fork=1"},
+                                                    {"-f", "-f"},
+                                                    {"-fR/srv"},
+                                                    {"--kill-child=TERM", "-m"},
+                                                    {"-"},
+                                                    {"--"}};
+  for (const auto& words : lines) {
+    INFO(fmt::format("{}", fmt::join(words, " ")));
+    nsutil::cli::named_options named(words);
+    CHECK(parsed(words, sample(&named)) == parsed(words, sample()));
+  }
+  // and the words really were parsed
+  CHECK(parsed({"-fR/srv"}, sample()) == "fork;root=/srv;");
+  CHECK(parsed({"--bogus"}, sample()).starts_with("error: "));
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <nsutil/error.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -43,6 +44,44 @@ std::string describe(const po::error& e) {
 bool exit_handlers_skipped = false;
 
 }  // namespace
+
+named_options::named_options(std::span<char* const> args) {
+  for (const char* word : args)
+    note(word);
+}
+
+named_options::named_options(std::span<const std::string> args) {
+  for (const auto& word : args)
+    note(word);
+}
+
+void named_options::note(std::string_view word) {
+  if (word.size() > 2 && word.starts_with("--"))
+    long_.emplace_back(word.substr(2, word.find('=') - 2));
+  else if (word.size() > 1 && word[0] == '-')
+    for (char c : word.substr(1))
+      short_.set(static_cast<unsigned char>(c));
+}
+
+bool named_options::names(std::string_view spec) const {
+  auto comma = spec.find(',');
+  if (comma != std::string_view::npos && comma + 1 < spec.size() &&
+      short_.test(static_cast<unsigned char>(spec[comma + 1])))
+    return true;
+  std::string_view long_name = spec.substr(0, comma);
+  return !long_name.empty() && std::find(long_.begin(), long_.end(), long_name) != long_.end();
+}
+
+void named_options::add(po::options_description& desc, const char* spec,
+                        const po::value_semantic* semantic) const {
+  std::unique_ptr<const po::value_semantic> owned(semantic);
+  if (names(spec))
+    desc.add_options()(spec, owned.release(), "");
+}
+
+bool switch_given(const po::variables_map& vm, const char* name) {
+  return vm.count(name) != 0 && vm[name].as<bool>();
+}
 
 split_args split_at_command(std::span<char* const> args, const po::options_description& desc) {
   split_args out;

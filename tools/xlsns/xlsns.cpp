@@ -89,26 +89,27 @@ std::vector<column> default_columns(const options& opts, bool net) {
 constexpr discovery_source sources[] = {discovery_source::automatic, discovery_source::bpf,
                                         discovery_source::proc};
 
-po::options_description describe_options() {
+// The options `named` names (cli::named_options says why not all), and the positional namespace.
+po::options_description describe_options(const cli::named_options& named) {
   po::options_description d;
-  d.add_options()("json,J", po::bool_switch())("list,l", po::bool_switch())(
-      "noheadings,n", po::bool_switch())("output,o", po::value<std::string>())(
-      "output-all", po::bool_switch())("persistent,P", po::bool_switch())(
-      "task,p", po::value<std::string>())("raw,r", po::bool_switch())(
-      "notruncate,u", po::bool_switch())("nowrap,W", po::bool_switch())(
-      "type,t", po::value<std::vector<std::string>>()->composing())(
-      "tree,T", po::value<std::string>()->implicit_value("owner"))(
-      "filter,Q", po::value<std::string>())("source", po::value<std::string>())(
-      "list-columns,H", po::bool_switch())("help,h", po::bool_switch())(
-      "version,V", po::bool_switch())("namespace",
-                                      po::value<std::vector<std::string>>()->composing());
+  auto add = [&](const char* spec, const po::value_semantic* semantic) {
+    named.add(d, spec, semantic);
+  };
+  for (const char* spec :
+       {"json,J", "list,l", "noheadings,n", "output-all", "persistent,P", "raw,r", "notruncate,u",
+        "nowrap,W", "list-columns,H", "help,h", "version,V"})
+    add(spec, po::bool_switch());
+  for (const char* spec : {"output,o", "task,p", "filter,Q", "source"})
+    add(spec, po::value<std::string>());
+  add("type,t", po::value<std::vector<std::string>>()->composing());
+  add("tree,T", po::value<std::string>()->implicit_value("owner"));
+  d.add_options()("namespace", po::value<std::vector<std::string>>()->composing());
   return d;
 }
 
 }  // namespace
 
 cli::parse_result<options> parse_args(std::span<char* const> args) {
-  auto desc = describe_options();
   po::positional_options_description positional;
   positional.add("namespace", -1);
   // -T's value must be attached (getopt's "T::"): Boost would take the next word, so a bare -T
@@ -130,24 +131,26 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     }
     words.emplace_back(a);
   }
+  const po::options_description desc = describe_options(cli::named_options(words));
   constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
   po::variables_map vm = cli::store_last_wins(
       po::command_line_parser(words).options(desc).positional(positional).style(style).run());
+  auto flag = [&](const char* name) { return cli::switch_given(vm, name); };
 
-  if (vm["help"].as<bool>())
+  if (flag("help"))
     return cli::early_exit{help_text()};
-  if (vm["version"].as<bool>())
+  if (flag("version"))
     return cli::early_exit{cli::version_text("xlsns")};
 
   options opts;
-  opts.json = vm["json"].as<bool>();
-  opts.list = vm["list"].as<bool>();
-  opts.noheadings = vm["noheadings"].as<bool>();
-  opts.raw = vm["raw"].as<bool>();
-  opts.notruncate = vm["notruncate"].as<bool>();
-  opts.nowrap = vm["nowrap"].as<bool>();
-  opts.persistent = vm["persistent"].as<bool>();
-  opts.list_columns = vm["list-columns"].as<bool>();
+  opts.json = flag("json");
+  opts.list = flag("list");
+  opts.noheadings = flag("noheadings");
+  opts.raw = flag("raw");
+  opts.notruncate = flag("notruncate");
+  opts.nowrap = flag("nowrap");
+  opts.persistent = flag("persistent");
+  opts.list_columns = flag("list-columns");
   if (opts.json && opts.raw)
     throw std::runtime_error("mutually exclusive arguments: --json --raw");
 
@@ -181,7 +184,7 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     }
   }
 
-  bool output_all = vm["output-all"].as<bool>();
+  bool output_all = flag("output-all");
   if (output_all) {
     for (const auto& c : all_columns())
       opts.columns.push_back(c.id);

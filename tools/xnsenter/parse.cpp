@@ -85,30 +85,33 @@ constexpr std::array<ns_option, 8> ns_options{{
     {"time,T", ns_type::time},
 }};
 
-po::options_description describe() {
+// The options `named` names (cli::named_options says why not all).
+po::options_description describe(const cli::named_options& named) {
   po::options_description d;
-  auto add = d.add_options();
-  add("all,a", po::bool_switch(), "");
-  add("target,t", po::value<std::string>(), "");
-  add("container", po::value<std::string>(), "");
+  auto add = [&](const char* spec, const po::value_semantic* semantic) {
+    named.add(d, spec, semantic);
+  };
+  add("all,a", po::bool_switch());
+  add("target,t", po::value<std::string>());
+  add("container", po::value<std::string>());
   for (const auto& o : ns_options)
-    add(o.spec, po::value<std::string>()->implicit_value(""), "");
-  add("net-socket,N", po::value<std::string>(), "");
-  add("netns", po::value<std::string>(), "");
-  add("user-parent", po::bool_switch(), "");
-  add("setuid,S", po::value<std::string>(), "");
-  add("setgid,G", po::value<std::string>(), "");
-  add("preserve-credentials", po::bool_switch(), "");
-  add("keep-caps", po::bool_switch(), "");
-  add("root,r", po::value<std::string>()->implicit_value(""), "");
-  add("wd,w", po::value<std::string>()->implicit_value(""), "");
-  add("wdns,W", po::value<std::string>()->implicit_value(""), "");
-  add("env,e", po::bool_switch(), "");
-  add("no-fork,F", po::bool_switch(), "");
-  add("join-cgroup,c", po::bool_switch(), "");
-  add("follow-context,Z", po::bool_switch(), "");
-  add("help,h", po::bool_switch(), "");
-  add("version,V", po::bool_switch(), "");
+    add(o.spec, po::value<std::string>()->implicit_value(""));
+  add("net-socket,N", po::value<std::string>());
+  add("netns", po::value<std::string>());
+  add("user-parent", po::bool_switch());
+  add("setuid,S", po::value<std::string>());
+  add("setgid,G", po::value<std::string>());
+  add("preserve-credentials", po::bool_switch());
+  add("keep-caps", po::bool_switch());
+  add("root,r", po::value<std::string>()->implicit_value(""));
+  add("wd,w", po::value<std::string>()->implicit_value(""));
+  add("wdns,W", po::value<std::string>()->implicit_value(""));
+  add("env,e", po::bool_switch());
+  add("no-fork,F", po::bool_switch());
+  add("join-cgroup,c", po::bool_switch());
+  add("follow-context,Z", po::bool_switch());
+  add("help,h", po::bool_switch());
+  add("version,V", po::bool_switch());
   return d;
 }
 
@@ -172,10 +175,10 @@ id_choice parse_id(const std::string& value, const char* what) {
 }  // namespace
 
 cli::parse_result<options> parse_args(std::span<char* const> args) {
-  const po::options_description desc = describe();
+  const po::options_description desc = describe(cli::named_options(args));
   cli::split_args split = cli::split_at_command(args, desc);
   po::variables_map vm = cli::parse_options(split.options, desc);
-  auto flag = [&](const char* name) { return vm[name].as<bool>(); };
+  auto flag = [&](const char* name) { return cli::switch_given(vm, name); };
   auto str = [&](const char* name) -> std::optional<std::string> {
     if (!vm.count(name))
       return std::nullopt;

@@ -75,13 +75,14 @@ Options:
 For more details see xunshare(1).
 )";
 
-po::options_description describe() {
+// The options `named` names (cli::named_options says why not all).
+po::options_description describe(const cli::named_options& named) {
   po::options_description d;
-  auto flag = [&](const char* name) { d.add_options()(name, po::bool_switch(), ""); };
+  auto flag = [&](const char* name) { named.add(d, name, po::bool_switch()); };
   auto optional_value = [&](const char* name) {
-    d.add_options()(name, po::value<std::string>()->implicit_value(""), "");
+    named.add(d, name, po::value<std::string>()->implicit_value(""));
   };
-  auto value = [&](const char* name) { d.add_options()(name, po::value<std::string>(), ""); };
+  auto value = [&](const char* name) { named.add(d, name, po::value<std::string>()); };
   // The short namespace options take no value, so "-mfp" is three options: they are declared
   // apart from the long ones, whose value is optional (see cli::split_at_command).
   for (const auto& row : ns_types) {
@@ -292,7 +293,7 @@ void apply_implications(options& o) {
 }  // namespace
 
 cli::parse_result<options> parse_args(std::span<char* const> args) {
-  const po::options_description desc = describe();
+  const po::options_description desc = describe(cli::named_options(args));
   cli::split_args split = cli::split_at_command(args, desc);
   options o;
   bool timens_asked = false;
