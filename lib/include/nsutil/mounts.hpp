@@ -52,9 +52,10 @@ struct ns_mount {
 NSUTIL_API std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt_ns_id);
 
 /// The namespace bind mounts listed in a mountinfo file (/proc/self/mountinfo,
-/// /proc/PID/mountinfo), read with libmount (loaded with dlopen on first use); the fallback for
-/// kernels without listmount(2). Throws nsutil::error("open" or "read", path), or ("dlopen",
-/// "libmount.so.1") when libmount is not installed.
+/// /proc/PID/mountinfo); the fallback for kernels without listmount(2). A table with an nsfs
+/// mount is parsed with libmount, loaded with dlopen the first time one is met; a table without
+/// one needs no parsing and returns empty. Throws nsutil::error("open" or "read", path), or
+/// ("dlopen", "libmount.so.1") when a table has an nsfs mount and libmount is not installed.
 NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path);
 
 /// The same, read from an open mountinfo file; `name` is used in errors. For a reader whose
