@@ -154,7 +154,7 @@ print(struct.unpack("Q", fcntl.ioctl(fd, 0x8008b70d, bytes(8)))[0])' "$1" 2>/dev
 
 # "${OPENS_BY_ID[@]}" FILE: succeeds if the kernel lets the caller open the namespace FILE names
 # through its nsfs file handle (ID, type and inode, as Linux 6.18 wants them), asked with
-# python3's ctypes, not the tools under test. Since stable 6.18 releases of 2026 the kernel wants
+# python3's ctypes, not the tools under test. Later 6.18 releases (6.18.44 for one) want
 # CAP_SYS_ADMIN in the initial user namespace for a namespace the caller is not in; the first
 # 6.18 releases took it over the namespace's owner. Debian's python3: the caller may be nobody.
 OPENS_BY_ID=(/usr/bin/python3 -c '

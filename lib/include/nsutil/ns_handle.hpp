@@ -55,8 +55,8 @@ class NSUTIL_API ns_handle {
   /// owners; a namespace that nothing visible holds is not found).
   ///
   /// Privilege: none for a namespace the caller is in; for any other, CAP_SYS_ADMIN in the
-  /// initial user namespace (the kernel's rule for nsfs handles since stable 6.18 releases of
-  /// 2026; the first 6.18 releases let CAP_SYS_ADMIN over the namespace's owner do). Not
+  /// initial user namespace (the kernel's rule for nsfs handles in later 6.18 releases, 6.18.44
+  /// for one; the first 6.18 releases let CAP_SYS_ADMIN over the namespace's owner do). Not
   /// CAP_DAC_READ_SEARCH. Does not change the calling process.
   ///
   /// Throws nsutil::error("open", ":ID"): ENOENT "no namespace with ID N" (none, or none the
