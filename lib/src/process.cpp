@@ -71,6 +71,8 @@ void send_report(int fd, int errno_value, std::string_view op, std::string_view 
   std::memcpy(end, &h, sizeof h);
   end += sizeof h;
   for (std::string_view part : {op, path, detail}) {
+    if (part.empty())
+      continue;  // an empty view's data() may be null, which memcpy must not be given
     std::memcpy(end, part.data(), part.size());
     end += part.size();
   }

@@ -1,13 +1,18 @@
 #include "harness.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nsutil/error.hpp>
@@ -20,6 +25,31 @@
 #include <vector>
 
 namespace nsutil::test {
+
+bool kernel_opens_by_id(const std::string& ns_file) {
+  nsutil::unique_fd ns(::open(ns_file.c_str(), O_RDONLY | O_CLOEXEC));
+  std::uint64_t id = 0;
+  struct stat st {};
+  // NS_GET_ID = _IOR(0xb7, 13, u64) and NS_GET_NSTYPE = _IO(0xb7, 3), spelt out as the kernel's
+  // ABI: the test asks the kernel without the library's compat header.
+  int type = ns ? ::ioctl(ns.get(), _IO(0xb7, 3)) : -1;
+  if (type < 0 || ::ioctl(ns.get(), _IOR(0xb7, 13, std::uint64_t), &id) < 0 ||
+      ::fstat(ns.get(), &st) < 0)
+    return false;
+  struct {
+    std::uint64_t id;
+    std::uint32_t type;
+    std::uint32_t inode;
+  } fid{id, static_cast<std::uint32_t>(type), static_cast<std::uint32_t>(st.st_ino)};
+  alignas(file_handle) unsigned char buf[sizeof(file_handle) + sizeof fid] = {};
+  auto* head = reinterpret_cast<file_handle*>(buf);
+  head->handle_bytes = sizeof fid;
+  head->handle_type = 0xf1;  // FILEID_NSFS
+  std::memcpy(buf + sizeof(file_handle), &fid, sizeof fid);
+  // FD_NSFS_ROOT (-10003) as the mount: nsfs has no mount of its own to name.
+  return static_cast<bool>(
+      nsutil::unique_fd(::open_by_handle_at(-10003, head, O_RDONLY | O_CLOEXEC)));
+}
 
 bool is_root() {
   return ::geteuid() == 0;

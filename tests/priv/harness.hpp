@@ -21,6 +21,12 @@ bool must_work();
 /// tests/vm/kernels) names `feature`: the kernel under test is known to lack it, so a test that
 /// probed its absence may skip even under NSUTIL_TESTS_MUST_WORK=1.
 bool kernel_may_lack(std::string_view feature);
+/// Whether the kernel lets this process open the namespace `ns_file` names (a /proc/PID/ns
+/// entry) through its nsfs file handle, asked with open_by_handle_at directly, not through the
+/// library under test. Later 6.18 releases (6.18.44 for one) open a namespace the caller is not
+/// in only for CAP_SYS_ADMIN in the initial user namespace; the first took it over the
+/// namespace's owner, so an unprivileged user could open its own sandbox's. False without IDs.
+bool kernel_opens_by_id(const std::string& ns_file);
 /// As root: becomes nobody (65534, no supplementary groups), still dumpable so that another
 /// process of nobody's can open our /proc/PID/ns files. Does nothing for other users. For forked
 /// children that test what an unprivileged user gets.

@@ -124,6 +124,21 @@ TEST_CASE("enter_plan joins namespaces given by ID", "[enter_plan][userns]") {
   nsutil::test::sandbox box("plan-by-id");
   auto id_of = [&](ns_type t) { return nsutil::ns_handle::of_process(box.pid(), t).id(); };
   std::string want = link(fmt::format("/proc/{}/ns/net", box.pid()));
+  const std::string user_file = fmt::format("/proc/{}/ns/user", box.pid());
+  if (!nsutil::test::is_root() && !nsutil::test::kernel_opens_by_id(user_file)) {
+    // The kernel opens a namespace by ID from outside only for CAP_SYS_ADMIN in the initial user
+    // namespace: the plan refuses in words when it opens its sources, before any setns.
+    enter_request r;
+    r.source(ns_type::user) = {true, "", id_of(ns_type::user)};
+    r.source(ns_type::uts) = {true, "", id_of(ns_type::uts)};
+    CHECK_THROWS_WITH(enter_plan::open(r),
+                      fmt::format("open ':{0}': not permitted to open namespace {0} by its ID "
+                                  "(the kernel opens one by ID for a process in it, or with "
+                                  "CAP_SYS_ADMIN in the initial user namespace)",
+                                  *id_of(ns_type::user)));
+    CHECK(hostname() != "plan-by-id");
+    return;
+  }
   std::string got = nsutil::test::in_child([&] {
     enter_request r;
     if (!nsutil::test::is_root()) {
