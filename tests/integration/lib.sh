@@ -166,6 +166,11 @@ handle = struct.pack("IiQII", 16, 0xF1, ns_id, ns_type, os.fstat(fd).st_ino)  # 
 libc = ctypes.CDLL(None, use_errno=True)
 sys.exit(0 if libc.open_by_handle_at(-10003, handle, os.O_RDONLY | os.O_CLOEXEC) >= 0 else 1)')
 
+# by_id_refusal ID: the library's words when the kernel refuses to open namespace ID by its ID.
+by_id_refusal() {
+  echo "open ':$1': not permitted to open namespace $1 by its ID (the kernel opens one by ID for a process in it, or with CAP_SYS_ADMIN in the initial user namespace)"
+}
+
 # "${WITH_SOCKET9[@]}" CMD...: runs CMD with a TCP socket made here, in the current network
 # namespace, as descriptor 9 (for -N); CMD may then move to another one.
 WITH_SOCKET9=(python3 -c 'import os, socket, sys

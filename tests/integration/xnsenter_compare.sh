@@ -167,8 +167,9 @@ $(readlink /proc/$P/ns/uts)" "$?:$out"
   wait_until comm_is "$BG_PID" sleep
   id=$(ns_id /proc/$BG_PID/ns/net)
   out=$(timeout $T setpriv --reuid=65534 --regid=65534 --clear-groups "$XNSENTER" --net=:$id true 2>&1)
+  rc=$?
   check_eq "unprivileged, a namespace it has no rights over: EPERM in words" \
-    "1:xnsenter: open ':$id': not permitted to open namespace $id by its ID (the kernel opens one by ID for a process in it, or with CAP_SYS_ADMIN in the initial user namespace)" "$?:$out"
+    "1:xnsenter: $(by_id_refusal "$id")" "$rc:$out"
 else
   # Before Linux 6.18 there are no IDs: every form is refused in words, nothing is entered.
   msg="opening a namespace by ID needs Linux 6.18 (namespace IDs and nsfs file handles)"

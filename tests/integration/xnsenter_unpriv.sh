@@ -70,7 +70,7 @@ if [ -n "$user_id" ] && [ -n "$net_id" ] && [ -n "$uts_id" ]; then
       "$(as_out "$XNSENTER" "${by_id[@]}")"
   else
     check_eq "--user=:NSID from outside: the kernel's refusal in words" \
-      "xnsenter: open ':$user_id': not permitted to open namespace $user_id by its ID (the kernel opens one by ID for a process in it, or with CAP_SYS_ADMIN in the initial user namespace):1" \
+      "xnsenter: $(by_id_refusal "$user_id"):1" \
       "$(as "$XNSENTER" "${by_id[@]}")"
   fi
   check_eq "inside the sandbox, --net=:NSID opens the namespace it is in" \

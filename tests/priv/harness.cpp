@@ -51,6 +51,13 @@ bool kernel_opens_by_id(const std::string& ns_file) {
       nsutil::unique_fd(::open_by_handle_at(-10003, head, O_RDONLY | O_CLOEXEC)));
 }
 
+std::string by_id_refusal(std::uint64_t id) {
+  return "open ':" + std::to_string(id) + "': not permitted to open namespace " +
+         std::to_string(id) +
+         " by its ID (the kernel opens one by ID for a process in it, or with CAP_SYS_ADMIN in "
+         "the initial user namespace)";
+}
+
 bool is_root() {
   return ::geteuid() == 0;
 }

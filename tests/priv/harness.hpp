@@ -2,6 +2,7 @@
 // running a test body in a forked child so the test process's namespaces never change.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <nsutil/process.hpp>
 #include <nsutil/unique_fd.hpp>
@@ -27,6 +28,8 @@ bool kernel_may_lack(std::string_view feature);
 /// in only for CAP_SYS_ADMIN in the initial user namespace; the first took it over the
 /// namespace's owner, so an unprivileged user could open its own sandbox's. False without IDs.
 bool kernel_opens_by_id(const std::string& ns_file);
+/// The library's words when the kernel refuses to open namespace `id` by its ID (EPERM).
+std::string by_id_refusal(std::uint64_t id);
 /// As root: becomes nobody (65534, no supplementary groups), still dumpable so that another
 /// process of nobody's can open our /proc/PID/ns files. Does nothing for other users. For forked
 /// children that test what an unprivileged user gets.
