@@ -4,19 +4,23 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 
+#include "error_text.hpp"
+
 namespace nsutil {
-namespace {
+namespace detail {
 
-// A 100 kB path must not become a 100 kB message: keep its start and its end.
-constexpr std::size_t max_path_in_message = 200;
-
-std::string shorten(const std::string& path) {
-  if (path.size() <= max_path_in_message)
-    return path;
-  constexpr std::size_t half = max_path_in_message / 2;
+std::string shorten_path(std::string_view path) {
+  constexpr std::size_t max_in_message = 200;
+  if (path.size() <= max_in_message)
+    return std::string(path);
+  constexpr std::size_t half = max_in_message / 2;
   return fmt::format("{}...{} ({} bytes)", path.substr(0, half), path.substr(path.size() - half),
                      path.size());
 }
+
+}  // namespace detail
+
+namespace {
 
 std::string compose(int errno_value, const std::string& op, const std::string& path,
                     const std::string& detail) {
@@ -25,7 +29,7 @@ std::string compose(int errno_value, const std::string& op, const std::string& p
     return why;
   if (path.empty())
     return fmt::format("{}: {}", op, why);
-  return fmt::format("{} '{}': {}", op, shorten(path), why);
+  return fmt::format("{} '{}': {}", op, nsutil::detail::shorten_path(path), why);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <nsutil/error.hpp>
 #include <nsutil/unique_fd.hpp>
+
+#include "trusted_path.hpp"
 
 namespace nsutil {
 
@@ -47,6 +51,12 @@ std::string read_file_at(const unique_fd& dir, const std::string& path) {
 }
 
 std::string read_all(const unique_fd& fd, std::string_view name) {
+  return detail::read_capped(fd, name, std::numeric_limits<std::size_t>::max());
+}
+
+namespace detail {
+
+std::string read_capped(const unique_fd& fd, std::string_view name, std::size_t cap) {
   std::string data;
   char buf[4096];
   for (;;) {
@@ -57,9 +67,13 @@ std::string read_all(const unique_fd& fd, std::string_view name) {
       throw_errno("read", name);
     if (n == 0)
       return data;
+    if (static_cast<std::size_t>(n) > cap - data.size())
+      throw_error(EFBIG, "read", name, fmt::format("larger than {} bytes", cap));
     data.append(buf, static_cast<std::size_t>(n));
   }
 }
+
+}  // namespace detail
 
 void write_file(const std::string& path, std::string_view data) {
   unique_fd fd = open_fd(path, O_WRONLY);

@@ -110,6 +110,15 @@ pipe_ends open_pipe() {
   return {std::move(read_end), std::move(write_end)};
 }
 
+nsutil::error caught(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const nsutil::error& e) {
+    return e;
+  }
+  throw std::runtime_error("no nsutil::error was thrown");
+}
+
 std::string in_child(const std::function<std::string()>& body) {
   auto out = open_pipe();
   child c = fork_child([&] {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <optional>
@@ -48,6 +49,9 @@ struct pipe_ends {
   nsutil::unique_fd write;
 };
 pipe_ends open_pipe();
+
+/// The nsutil::error that `f` throws; throws std::runtime_error when it throws none.
+nsutil::error caught(const std::function<void()>& f);
 
 /// Runs `body` in a forked child and returns what it returned. The child's namespace changes
 /// never reach the test process. If `body` throws, the same error is rethrown here (so Catch

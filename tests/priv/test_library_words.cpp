@@ -26,17 +26,9 @@ using nsutil::enter_request;
 using nsutil::error_reason;
 using nsutil::ns_set;
 using nsutil::ns_type;
+using nsutil::test::caught;
 
 namespace {
-
-nsutil::error caught(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const nsutil::error& e) {
-    return e;
-  }
-  throw std::runtime_error("no nsutil::error was thrown");
-}
 
 // Whether `message` names a command-line option: "--anything", or a short option ("-t", "-U")
 // standing on its own.
