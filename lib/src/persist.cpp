@@ -12,6 +12,7 @@
 #include <nsutil/persist.hpp>
 
 #include "compat.hpp"
+#include "trusted_path.hpp"
 
 namespace nsutil {
 namespace {
@@ -25,35 +26,99 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// The type of the namespace bind-mounted where the O_PATH descriptor `object` leads, if any.
+std::optional<ns_type> type_at(const unique_fd& object) noexcept {
+  struct statfs fs {};
+  if (::fstatfs(object.get(), &fs) < 0 || fs.f_type != NSFS_MAGIC)
+    return std::nullopt;
+  try {
+    return ns_handle::adopt(detail::reopen(object, O_RDONLY, "nsfs"), "nsfs").type();
+  } catch (const error&) {
+    return std::nullopt;
+  }
+}
+
+// Resolves `target` once: a bind is then made and undone through these descriptors, never by
+// name again. Links of root and of the caller are followed on the way (/var/run -> /run), of
+// anyone else not: they could steer root's bind onto any file. A final link is refused: a
+// namespace is bound onto the file itself. The directory may belong to anyone (root may bind
+// into a directory another user owns, as util-linux does). `op` names the caller in errors.
+detail::trusted_location locate_target(const std::string& target, std::string_view op) {
+  if (target.empty())
+    throw_error(ENOENT, op, target, "no file name given");
+  detail::trusted_location where;
+  try {
+    where = detail::locate_trusted_path(
+        target, {.trusted_uid = ::geteuid(), .check_directories = false, .follow_final = false});
+  } catch (const error& e) {
+    // A missing last component is no error (it is created); this is one on the way.
+    if (e.errno_value() == ENOENT)
+      throw_error(ENOENT, op, target,
+                  fmt::format("directory '{}' does not exist", directory_of(target)));
+    throw error(e.errno_value(), std::string(op), target, e.detail());
+  }
+  if (where.object && S_ISLNK(where.status.st_mode))
+    throw_error(ELOOP, op, target,
+                "is a symbolic link; a namespace is bound onto the file itself, not through a "
+                "link");
+  return where;
+}
+
+// What check_persist_target() refuses in a target already resolved.
+void check_located(const detail::trusted_location& where, const std::string& target) {
+  if (!where.object)
+    return;
+  if (S_ISDIR(where.status.st_mode))
+    throw_error(EISDIR, "persist", target, "is a directory; a namespace is bound onto a file");
+  if (auto type = type_at(where.object))
+    throw error(EBUSY, "persist", target,
+                fmt::format("already holds a {} namespace (unpersist() or umount(8) it first)",
+                            to_string(*type)),
+                error_reason::holds_namespace, {*type});
+}
+
 // One bind that persist_all() made, so it can be undone.
 struct made_bind {
-  std::string target;
+  detail::trusted_location where;  // object: the file bound over
   bool created;
 };
 
+// Removes the file persist_one() created, if the name still leads to it.
+void remove_created(const detail::trusted_location& where) noexcept {
+  struct stat made {};
+  struct stat now {};
+  if (::fstat(where.object.get(), &made) == 0 &&
+      ::fstatat(where.directory.get(), where.name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+      made.st_dev == now.st_dev && made.st_ino == now.st_ino)
+    ::unlinkat(where.directory.get(), where.name.c_str(), 0);
+}
+
 void undo(const made_bind& bind) noexcept {
-  ::umount2(bind.target.c_str(), MNT_DETACH);
+  ::umount2(detail::fd_path(bind.where.object).c_str(), MNT_DETACH);
   if (bind.created)
-    ::unlink(bind.target.c_str());
+    remove_created(bind.where);
 }
 
 made_bind persist_one(const std::string& source, const std::string& target) {
-  check_persist_target(target);
+  detail::trusted_location where = locate_target(target, "persist");
+  check_located(where, target);
   ns_handle ns = ns_handle::open(source);
   bool created = false;
-  int fd = ::open(target.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd >= 0) {
-    ::close(fd);
+  if (!where.object) {
+    // O_EXCL: never a file or a link that appeared under the name since it was looked up.
+    where.object = unique_fd(::openat(where.directory.get(), where.name.c_str(),
+                                      O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
+    if (!where.object)
+      throw_errno("create", target);
     created = true;
-  } else if (errno != EEXIST) {
-    throw_errno("create", target);
   }
-  std::string from = fmt::format("/proc/self/fd/{}", ns.fd().get());
-  if (::mount(from.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) == 0)
-    return {target, created};
+  // Through the descriptors: the kernel follows /proc/self/fd/N to the file resolved above.
+  if (::mount(detail::fd_path(ns.fd()).c_str(), detail::fd_path(where.object).c_str(), nullptr,
+              MS_BIND, nullptr) == 0)
+    return {std::move(where), created};
   int e = errno;
   if (created)
-    ::unlink(target.c_str());
+    remove_created(where);
   // The kernel refuses a mount-namespace bind that could make a reference loop: onto a shared
   // mount (util-linux issue #289), or from inside the namespace being bound, or of a namespace
   // whose ID is below ours (mnt_ns_loop(); since Linux 6.18 a newer one can have a lower ID).
@@ -95,24 +160,7 @@ void persist_all(pid_t pid, const std::vector<persist_request>& requests) {
 }  // namespace
 
 void check_persist_target(const std::string& target) {
-  if (target.empty())
-    throw_error(ENOENT, "persist", target, "no file name given");
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode))
-      throw_error(EISDIR, "persist", target, "is a directory; a namespace is bound onto a file");
-    if (auto type = persisted_type(target))
-      throw error(EBUSY, "persist", target,
-                  fmt::format("already holds a {} namespace (unpersist() or umount(8) it first)",
-                              to_string(*type)),
-                  error_reason::holds_namespace, {*type});
-    return;
-  }
-  if (errno != ENOENT)
-    throw_errno("persist", target);
-  std::string directory = directory_of(target);
-  if (::stat(directory.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-    throw_error(ENOENT, "persist", target, fmt::format("directory '{}' does not exist", directory));
+  check_located(locate_target(target, "persist"), target);
 }
 
 void persist(const std::string& source, const std::string& target) {
@@ -120,21 +168,17 @@ void persist(const std::string& source, const std::string& target) {
 }
 
 void unpersist(const std::string& target) {
-  if (!persisted_type(target))
+  detail::trusted_location where = locate_target(target, "umount");
+  if (!where.object || !type_at(where.object))
     throw_error(EINVAL, "umount", target, "holds no namespace bind mount");
-  if (::umount2(target.c_str(), MNT_DETACH) < 0)
+  // The name leads to the bind mount's root; umount2 follows the descriptor's link to it.
+  if (::umount2(detail::fd_path(where.object).c_str(), MNT_DETACH) < 0)
     throw_errno("umount", target);
 }
 
 std::optional<ns_type> persisted_type(const std::string& path) noexcept {
-  struct statfs fs {};
-  if (::statfs(path.c_str(), &fs) < 0 || fs.f_type != NSFS_MAGIC)
-    return std::nullopt;
-  try {
-    return ns_handle::open(path).type();
-  } catch (const error&) {
-    return std::nullopt;
-  }
+  unique_fd object(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  return object ? type_at(object) : std::nullopt;
 }
 
 void persist_own(const std::vector<persist_request>& requests) {

@@ -243,3 +243,68 @@ TEST_CASE("a mount namespace with a lower ID fails with an explanation", "[root]
   CHECK_FALSE(nsutil::persisted_type(target));
   CHECK_FALSE(exists(target));
 }
+
+TEST_CASE("a target that is a symbolic link is refused, and nothing is created",
+          "[userns][persist]") {
+  scratch_dir dir;
+  std::ofstream(dir / "file") << "unchanged";
+  REQUIRE(::symlink((dir / "file").c_str(), (dir / "link").c_str()) == 0);
+  REQUIRE(::symlink((dir / "missing").c_str(), (dir / "dangling").c_str()) == 0);
+  for (const char* name : {"link", "dangling"}) {
+    auto e = nsutil::test::caught([&] { nsutil::check_persist_target(dir / name); });
+    CHECK(e.errno_value() == ELOOP);
+    CHECK(std::string(e.what()) ==
+          fmt::format("persist '{}': is a symbolic link; a namespace is bound onto the file "
+                      "itself, not through a link",
+                      dir / name));
+  }
+  CHECK_FALSE(exists(dir / "missing"));
+  CHECK(nsutil::test::caught([&] { nsutil::unpersist(dir / "link"); }).errno_value() == ELOOP);
+}
+
+// Root binds only through links of root (or its own): a link another user put on the way
+// would steer the bind onto a file of that user's choosing.
+TEST_CASE("root's persist goes through no other user's link, and mounts nothing",
+          "[root][persist]") {
+  NSUTIL_REQUIRE_ROOT();
+  scratch_dir dir;
+  REQUIRE(::mkdir((dir / "victim").c_str(), 0755) == 0);
+  std::ofstream(dir / "victim/file") << "unchanged";
+  REQUIRE(::mkdir((dir / "theirs").c_str(), 0755) == 0);
+  REQUIRE(::chown((dir / "theirs").c_str(), 65534, 65534) == 0);
+  auto their_link = [&](const std::string& text, const std::string& name) {
+    REQUIRE(::symlink(text.c_str(), (dir / name).c_str()) == 0);
+    REQUIRE(::lchown((dir / name).c_str(), 65534, 65534) == 0);
+  };
+  their_link(dir / "victim/file", "theirs/file");
+  their_link(dir / "victim", "theirs/sub");
+  REQUIRE(::symlink((dir / "victim").c_str(), (dir / "roots").c_str()) == 0);
+  std::string got = nsutil::test::in_child([&] {
+    nsutil::unshare({ns_type::uts});
+    std::string text;
+    for (const char* name : {"theirs/file", "theirs/sub/file", "theirs/sub/new"})
+      text += nsutil::test::caught([&] {
+                nsutil::persist_own({{ns_type::uts, dir / name}});
+              }).what() +
+              std::string("\n");
+    // Root's own link on the way is followed, and root may bind into another user's directory.
+    nsutil::persist_own({{ns_type::uts, dir / "roots/bound"}, {ns_type::uts, dir / "theirs/own"}});
+    return text;
+  });
+  CHECK(got == fmt::format("persist '{0}/theirs/file': is a symbolic link; a namespace is bound "
+                           "onto the file itself, not through a link\n"
+                           "persist '{0}/theirs/sub/file': '{0}/theirs/sub' is a symbolic link "
+                           "owned by uid 65534; only links owned by root are followed\n"
+                           "persist '{0}/theirs/sub/new': '{0}/theirs/sub' is a symbolic link "
+                           "owned by uid 65534; only links owned by root are followed\n",
+                           dir.path()));
+  CHECK_FALSE(nsutil::persisted_type(dir / "victim/file"));
+  CHECK_FALSE(exists(dir / "victim/new"));
+  std::ifstream victim(dir / "victim/file");
+  CHECK(std::string(std::istreambuf_iterator<char>(victim), {}) == "unchanged");
+  CHECK(nsutil::persisted_type(dir / "victim/bound") == ns_type::uts);
+  CHECK(nsutil::persisted_type(dir / "theirs/own") == ns_type::uts);
+  // unpersist() finds the bind through root's link on the way as persist() did.
+  nsutil::unpersist(dir / "roots/bound");
+  CHECK_FALSE(nsutil::persisted_type(dir / "victim/bound"));
+}

@@ -17,27 +17,33 @@ namespace nsutil {
 /// Checks that `target` can take a namespace bind mount: its directory exists, it is not a
 /// directory, its name is not too long, and it does not already hold a namespace (stacking a second
 /// one on e.g. /run/netns/NAME is refused: EBUSY, error_reason::holds_namespace, the type there in
-/// error::namespaces()). Does not create or change anything. Throws nsutil::error("persist",
-/// target).
+/// error::namespaces()). `target` is looked up one component at a time: a symbolic link on the
+/// way is followed only when root or the caller (effective UID) owns it, EPERM naming the link
+/// otherwise, and `target` itself must not be a symbolic link (ELOOP), so that another user
+/// cannot steer a bind onto a file of their choosing. Does not create or change anything.
+/// Throws nsutil::error("persist", target).
 NSUTIL_API void check_persist_target(const std::string& target);
 
 /// Bind-mounts namespace file `source` (e.g. /proc/PID/ns/uts) onto `target`, creating
-/// `target` as an empty file first if needed (see check_persist_target()). If the mount fails,
-/// a file it created is removed again. Needs CAP_SYS_ADMIN in the user namespace that owns the
-/// caller's mount namespace; a mount namespace can be bound only from outside it, onto a mount
-/// that is not shared, and only when its ID is above that of the caller's mount namespace
-/// (since Linux 6.18 a newer one can have a lower ID: see unshare_options::persist_mnt); the
-/// detail of EINVAL says which. Throws nsutil::error: those of
+/// `target` as an empty file first if needed (see check_persist_target()). `target` is resolved
+/// once, as check_persist_target() does, and the file is created (O_EXCL, in the directory found)
+/// and bound through descriptors of what was found, so a name changed meanwhile cannot redirect
+/// the bind. If the mount fails, a file it created is removed again. Needs CAP_SYS_ADMIN in the
+/// user namespace that owns the caller's mount namespace; a mount namespace can be bound only from
+/// outside it, onto a mount that is not shared, and only when its ID is above that of the caller's
+/// mount namespace (since Linux 6.18 a newer one can have a lower ID: see
+/// unshare_options::persist_mnt); the detail of EINVAL says which. Throws nsutil::error: those of
 /// check_persist_target() and of opening `source`, ("create", target), ("mount", target).
 NSUTIL_API void persist(const std::string& source, const std::string& target);
 
 /// Undoes persist(): detaches the namespace bind mount on `target` (the file stays, as with
-/// umount(8)). Throws nsutil::error("umount", target), EINVAL with a detail when `target` holds
-/// no namespace.
+/// umount(8)), resolved as persist() resolves it. Throws nsutil::error("umount", target), EINVAL
+/// with a detail when `target` holds no namespace.
 NSUTIL_API void unpersist(const std::string& target);
 
 /// The type of the namespace bind-mounted on `path`, or nullopt when `path` is not a namespace
-/// file (or does not exist). Does not change anything.
+/// file (or does not exist). A query: it follows symbolic links, as stat(2) does. Does not change
+/// anything.
 NSUTIL_API std::optional<ns_type> persisted_type(const std::string& path) noexcept;
 
 /// One bind to make: the namespace of `type` of the process, onto `target`.
