@@ -163,13 +163,13 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
   if (!opts_.relations && !extra && !(opts_.ids && !found.id))
     return;
   if (!fd) {
-    const std::string& path = out_.namespaces[index].path;
-    if (path.empty())
+    // A PID may have been reused since the scan, a descriptor or a path given another file:
+    // only the same nsfs inode counts.
+    const found_namespace& ns = out_.namespaces[index];
+    if (ns.path.empty())
       return;
-    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st {};
-    // A PID may have been reused since the scan: only a descriptor of the same inode counts.
-    if (!fd || ::fstat(fd.get(), &st) < 0 || st.st_ino != out_.namespaces[index].inode.ino)
+    fd = reopen_found(ns.path, ns.inode.dev, ns.inode.ino);
+    if (!fd)
       return;
   }
   if (opts_.ids && !out_.namespaces[index].id) {

@@ -14,6 +14,7 @@
 #include <nsutil/process.hpp>
 
 #include "compat.hpp"
+#include "scanner.hpp"
 
 namespace nsutil {
 namespace {
@@ -97,7 +98,7 @@ by_id probe_by_id() {
 bool still_there(const found_namespace& ns, std::uint64_t id) {
   if (ns.path.empty())
     return false;
-  unique_fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+  unique_fd fd = detail::reopen_found(ns.path, ns.inode.dev, ns.inode.ino);
   std::uint64_t now = 0;
   return fd && ::ioctl(fd.get(), NS_GET_ID, &now) == 0 && now == id;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace nsutil::detail {
 
@@ -22,6 +23,10 @@ std::optional<pid_t> parse_ppid(std::string_view stat_text);
 // '/' of the fourth field. nullopt when the text does not have that shape. Defined in
 // scan_tasks.cpp.
 std::optional<std::size_t> parse_thread_count(std::string_view loadavg_text);
+
+// "/proc/PID/fd/N", as the scan names a namespace it found as a descriptor: {PID, N}, or nullopt
+// for any other path. Defined in nsfs_files.cpp.
+std::optional<std::pair<pid_t, int>> parse_fd_path(std::string_view path);
 
 // /proc/PID/status: whether bit (sig - 1) is set in the hex mask on the line starting `key`
 // ("\nSigCgt:"). False for a missing line or a signal outside 1 ... 64. Defined in supervise.cpp.

@@ -25,7 +25,8 @@ struct inside_view {
 // enters it instead of the scanning process: setns(CLONE_NEWNS) wants a task whose fs_struct is
 // its own, hence unshare(CLONE_FS) first, and it moves that thread's root, hence /proc opened
 // before. The mountinfo file shows the namespace its reader was in when it opened it.
-inside_view read_from_inside(const unique_fd& proc, const unique_fd& mnt_ns) noexcept {
+inside_view read_from_inside(const unique_fd& proc, const unique_fd& mnt_ns,
+                             std::uint64_t nsfs_dev) noexcept {
   inside_view v;
   auto body = [&] {
     if (::unshare(CLONE_FS) < 0 || ::setns(mnt_ns.get(), CLONE_NEWNS) < 0) {
@@ -37,7 +38,7 @@ inside_view read_from_inside(const unique_fd& proc, const unique_fd& mnt_ns) noe
                                                "mountinfo");
       for (const auto& m : v.mounts)
         if (m.type == ns_type::mnt)
-          if (unique_fd fd{::open(m.target.c_str(), O_RDONLY | O_CLOEXEC)})
+          if (unique_fd fd = open_nsfs_path(m.target.c_str(), nsfs_dev, m.ino))
             v.nested.emplace_back(m.ino, std::move(fd));
     } catch (const std::exception&) {
       v.error = EIO;
@@ -135,7 +136,7 @@ void scanner::scan_bind_mounts() {
     for (const auto& m : mounts) {
       if (m.type != ns_type::mnt || !seen.insert(m.ino).second)
         continue;
-      if (unique_fd fd{::open((root + m.target).c_str(), O_RDONLY | O_CLOEXEC)})
+      if (unique_fd fd = open_nsfs_path((root + m.target).c_str(), nsfs_dev_, m.ino))
         process_less.emplace_back(m.ino, std::move(fd));
       else
         ++out_.denied;
@@ -163,7 +164,7 @@ void scanner::scan_bind_mounts() {
   while (!process_less.empty()) {
     auto [ino, fd] = std::move(process_less.back());
     process_less.pop_back();
-    auto inside = read_from_inside(proc, fd);
+    auto inside = read_from_inside(proc, fd, nsfs_dev_);
     if (inside.error != 0) {
       ++out_.denied;
       continue;

@@ -244,6 +244,7 @@ void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own
   unique_fd dir(::open(path.with("fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir)
     return;
+  process_pidfd proc(pid);
   std::vector<int> sockets;
   alignas(dirent64) char buf[16384];
   for (;;) {
@@ -271,7 +272,7 @@ void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own
       if (!ns_link) {
         // Opened through a bind mount, the link reads as its path, or as "/" once unmounted.
         if (link == "/" || (link[0] == '/' && nsfs_targets_.count(std::string(link)) != 0))
-          add_nsfs_descriptor(dir.get(), de->d_name, path);
+          add_nsfs_descriptor(dir.get(), de->d_name, proc, path);
         continue;
       }
       if (!opts_.types.contains(ns_link->first))
@@ -288,15 +289,27 @@ void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own
       break;
   }
   if (!sockets.empty())
-    scan_sockets(pid, sockets);
+    scan_sockets(proc, sockets);
 }
 
-void scanner::add_nsfs_descriptor(int dir, const char* name, const proc_path& path) {
-  struct stat st {};
-  if (::fstatat(dir, name, &st, 0) < 0 || st.st_dev != nsfs_dev_ || nsfs_dev_ == 0)
+// A descriptor whose link reads as a path: the inode through the link first (most such links are
+// directories, "/" above all, which need no pidfd), then the file itself.
+void scanner::add_nsfs_descriptor(int dir, const char* name, process_pidfd& proc,
+                                  const proc_path& path) {
+  std::uint64_t ino = nsfs_inode_at(dir, name, nsfs_dev_);
+  if (ino == 0 || add_known_descriptor(ino))
     return;
-  add_descriptor_ns(unique_fd(::openat(dir, name, O_RDONLY | O_CLOEXEC)), st.st_ino,
+  add_descriptor_ns(take_ns_descriptor(proc, std::atoi(name), nsfs_dev_, ino), ino,
                     std::string(path.base()) + "fd/" + name);
+}
+
+// A descriptor of a namespace already found: no need to take it for its type.
+bool scanner::add_known_descriptor(std::uint64_t ino) {
+  auto it = by_ino_.find(ino);
+  if (it == by_ino_.end())
+    return false;
+  out_.namespaces[it->second].holders.add(ns_holder::descriptor);
+  return true;
 }
 
 // A namespace seen only as a descriptor: its type comes from the file itself.
@@ -312,14 +325,13 @@ void scanner::add_descriptor_ns(unique_fd fd, std::uint64_t ino, std::string pat
   ns.holders.add(ns_holder::descriptor);
 }
 
-void scanner::scan_sockets(pid_t pid, const std::vector<int>& fds) {
-  unique_fd pidfd(compat::pidfd_open(pid, 0));
-  if (!pidfd)
-    return;
+void scanner::scan_sockets(process_pidfd& proc, const std::vector<int>& fds) {
   for (int fd : fds) {
-    unique_fd sock(compat::pidfd_getfd(pidfd.get(), fd, 0));
+    unique_fd sock = take_socket(proc, fd);
+    if (!sock && errno == ENOTSOCK)
+      continue;  // another file put in its place since it was listed
     if (!sock)
-      return;  // no ptrace rights over it, or no pidfd_getfd (Linux < 5.6)
+      return;  // gone, no ptrace rights over it, or no pidfd_getfd (Linux < 5.6)
     unique_fd net(::ioctl(sock.get(), SIOCGSKNS));
     struct stat st {};
     if (!net || ::fstat(net.get(), &st) < 0)
@@ -333,13 +345,13 @@ void scanner::scan_sockets(pid_t pid, const std::vector<int>& fds) {
 }
 
 // The iterator's records, applied as the /proc walk would: only for processes the scan could
-// read, nsfs files by inode (opened for their type when new), sockets through pidfd_getfd.
+// read, nsfs files by inode (taken for their type when new), sockets, all through pidfd_getfd.
 void scanner::add_listed_descriptors() {
   std::vector<int> sockets;
-  pid_t socket_pid = 0;
+  process_pidfd proc;
   auto flush = [&] {
     if (!sockets.empty())
-      scan_sockets(socket_pid, sockets);
+      scan_sockets(proc, sockets);
     sockets.clear();
   };
   std::sort(descriptors_.begin(), descriptors_.end(),
@@ -347,23 +359,21 @@ void scanner::add_listed_descriptors() {
   for (const auto& d : descriptors_) {
     if (!out_.find_process(d.pid))
       continue;
-    std::string fd_path = "/proc/" + std::to_string(d.pid) + "/fd/" + std::to_string(d.fd);
+    if (d.pid != proc.pid()) {
+      flush();
+      proc = process_pidfd(d.pid);
+    }
     if (d.socket) {
-      if (!opts_.sockets || !opts_.types.contains(ns_type::net))
-        continue;
-      if (d.pid != socket_pid)
-        flush();
-      socket_pid = d.pid;
-      sockets.push_back(d.fd);
+      if (opts_.sockets && opts_.types.contains(ns_type::net))
+        sockets.push_back(d.fd);
       continue;
     }
     if (!opts_.descriptors)
       continue;
-    if (auto it = by_ino_.find(d.ino); it != by_ino_.end()) {
-      out_.namespaces[it->second].holders.add(ns_holder::descriptor);
+    if (add_known_descriptor(d.ino))
       continue;
-    }
-    add_descriptor_ns(unique_fd(::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC)), d.ino, fd_path);
+    add_descriptor_ns(take_ns_descriptor(proc, d.fd, nsfs_dev_, d.ino), d.ino,
+                      "/proc/" + std::to_string(d.pid) + "/fd/" + std::to_string(d.fd));
   }
   flush();
   descriptors_.clear();

@@ -23,6 +23,42 @@ namespace nsutil::detail {
 
 class proc_path;
 
+// Opening a namespace that another process holds, or that a path another user may have changed
+// leads to, without blocking (nsfs_files.cpp): the scan runs as root over every user's
+// processes, and a user may put another file (a FIFO without a writer) where the scan saw a
+// namespace. Each file is checked to be the nsfs inode expected before any ioctl reaches it.
+
+/// The pidfd of one process, opened at its first use (pidfd_open, Linux 5.3): the scan takes a
+/// process's descriptors one after another, and most processes need none taken.
+class process_pidfd {
+ public:
+  explicit process_pidfd(pid_t pid = 0) noexcept : pid_(pid) {}
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// The pidfd, or -1 when the process has gone (asked once).
+  int get() noexcept;
+
+ private:
+  pid_t pid_;
+  unique_fd fd_;
+  bool opened_ = false;
+};
+
+/// The file that the process holds as descriptor `fd` (pidfd_getfd, Linux 5.6), if it is the
+/// nsfs file (dev, ino); else empty. Opens nothing and does not wait for a FIFO's writer.
+unique_fd take_ns_descriptor(process_pidfd& proc, int fd, std::uint64_t dev, std::uint64_t ino);
+/// The socket that the process holds as descriptor `fd`, if it is one; else empty.
+unique_fd take_socket(process_pidfd& proc, int fd);
+/// Opens `path` (not a descriptor of another process), if it is the nsfs file (dev, ino); else
+/// empty. Without blocking on a FIFO or taking a terminal.
+unique_fd open_nsfs_path(const char* path, std::uint64_t dev, std::uint64_t ino);
+/// Opens again the namespace (dev, ino) that a scan found at `path` (found_namespace::path): a
+/// "/proc/PID/fd/N" path by take_ns_descriptor(), any other by open_nsfs_path().
+unique_fd reopen_found(const std::string& path, std::uint64_t dev, std::uint64_t ino);
+/// The inode number of the file at `path` relative to `dir` (the descriptor `dir` itself when
+/// `path` is empty) if it is on the nsfs device `dev`, else 0. From the inode's cached attributes
+/// (statx with AT_STATX_DONT_SYNC), following /proc's magic links: no filesystem is asked.
+std::uint64_t nsfs_inode_at(int dir, const char* path, std::uint64_t dev);
+
 class scanner {
  public:
   scanner(const discovery_options& opts, discovery_source source)
@@ -47,10 +83,11 @@ class scanner {
   void add_thread(pid_t pid, std::string_view tid, const process_ns& thread, const process_ns& own);
   void add_listed_tasks(std::vector<detail::task_namespaces>& tasks);
   void scan_descriptors(pid_t pid, proc_path& path, const process_ns& own);
-  void scan_sockets(pid_t pid, const std::vector<int>& fds);
+  void scan_sockets(process_pidfd& proc, const std::vector<int>& fds);
   void collect_mounts();
   void scan_bind_mounts();
-  void add_nsfs_descriptor(int dir, const char* name, const proc_path& path);
+  void add_nsfs_descriptor(int dir, const char* name, process_pidfd& proc, const proc_path& path);
+  bool add_known_descriptor(std::uint64_t ino);
   void add_descriptor_ns(unique_fd fd, std::uint64_t ino, std::string path);
   void add_mounts(const std::vector<ns_mount>& mounts, bool own, const mount_ns* where);
   void resolve();

@@ -8,18 +8,25 @@
 # alternates lsns and xlsns runs, and xlsns's /proc and BPF sources, prints the medians, the
 # ratios and the peak RSS, then a scaling run with 2,000 and 20,000 sleeps. Everything it
 # starts is killed by PID on exit.
+#
+# XLSNS_BASE=BINARY also runs an older xlsns in the same alternation, on the same scene, for a
+# before and after. HOLDERS=N adds N processes to the scene that each hold a descriptor of a
+# network namespace no process is in (the namespaces the scan takes from another process).
 set -u
 XLSNS=${XLSNS:-$(dirname "$0")/../../build/tools/xlsns/xlsns}
+XLSNS_BASE=${XLSNS_BASE:-}
 LSNS=${LSNS:-lsns}
 RUNS=${1:-15}
+HOLDERS=${HOLDERS:-0}
 shells=()
 sleeps=()
+holders=()
 . "$(dirname "$0")/timing.sh"
 
 cleanup() {
   local p
   for p in "${shells[@]}"; do pkill -KILL -P "$p" 2>/dev/null; done
-  kill -KILL "${shells[@]}" "${sleeps[@]}" 2>/dev/null
+  kill -KILL "${shells[@]}" "${sleeps[@]}" "${holders[@]}" 2>/dev/null
   wait 2>/dev/null
 }
 trap 'cleanup; timing_cleanup' EXIT
@@ -39,6 +46,15 @@ add_shells() {
     shells+=($!)
   done
 }
+# A holder: unshare, bash, nsenter and sleep are one process, which keeps descriptor 3 on the
+# network namespace it made and goes back to this shell's.
+add_holders() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    unshare -n bash -c "exec 3</proc/self/ns/net; exec nsenter --net=/proc/$$/ns/net sleep 100000" &
+    holders+=($!)
+  done
+}
 drop_sleeps() {
   kill -KILL "${sleeps[@]}" 2>/dev/null
   wait "${sleeps[@]}" 2>/dev/null
@@ -47,29 +63,45 @@ drop_sleeps() {
 
 ms() { awk -v us="$1" 'BEGIN {printf "%.1f ms", us / 1000}'; }
 
-# compare_two LABEL NAME_A CMD_A NAME_B CMD_B: alternates the two commands (each a string split
-# into words), RUNS times each, and prints both medians and B / A.
-compare_two() {
-  local label=$1 name_a=$2 cmd_a=$3 name_b=$4 cmd_b=$5 i
-  local a=() b=()
+# compare_all LABEL NAME CMD NAME CMD...: alternates the commands (each a string split into
+# words), RUNS times each, and prints every median and each one's ratio to the first.
+compare_all() {
+  local label=$1 i j n; shift
+  local names=() cmds=() times=() medians=()
+  while [ $# -ge 2 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  n=${#cmds[@]}
   for ((i = 0; i < RUNS; i++)); do
-    a+=("$(time_one $cmd_a)")
-    b+=("$(time_one $cmd_b)")
+    for ((j = 0; j < n; j++)); do times[j]+="$(time_one ${cmds[j]}) "; done
   done
-  local ma mb
-  ma=$(printf '%s\n' "${a[@]}" | median)
-  mb=$(printf '%s\n' "${b[@]}" | median)
-  printf '%-22s %s %10s   %s %10s   ratio %.2f\n' "$label" "$name_a" "$(ms "$ma")" "$name_b" \
-    "$(ms "$mb")" "$(awk -v a="$ma" -v b="$mb" 'BEGIN {print b / a}')"
+  printf '%-22s' "$label"
+  for ((j = 0; j < n; j++)); do
+    medians[j]=$(printf '%s\n' ${times[j]} | median)
+    printf ' %s %10s  ' "${names[j]}" "$(ms "${medians[j]}")"
+  done
+  printf ' ratio'
+  for ((j = 1; j < n; j++)); do
+    printf ' %.2f' "$(awk -v a="${medians[0]}" -v b="${medians[j]}" 'BEGIN {print b / a}')"
+  done
+  printf '\n'
 }
-# compare LABEL ARGS...: lsns ARGS against xlsns ARGS.
+# compare LABEL ARGS...: lsns ARGS against xlsns ARGS (and the older xlsns, if given).
 compare() {
   local label=$1; shift
-  compare_two "$label" lsns "$LSNS $*" xlsns "$XLSNS $*"
+  if [ -n "$XLSNS_BASE" ]; then
+    compare_all "$label" lsns "$LSNS $*" old "$XLSNS_BASE $*" xlsns "$XLSNS $*"
+  else
+    compare_all "$label" lsns "$LSNS $*" xlsns "$XLSNS $*"
+  fi
 }
-# sources LABEL: xlsns's /proc source against its BPF iterators, default columns.
+# sources LABEL: xlsns's /proc source against its BPF iterators, default columns (the older
+# xlsns's first, if given).
 sources() {
-  compare_two "$1" "--source=proc" "$XLSNS --source=proc" "--source=bpf" "$XLSNS --source=bpf"
+  if [ -n "$XLSNS_BASE" ]; then
+    compare_all "$1" "old proc" "$XLSNS_BASE --source=proc" "proc" "$XLSNS --source=proc" \
+      "old bpf" "$XLSNS_BASE --source=bpf" "bpf" "$XLSNS --source=bpf"
+  else
+    compare_all "$1" "--source=proc" "$XLSNS --source=proc" "--source=bpf" "$XLSNS --source=bpf"
+  fi
 }
 rows() { "$@" -n -l -o NS 2>/dev/null | wc -l; }
 # peak_rss CMD...: the median of 5 runs' peak resident memory in KiB.
@@ -84,6 +116,7 @@ compare "idle, default columns"
 sources "idle, sources"
 add_shells 200
 add_sleeps 500
+add_holders "$HOLDERS"
 # 1,700 new processes take a few seconds to settle (a first run measured two seconds after
 # started lsns's default listing at 496 ms and its -J, right after, at 368 ms).
 sleep 8

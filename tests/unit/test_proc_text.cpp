@@ -44,3 +44,18 @@ TEST_CASE("the thread count is the number after the slash of /proc/loadavg's fou
   CHECK_FALSE(nsutil::detail::parse_thread_count("0.00 0.00 0.00 2/-3 1"));
   CHECK_FALSE(nsutil::detail::parse_thread_count(""));
 }
+
+TEST_CASE("a descriptor path names its process and descriptor", "[proc_text]") {
+  using nsutil::detail::parse_fd_path;
+  CHECK(parse_fd_path("/proc/4242/fd/3") == std::pair<pid_t, int>{4242, 3});
+  CHECK(parse_fd_path("/proc/1/fd/0") == std::pair<pid_t, int>{1, 0});
+  CHECK_FALSE(parse_fd_path("/proc/4242/ns/net"));
+  CHECK_FALSE(parse_fd_path("/proc/4242/task/4243/ns/net"));
+  CHECK_FALSE(parse_fd_path("/proc/4242/root/run/netns/a"));
+  CHECK_FALSE(parse_fd_path("/proc/4242/fd/3/x"));
+  CHECK_FALSE(parse_fd_path("/proc/4242/fd/"));
+  CHECK_FALSE(parse_fd_path("/proc/0/fd/3"));
+  CHECK_FALSE(parse_fd_path("/proc/-1/fd/3"));
+  CHECK_FALSE(parse_fd_path("/run/netns/a"));
+  CHECK_FALSE(parse_fd_path("/proc/self/fd/3"));
+}

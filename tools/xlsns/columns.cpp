@@ -5,8 +5,6 @@
 #include <strings.h>
 
 #include <algorithm>
-#include <nsutil/error.hpp>
-#include <nsutil/ns_handle.hpp>
 
 namespace nsutil::xlsns {
 namespace {
@@ -19,24 +17,6 @@ std::string join(const std::vector<std::string>& items, bool nowrap) {
     out += item;
   }
   return out;
-}
-
-// The creator of a namespace's owning user namespace, for rows without a process (lsns 2.42
-// shows that as UID/USER). Opens the namespace only when such a column is printed.
-std::optional<uid_t> owner_uid_of(const found_namespace& ns) {
-  if (ns.owner_uid)
-    return ns.owner_uid;
-  if (ns.path.empty())
-    return std::nullopt;
-  try {
-    auto handle = ns_handle::open(ns.path);
-    if (handle.type() == ns_type::user)
-      return handle.owner_uid();
-    if (auto owner = handle.owner())
-      return owner->owner_uid();
-  } catch (const error&) {
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -119,9 +99,13 @@ std::string cell_context::value(column id, const row_source& row) {
   const found_namespace& ns = *row.ns;
   const scanned_process* proc = row.proc;
   auto uid = [&]() -> std::optional<uid_t> {
+    // A row without a process shows the creator of the namespace's owning user namespace (lsns
+    // 2.42 does), which the scan read (discovery_options::owner_uids): the namespace is not
+    // opened again here, since its path may be another process's descriptor, which only the
+    // library takes without blocking.
     if (proc != nullptr)
       return proc->uid;
-    return owner_uid_of(ns);
+    return ns.owner_uid;
   };
   switch (id) {
     case column::ns:
