@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +18,7 @@
 
 #include "engine_api.hpp"
 #include "proc_text.hpp"
+#include "trusted_path.hpp"
 
 namespace nsutil {
 namespace {
@@ -67,9 +70,25 @@ std::optional<std::string> pod_uid_of(std::string_view c) {
   return std::nullopt;
 }
 
+// Of the kernel: /proc's files, which no user can put anything else in place of.
 std::optional<std::string> try_read(const std::string& path) {
   try {
     return read_file(path);
+  } catch (const error&) {
+    return std::nullopt;
+  }
+}
+
+// Engine state and configuration can be large (a containers.json lists every container), but
+// not this large: a bigger file is refused rather than read.
+constexpr std::size_t engine_file_cap = 64 << 20;
+
+// A file that an engine's configuration, a process's command line or a user's home named, for a
+// container of `owner`: as the trust rule of containers.hpp allows (root's and the owner's
+// directories and symlinks only, a regular file, opened non-blocking, size-capped).
+std::optional<std::string> try_read_as(const std::string& path, uid_t owner) {
+  try {
+    return detail::read_trusted_file(path, {.trusted_uid = owner}, engine_file_cap);
   } catch (const error&) {
     return std::nullopt;
   }
@@ -115,8 +134,8 @@ std::string option_value(const std::vector<std::string>& args, std::string_view 
 }
 
 // "data-root" of a dockerd configuration file, or empty.
-std::string configured_docker_root(const std::string& config) {
-  auto text = try_read(config);
+std::string configured_docker_root(const std::string& config, uid_t owner) {
+  auto text = try_read_as(config, owner);
   return text ? string_at(parse_json(*text), "data-root") : std::string();
 }
 
@@ -132,6 +151,13 @@ std::string comm_of(const std::string& proc_root, pid_t pid) {
 std::optional<pid_t> ppid_of(const std::string& proc_root, pid_t pid) {
   auto text = try_read(proc_root + "/" + std::to_string(pid) + "/stat");
   return text ? detail::parse_ppid(*text) : std::nullopt;
+}
+
+// Whether the process runs as `uid` (the owner of its /proc directory, as lsns says): only an
+// owner's own daemons may say where that owner's containers keep their state.
+bool runs_as(const std::string& proc_root, pid_t pid, uid_t uid) {
+  struct stat st {};
+  return ::stat((proc_root + "/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid == uid;
 }
 
 // Every PID in proc_root, ascending.
@@ -160,7 +186,7 @@ std::string home_of(uid_t uid) {
 // [storage] table). Only that line's plain double-quoted form is understood; anything else
 // leaves the default.
 std::string storage_graphroot(const std::string& conf_path) {
-  auto text = try_read(conf_path);
+  auto text = try_read_as(conf_path, 0);
   if (!text)
     return {};
   std::string_view rest = *text;
@@ -207,6 +233,8 @@ struct mount_entry {
   std::string dev;
   std::string root;
   std::string target;
+  std::string fstype;
+  std::string super_options;
 };
 
 std::string unescape_octal(std::string_view s) {
@@ -228,6 +256,7 @@ std::vector<mount_entry> parse_mountinfo(std::string_view text) {
   while (!text.empty()) {
     auto eol = std::min(text.find('\n'), text.size());
     std::string_view line = text.substr(0, eol);
+    const std::string_view whole = line;
     text.remove_prefix(std::min(eol + 1, text.size()));
     std::string_view field[5];
     std::size_t n = 0;
@@ -236,8 +265,17 @@ std::vector<mount_entry> parse_mountinfo(std::string_view text) {
       field[n++] = line.substr(0, space);
       line.remove_prefix(std::min(space + 1, line.size()));
     }
+    // The optional fields end at " - ", then come the type, the source and the super options.
+    auto dash = whole.find(" - ");
+    std::string_view tail =
+        dash == std::string_view::npos ? std::string_view() : whole.substr(dash + 3);
+    auto type_end = std::min(tail.find(' '), tail.size());
+    auto source_end = std::min(tail.find(' ', type_end + 1), tail.size());
+    std::string_view super =
+        source_end < tail.size() ? tail.substr(source_end + 1) : std::string_view();
     if (n == 5)
-      out.push_back({std::string(field[2]), unescape_octal(field[3]), unescape_octal(field[4])});
+      out.push_back({std::string(field[2]), unescape_octal(field[3]), unescape_octal(field[4]),
+                     std::string(tail.substr(0, type_end)), std::string(super)});
   }
   return out;
 }
@@ -295,10 +333,21 @@ std::optional<cgroup_container> classify_cgroup_path(std::string_view path) {
     path.remove_prefix(std::min(slash + 1, path.size()));
   }
   cgroup_container found;
+  // systemd's place for a user's instance; a user@UID.service further down is a name the user
+  // chose in its own subtree.
+  if (parts.size() > 2 && parts[0] == "user.slice") {
+    auto slice = between(parts[1], "user-", ".slice");
+    auto service = between(parts[2], "user@", ".service");
+    if (slice && service && *slice == *service)
+      found.user = number<uid_t>(*service);
+  }
   bool kube = false;
-  auto hit = [&](container_engine engine, std::string_view id) {
+  // `last` is the index of the container's last component: the cgroup path is the parts up to it.
+  auto hit = [&](container_engine engine, std::string_view id, std::size_t last) {
     found.engine = engine;
     found.id = std::string(id);
+    for (std::size_t k = 0; k <= last; ++k)
+      (found.path += '/') += parts[k];
     return std::optional(found);
   };
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -307,25 +356,23 @@ std::optional<cgroup_container> classify_cgroup_path(std::string_view path) {
     std::string_view prev = i > 0 ? parts[i - 1] : std::string_view();
     if (c.starts_with("kubepods"))
       kube = true;
-    if (auto uid = between(c, "user@", ".service"))
-      found.user = number<uid_t>(*uid);
     if (kube)
       if (auto pod = pod_uid_of(c))
         found.pod_uid = *pod;
     if (c == "docker" && is_hex_id(next))
-      return hit(container_engine::docker, next);
+      return hit(container_engine::docker, next, i + 1);
     if (auto id = hex_id_between(c, "docker-", ".scope"))
-      return hit(container_engine::docker, *id);
+      return hit(container_engine::docker, *id, i);
     if (auto id = hex_id_between(c, "libpod-", ".scope"))
-      return hit(container_engine::podman, *id);
+      return hit(container_engine::podman, *id, i);
     if (auto id = hex_id_between(c, "libpod-", ""); id && prev == "libpod_parent")
-      return hit(container_engine::podman, *id);
+      return hit(container_engine::podman, *id, i);
     if (auto id = hex_id_between(c, "cri-containerd-", ".scope"))
-      return hit(container_engine::containerd, *id);
+      return hit(container_engine::containerd, *id, i);
     if (auto id = hex_id_between(c, "crio-", ".scope"))
-      return hit(container_engine::crio, *id);
+      return hit(container_engine::crio, *id, i);
     if (kube && is_hex_id(c) && prev.starts_with("pod"))
-      return hit(container_engine::cri, c);
+      return hit(container_engine::cri, c, i);
     if (auto name = between(c, "machine-", ".scope");
         name && !name->empty() && prev == "machine.slice") {
       // machined's names are host names: an escape that makes a control character or a '/'
@@ -334,12 +381,12 @@ std::optional<cgroup_container> classify_cgroup_path(std::string_view path) {
       if (std::none_of(machine.begin(), machine.end(), [](char ch) {
             return ch == '/' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
           }))
-        return hit(container_engine::machined, machine);
+        return hit(container_engine::machined, machine, i);
     }
     if (auto name = between(c, "lxc.payload.", ""); name && !name->empty())
-      return hit(container_engine::lxc, *name);
+      return hit(container_engine::lxc, *name, i);
     if ((c == "lxc.payload" || c == "lxc") && !next.empty())
-      return hit(container_engine::lxc, next);
+      return hit(container_engine::lxc, next, i + 1);
   }
   return std::nullopt;
 }
@@ -357,8 +404,10 @@ std::optional<cgroup_container> classify_cgroup(std::string_view text) {
     auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
     if (second == std::string_view::npos || line.starts_with("0::"))
       continue;
-    if (auto found = classify_cgroup_path(line.substr(second + 1)))
+    if (auto found = classify_cgroup_path(line.substr(second + 1))) {
+      found->controllers = std::string(line.substr(first + 1, second - first - 1));
       return found;
+    }
   }
   return std::nullopt;
 }
@@ -368,48 +417,145 @@ std::optional<cgroup_container> classify_cgroup(std::string_view text) {
 // Hidden: the class is exported, and its nested type's members would be with it.
 struct __attribute__((visibility("hidden"))) container_resolver::state {
   container_options opts;
+  // Resolved containers by engine, owner and ID: containers of different owners never merge.
   std::unordered_map<std::string, container> cache;
-  std::optional<std::vector<std::string>> docker_roots;
+  // The data roots of each owner's running dockerd processes.
+  std::unordered_map<uid_t, std::vector<std::string>> docker_roots;
   // The reader's own mount table (proc_root/self/mountinfo), read at the first use.
   std::optional<std::vector<mount_entry>> own_mounts;
-  // Podman: containers.json of each graph root read, as ID -> name.
+  // The owner of each cgroup (by controllers and path) asked about.
+  std::unordered_map<std::string, std::optional<uid_t>> owners;
+  // Podman: containers.json of each graph root read for an owner, as ID -> name.
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> podman_names;
   // The engines' sockets, for a name their state on disk did not give.
   detail::engine_api api;
 
-  const std::vector<std::string>& find_docker_roots();
+  const std::vector<mount_entry>& mounts();
+  std::optional<uid_t> owner_of(const detail::cgroup_container& path);
+  std::optional<uid_t> walk_owner(const detail::cgroup_container& path);
+  const std::vector<std::string>& find_docker_roots(uid_t owner);
   std::string docker_root_of(const std::string& id, pid_t pid);
-  void resolve_docker(container& c, const detail::cgroup_container& path, pid_t pid);
-  void docker_name_on_disk(container& c, const detail::cgroup_container& path, pid_t pid);
-  void resolve_podman(container& c, const detail::cgroup_container& path, pid_t pid);
+  void resolve_docker(container& c, pid_t pid);
+  void docker_name_on_disk(container& c, pid_t pid);
+  void resolve_podman(container& c, pid_t pid);
   bool resolve_containerd(container& c);
   bool resolve_crio(container& c);
-  std::string conmon_root(pid_t pid);
-  const std::unordered_map<std::string, std::string>& podman_root_names(const std::string& root);
+  std::string conmon_root(pid_t pid, uid_t owner);
+  const std::unordered_map<std::string, std::string>& podman_root_names(const std::string& root,
+                                                                        uid_t owner);
 };
 
-// The data roots of the running dockerd processes: every process's name is read, once.
-const std::vector<std::string>& container_resolver::state::find_docker_roots() {
-  if (docker_roots)
-    return *docker_roots;
-  docker_roots.emplace();
-  auto& roots = *docker_roots;
-  if (opts.find_daemons) {
-    for (pid_t pid : all_pids(opts.proc_root)) {
-      if (comm_of(opts.proc_root, pid) != "dockerd")
-        continue;
-      auto args = command_line(opts.proc_root, pid);
-      std::string root = option_value(args, "--data-root");
-      if (root.empty())
-        root = option_value(args, "-g");
-      if (root.empty())
-        root = option_value(args, "--graph");
-      if (root.empty()) {
-        std::string config = option_value(args, "--config-file");
-        root = configured_docker_root(config.empty() ? opts.docker_config : config);
-      }
-      add_unique(roots, root.empty() ? "/var/lib/docker" : root);
+namespace {
+
+// Whose state a container's files may be read from: its owner's, and root's; root's alone when
+// its owner is unknown.
+uid_t trusted(const container& c) {
+  return c.owner.value_or(0);
+}
+
+// Whether a v1 hierarchy mounted with `super_options` ("rw,cpu,cpuacct") is the one a
+// /proc/PID/cgroup line names by `controllers` ("cpu,cpuacct", "name=systemd").
+bool mounts_controllers(std::string_view super_options, std::string_view controllers) {
+  auto has = [&](std::string_view want) {
+    for (std::string_view rest = super_options; !rest.empty();) {
+      auto comma = std::min(rest.find(','), rest.size());
+      if (rest.substr(0, comma) == want)
+        return true;
+      rest.remove_prefix(std::min(comma + 1, rest.size()));
     }
+    return false;
+  };
+  for (std::string_view rest = controllers; !rest.empty();) {
+    auto comma = std::min(rest.find(','), rest.size());
+    if (!has(rest.substr(0, comma)))
+      return false;
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+  }
+  return !controllers.empty();
+}
+
+}  // namespace
+
+const std::vector<mount_entry>& container_resolver::state::mounts() {
+  if (!own_mounts) {
+    auto own = try_read(opts.proc_root + "/self/mountinfo");
+    own_mounts = own ? parse_mountinfo(*own) : std::vector<mount_entry>();
+  }
+  return *own_mounts;
+}
+
+std::optional<uid_t> container_resolver::state::owner_of(const detail::cgroup_container& path) {
+  std::string key = path.controllers + ":" + path.path;
+  if (auto it = owners.find(key); it != owners.end())
+    return it->second;
+  // systemd's place for a user's instance, which only root can make, says whose it is alone; the
+  // walk would find the same owner, where systemd chowns the instance's cgroup to its user.
+  auto owner = path.user ? path.user : walk_owner(path);
+  owners.emplace(std::move(key), owner);
+  return owner;
+}
+
+// The cgroup's directory is found where the reader has its hierarchy mounted, and walked from
+// the hierarchy's root: the first directory a user owns makes everything below it the user's.
+std::optional<uid_t> container_resolver::state::walk_owner(const detail::cgroup_container& path) {
+  const mount_entry* hierarchy = nullptr;
+  for (const auto& m : mounts())
+    if (path.controllers.empty()
+            ? m.fstype == "cgroup2"
+            : m.fstype == "cgroup" && mounts_controllers(m.super_options, path.controllers)) {
+      hierarchy = &m;
+      break;
+    }
+  if (hierarchy == nullptr)
+    return std::nullopt;
+  std::string_view rest = path.path;
+  if (hierarchy->root != "/") {
+    if (!rest.starts_with(hierarchy->root) ||
+        (rest.size() > hierarchy->root.size() && rest[hierarchy->root.size()] != '/'))
+      return std::nullopt;
+    rest.remove_prefix(hierarchy->root.size());
+  }
+  unique_fd dir(::open(hierarchy->target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (!dir || ::fstat(dir.get(), &st) < 0)
+    return std::nullopt;
+  uid_t owner = st.st_uid;
+  while (!rest.empty()) {
+    auto slash = std::min(rest.find('/'), rest.size());
+    std::string part(rest.substr(0, slash));
+    rest.remove_prefix(std::min(slash + 1, rest.size()));
+    if (part.empty())
+      continue;
+    dir.reset(::openat(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir || ::fstat(dir.get(), &st) < 0)
+      return std::nullopt;
+    if (owner == 0)
+      owner = st.st_uid;
+  }
+  return owner;
+}
+
+// The data roots of the running dockerd processes of `owner`: every process's name is read,
+// once.
+const std::vector<std::string>& container_resolver::state::find_docker_roots(uid_t owner) {
+  auto [it, added] = docker_roots.try_emplace(owner);
+  auto& roots = it->second;
+  if (!added || !opts.find_daemons)
+    return roots;
+  for (pid_t pid : all_pids(opts.proc_root)) {
+    if (comm_of(opts.proc_root, pid) != "dockerd" || !runs_as(opts.proc_root, pid, owner))
+      continue;
+    auto args = command_line(opts.proc_root, pid);
+    std::string root = option_value(args, "--data-root");
+    if (root.empty())
+      root = option_value(args, "-g");
+    if (root.empty())
+      root = option_value(args, "--graph");
+    if (root.empty()) {
+      std::string config = option_value(args, "--config-file");
+      root = configured_docker_root(config.empty() ? opts.docker_config : config, owner);
+    }
+    add_unique(roots, root.empty() ? "/var/lib/docker" : root);
   }
   return roots;
 }
@@ -425,12 +571,8 @@ std::string container_resolver::state::docker_root_of(const std::string& id, pid
   for (const auto& m : parse_mountinfo(*text)) {
     if (m.target != "/etc/hostname" || !m.root.ends_with(suffix))
       continue;
-    if (!own_mounts) {
-      auto own = try_read(opts.proc_root + "/self/mountinfo");
-      own_mounts = own ? parse_mountinfo(*own) : std::vector<mount_entry>();
-    }
     // The reader's mount of the same filesystem whose root holds the file.
-    for (const auto& host : *own_mounts) {
+    for (const auto& host : mounts()) {
       if (host.dev != m.dev)
         continue;
       std::string_view rest = m.root;
@@ -450,19 +592,16 @@ std::string container_resolver::state::docker_root_of(const std::string& id, pid
 // The engine is asked only when its state on disk gave no name and no root was configured:
 // configured roots are the caller's choice of what is read. secure_getenv: the variables name
 // where to connect, which a set-user-ID caller's environment must not choose.
-void container_resolver::state::resolve_docker(container& c, const detail::cgroup_container& path,
-                                               pid_t pid) {
-  docker_name_on_disk(c, path, pid);
+void container_resolver::state::resolve_docker(container& c, pid_t pid) {
+  docker_name_on_disk(c, pid);
   if (c.name.empty() && opts.docker_roots.empty())
-    c.name =
-        api.container_name(detail::docker_socket(::secure_getenv("DOCKER_HOST"), path.user), c.id);
+    c.name = api.container_name(detail::docker_socket(::secure_getenv("DOCKER_HOST"), trusted(c)),
+                                c.id, trusted(c));
 }
 
-void container_resolver::state::docker_name_on_disk(container& c,
-                                                    const detail::cgroup_container& path,
-                                                    pid_t pid) {
+void container_resolver::state::docker_name_on_disk(container& c, pid_t pid) {
   auto from_root = [&](const std::string& root) {
-    auto text = try_read(root + "/containers/" + c.id + "/config.v2.json");
+    auto text = try_read_as(root + "/containers/" + c.id + "/config.v2.json", trusted(c));
     if (!text)
       return false;
     // Docker keeps the name with its leading '/' ("/web").
@@ -485,22 +624,23 @@ void container_resolver::state::docker_name_on_disk(container& c,
   // $XDG_DATA_HOME are the daemon's environment, not read here).
   std::string config = opts.docker_config;
   std::string fallback = "/var/lib/docker";
-  if (path.user && *path.user != 0) {
-    std::string home = home_of(*path.user);
+  if (trusted(c) != 0) {
+    std::string home = home_of(trusted(c));
     config = home.empty() ? std::string() : home + "/.config/docker/daemon.json";
     fallback = home.empty() ? std::string() : home + "/.local/share/docker";
   }
-  std::string configured = configured_docker_root(config);
+  std::string configured = configured_docker_root(config, trusted(c));
   if ((!configured.empty() && from_root(configured)) || (!fallback.empty() && from_root(fallback)))
     return;
-  const auto& roots = find_docker_roots();
+  const auto& roots = find_docker_roots(trusted(c));
   std::any_of(roots.begin(), roots.end(), from_root);
 }
 
 // Podman's container is a child of its conmon, whose -b names the bundle
 // GRAPHROOT/DRIVER-containers/ID/userdata: that leads to the graph root even when podman was
-// given --root. A process deeper in the container is found through its ancestors.
-std::string container_resolver::state::conmon_root(pid_t pid) {
+// given --root. A process deeper in the container is found through its ancestors. Only a conmon
+// of the container's owner is believed.
+std::string container_resolver::state::conmon_root(pid_t pid, uid_t owner) {
   for (int depth = 0; pid > 1 && depth < 16; ++depth) {
     auto ppid = ppid_of(opts.proc_root, pid);
     if (!ppid || *ppid <= 1)
@@ -508,6 +648,8 @@ std::string container_resolver::state::conmon_root(pid_t pid) {
     pid = *ppid;
     if (comm_of(opts.proc_root, pid) != "conmon")
       continue;
+    if (!runs_as(opts.proc_root, pid, owner))
+      return {};
     auto args = command_line(opts.proc_root, pid);
     std::string bundle = option_value(args, "-b");
     if (bundle.empty())
@@ -518,19 +660,24 @@ std::string container_resolver::state::conmon_root(pid_t pid) {
 }
 
 const std::unordered_map<std::string, std::string>& container_resolver::state::podman_root_names(
-    const std::string& root) {
-  auto [it, added] = podman_names.try_emplace(root);
+    const std::string& root, uid_t owner) {
+  auto [it, added] = podman_names.try_emplace(std::to_string(owner) + ":" + root);
   if (!added)
     return it->second;
   // One containers.json per storage driver (overlay-containers, vfs-containers, ...).
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(root.c_str()), &::closedir);
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(nullptr, &::closedir);
+  try {
+    unique_fd at = detail::open_trusted_path(root, {.trusted_uid = owner});
+    dir.reset(::fdopendir(::openat(at.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
+  } catch (const error&) {
+  }
   if (!dir)
     return it->second;
   while (const dirent* e = ::readdir(dir.get())) {
     std::string_view entry = e->d_name;
     if (!entry.ends_with("-containers"))
       continue;
-    auto text = try_read(root + "/" + std::string(entry) + "/containers.json");
+    auto text = try_read_as(root + "/" + std::string(entry) + "/containers.json", owner);
     if (!text)
       continue;
     json list = parse_json(*text);
@@ -548,14 +695,13 @@ const std::unordered_map<std::string, std::string>& container_resolver::state::p
   return it->second;
 }
 
-void container_resolver::state::resolve_podman(container& c, const detail::cgroup_container& path,
-                                               pid_t pid) {
+void container_resolver::state::resolve_podman(container& c, pid_t pid) {
   std::vector<std::string> roots = opts.podman_roots;
   if (roots.empty()) {
     if (opts.find_daemons && pid > 0)
-      add_unique(roots, conmon_root(pid));
-    if (path.user && *path.user != 0) {
-      std::string home = home_of(*path.user);
+      add_unique(roots, conmon_root(pid, trusted(c)));
+    if (trusted(c) != 0) {
+      std::string home = home_of(trusted(c));
       if (!home.empty())
         add_unique(roots, home + "/.local/share/containers/storage");
     } else {
@@ -564,7 +710,7 @@ void container_resolver::state::resolve_podman(container& c, const detail::cgrou
     }
   }
   for (const auto& root : roots) {
-    const auto& names = podman_root_names(root);
+    const auto& names = podman_root_names(root, trusted(c));
     if (auto it = names.find(c.id); it != names.end()) {
       c.name = it->second;
       return;
@@ -572,14 +718,14 @@ void container_resolver::state::resolve_podman(container& c, const detail::cgrou
   }
   // As for Docker (resolve_docker); Podman's Docker-compatible API answers the same request.
   if (opts.podman_roots.empty())
-    c.name = api.container_name(detail::podman_socket(::secure_getenv("CONTAINER_HOST"), path.user),
-                                c.id);
+    c.name = api.container_name(
+        detail::podman_socket(::secure_getenv("CONTAINER_HOST"), trusted(c)), c.id, trusted(c));
 }
 
 // The OCI runtime spec's annotations of a containerd (k8s.io namespace) or CRI-O container.
 namespace {
-json annotations_of(const std::string& config_path, bool& found) {
-  auto text = try_read(config_path);
+json annotations_of(const std::string& config_path, uid_t owner, bool& found) {
+  auto text = try_read_as(config_path, owner);
   found = text.has_value();
   if (!text)
     return json();
@@ -593,7 +739,8 @@ json annotations_of(const std::string& config_path, bool& found) {
 
 bool container_resolver::state::resolve_containerd(container& c) {
   bool found = false;
-  json a = annotations_of(opts.containerd_state + "/k8s.io/" + c.id + "/config.json", found);
+  json a =
+      annotations_of(opts.containerd_state + "/k8s.io/" + c.id + "/config.json", trusted(c), found);
   c.name = string_at(a, "io.kubernetes.cri.container-name");
   c.pod_name = string_at(a, "io.kubernetes.cri.sandbox-name");
   c.pod_namespace = string_at(a, "io.kubernetes.cri.sandbox-namespace");
@@ -603,7 +750,7 @@ bool container_resolver::state::resolve_containerd(container& c) {
 bool container_resolver::state::resolve_crio(container& c) {
   bool found = false;
   json a = annotations_of(opts.crio_state + "/overlay-containers/" + c.id + "/userdata/config.json",
-                          found);
+                          trusted(c), found);
   c.name = string_at(a, "io.kubernetes.container.name");
   c.pod_name = string_at(a, "io.kubernetes.pod.name");
   c.pod_namespace = string_at(a, "io.kubernetes.pod.namespace");
@@ -622,23 +769,32 @@ std::optional<container> container_resolver::of_process(pid_t pid) {
   return text ? of_cgroup(*text, pid) : std::nullopt;
 }
 
+namespace {
+std::string container_key(const detail::cgroup_container& path, std::optional<uid_t> owner) {
+  return fmt::format("{}:{}:{}", to_string(path.engine), owner ? std::to_string(*owner) : "?",
+                     path.id);
+}
+}  // namespace
+
 std::optional<container> container_resolver::of_cgroup(std::string_view cgroup_text, pid_t pid) {
   auto path = detail::classify_cgroup(cgroup_text);
   if (!path)
     return std::nullopt;
-  std::string key = std::string(to_string(path->engine)) + ":" + path->id;
+  auto owner = state_->owner_of(*path);
+  std::string key = container_key(*path, owner);
   if (auto it = state_->cache.find(key); it != state_->cache.end())
     return it->second;
   container c;
   c.engine = path->engine;
   c.id = path->id;
   c.pod_uid = path->pod_uid;
+  c.owner = owner;
   switch (path->engine) {
     case container_engine::docker:
-      state_->resolve_docker(c, *path, pid);
+      state_->resolve_docker(c, pid);
       break;
     case container_engine::podman:
-      state_->resolve_podman(c, *path, pid);
+      state_->resolve_podman(c, pid);
       break;
     case container_engine::containerd:
       state_->resolve_containerd(c);
@@ -680,7 +836,7 @@ std::vector<running_container> container_resolver::running() {
     auto ppid = ppid_of(proc, pid);
     if (!ppid)
       continue;
-    by_container[std::string(to_string(path->engine)) + ":" + path->id].push_back(
+    by_container[container_key(*path, state_->owner_of(*path))].push_back(
         {pid, *ppid, std::move(*text)});
   }
   std::vector<running_container> out;
@@ -701,16 +857,59 @@ std::vector<running_container> container_resolver::running() {
   return out;
 }
 
+std::string qualified_name(const container& c) {
+  if (!c.owner)
+    return "?/" + c.display_name();
+  if (*c.owner == 0)
+    return c.display_name();
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(4096);
+  bool named = ::getpwuid_r(*c.owner, &pw, buf.data(), buf.size(), &found) == 0 &&
+               found != nullptr && pw.pw_name != nullptr && *pw.pw_name != '\0';
+  return fmt::format("{}/{}", named ? std::string(pw.pw_name) : std::to_string(*c.owner),
+                     c.display_name());
+}
+
+container_query parse_container_query(std::string_view text) {
+  container_query q;
+  auto slash = text.find('/');
+  q.name_or_id = std::string(slash == std::string_view::npos ? text : text.substr(slash + 1));
+  if (q.name_or_id.empty() || q.name_or_id.find('/') != std::string::npos)
+    throw_error(EINVAL, "container", text, "expected NAME, ID or OWNER/NAME");
+  if (slash == std::string_view::npos)
+    return q;
+  std::string owner(text.substr(0, slash));
+  if (owner.empty())
+    throw_error(EINVAL, "container", text, "expected NAME, ID or OWNER/NAME");
+  if (auto uid = number<uid_t>(owner)) {
+    q.owner = *uid;
+    return q;
+  }
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(4096);
+  if (::getpwnam_r(owner.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    throw_error(ENOENT, "container", text, fmt::format("no user '{}'", owner));
+  q.owner = pw.pw_uid;
+  return q;
+}
+
 std::vector<running_container> match_containers(const std::vector<running_container>& running,
-                                                std::string_view name_or_id) {
+                                                const container_query& query, uid_t caller) {
   std::vector<running_container> found;
-  if (name_or_id.empty())
+  const std::string& want = query.name_or_id;
+  if (want.empty())
+    return found;
+  const uid_t owner = query.owner.value_or(caller);
+  auto mine = [&](const running_container& c) { return c.info.owner == owner; };
+  for (const auto& c : running)
+    if (mine(c) && (c.info.name == want || c.info.id == want))
+      found.push_back(c);
+  if (!found.empty())
     return found;
   for (const auto& c : running)
-    if (c.info.name == name_or_id || c.info.id == name_or_id)
-      return {c};
-  for (const auto& c : running)
-    if (c.info.id.starts_with(name_or_id))
+    if (mine(c) && c.info.id.starts_with(want))
       found.push_back(c);
   return found;
 }
@@ -726,9 +925,10 @@ process open_main_process(const running_container& c, container_resolver& resolv
     gone();
   }
   // Read after the pidfd is held: if the PID is still in the container now, the pidfd is that
-  // container's process, whatever happens to the PID later.
+  // container's process, whatever happens to the PID later. The owner too: another owner's
+  // cgroup of the same engine and ID is another container.
   auto now = resolver.of_process(c.main_pid);
-  if (!now || now->engine != c.info.engine || now->id != c.info.id)
+  if (!now || now->engine != c.info.engine || now->id != c.info.id || now->owner != c.info.owner)
     gone();
   return std::move(*p);
 }

@@ -1,13 +1,17 @@
 #include "engine_api.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <nsutil/error.hpp>
+#include <nsutil/unique_fd.hpp>
 
 #include "dl.hpp"
+#include "trusted_path.hpp"
 
 namespace nsutil::detail {
 namespace {
@@ -57,9 +61,24 @@ curl_socket_t open_cloexec(void*, curlsocktype, curl_sockaddr* addr) {
   return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
-bool is_socket(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+// The socket at `path` as the trust rule allows for a container of `owner`: reached through
+// root's and the owner's directories and symlinks only, a socket that the owner owns in a
+// directory that the owner owns. Another user could otherwise answer in the engine's place with
+// any name. Its O_PATH descriptor, for connecting through /proc/self/fd so that the socket
+// checked is the one asked; empty when it is not so.
+unique_fd trusted_socket(const std::string& path, uid_t owner) {
+  std::string dir = path.substr(0, path.find_last_of('/') + 1);
+  try {
+    unique_fd parent = open_trusted_path(dir.empty() ? "." : dir, {.trusted_uid = owner});
+    unique_fd sock = open_trusted_path(path, {.trusted_uid = owner});
+    struct stat st {};
+    struct stat dst {};
+    if (::fstat(sock.get(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == owner &&
+        ::fstat(parent.get(), &dst) == 0 && dst.st_uid == owner)
+      return sock;
+  } catch (const error&) {
+  }
+  return {};
 }
 
 }  // namespace
@@ -131,13 +150,15 @@ std::optional<http_reply> unix_http_get(const std::string& socket, const std::st
   return reply;
 }
 
-std::string engine_api::container_name(const std::string& socket, const std::string& id) {
+std::string engine_api::container_name(const std::string& socket, const std::string& id,
+                                       uid_t owner) {
   if (socket.empty() || failed_.contains(socket))
     return {};
   // No socket, no engine: libcurl is not even loaded.
-  auto reply = is_socket(socket)
-                   ? unix_http_get(socket, "/containers/" + id + "/json", engine_api_timeout_ms)
-                   : std::nullopt;
+  unique_fd checked = trusted_socket(socket, owner);
+  auto reply = checked ? unix_http_get(fmt::format("/proc/self/fd/{}", checked.get()),
+                                       "/containers/" + id + "/json", engine_api_timeout_ms)
+                       : std::nullopt;
   if (!reply) {
     failed_.insert(socket);
     return {};

@@ -56,10 +56,11 @@ std::optional<http_reply> unix_http_get(const std::string& socket, const std::st
 // Not thread-safe.
 class engine_api {
  public:
-  // The name the engine on `socket` gives container `id` (its whole hex ID), or empty: no
-  // socket, a socket that failed before or fails now, an unknown container, an answer without
-  // a name.
-  std::string container_name(const std::string& socket, const std::string& id);
+  // The name the engine on `socket` gives container `id` (its whole hex ID), a container of
+  // `owner`, or empty: no socket, a socket that `owner` and its directory's owner are not both
+  // (the trust rule of containers.hpp), a socket that failed before or fails now, an unknown
+  // container, an answer without a name.
+  std::string container_name(const std::string& socket, const std::string& id, uid_t owner);
 
  private:
   std::unordered_set<std::string> failed_;

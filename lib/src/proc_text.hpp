@@ -42,12 +42,18 @@ std::optional<std::string_view> cgroup2_path(std::string_view cgroup_text);
 
 // What a cgroup path says of the container a process is in: the engine, its ID (for machined
 // and LXC, the unescaped name), and where the path has them, the Kubernetes pod's UID and the
-// UID of the user whose systemd instance (user@UID.service) holds it (rootless Podman).
+// UID of the user whose systemd instance holds it (rootless Podman and Docker): only at
+// systemd's place, /user.slice/user-UID.slice/user@UID.service, which no user can make, never
+// from a component further down that a user named so. Also where it was found: the cgroup path
+// (up to and including the container's component) and, for a cgroup v1 line, its hierarchy's
+// controllers ("memory", "name=systemd"); empty for cgroup v2.
 struct cgroup_container {
   container_engine engine = container_engine::docker;
   std::string id;
   std::string pod_uid;
   std::optional<uid_t> user;
+  std::string path;
+  std::string controllers;
 };
 
 // One cgroup path ("/docker/ID", "/system.slice/docker-ID.scope", ...): its outermost

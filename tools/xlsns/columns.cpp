@@ -50,7 +50,7 @@ const std::vector<column_info>& all_columns() {
       {column::holders, "HOLDERS", 0, SCOLS_FL_WRAP, column_kind::string,
        "what keeps the namespace alive"},
       {column::container, "CONTAINER", 0, 0, column_kind::string,
-       "container of the PID: its name, else its short ID"},
+       "container of the PID: its name, else its short ID; OWNER/NAME for a user's"},
       {column::containerid, "CONTAINERID", 0, 0, column_kind::string, "container ID of the PID"},
       {column::engine, "ENGINE", 0, 0, column_kind::string,
        "container engine of the PID (docker, podman, containerd, crio, cri, machined, lxc)"},
@@ -165,7 +165,7 @@ std::string cell_context::value(column id, const row_source& row) {
       if (!c)
         return {};
       if (id == column::container)
-        return c->display_name();
+        return qualified_name(*c);
       return id == column::containerid ? c->id : std::string(to_string(c->engine));
     }
   }

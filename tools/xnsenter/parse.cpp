@@ -23,10 +23,13 @@ Options:
  -t, --target <pid>[:<inode>]
                         the process whose namespaces are entered (the pidfs
                           inode catches a recycled PID)
-     --container <name>|<id>
+     --container [<owner>/]<name>|<id>
                         the main process of a running container (Docker,
                           Podman, containerd, CRI-O, nspawn, LXC) is the
-                          target; with no namespace option, enter them all
+                          target; with no namespace option, enter them all;
+                          its user namespace is entered too; without
+                          <owner>, only your own containers are named
+     --keep-userns      with --container, stay in your user namespace
  -m, --mount[=<file>|=:<nsid>]
                         enter the mount namespace
  -u, --uts[=<file>|=:<nsid>]
@@ -94,6 +97,7 @@ po::options_description describe(const cli::named_options& named) {
   add("all,a", po::bool_switch());
   add("target,t", po::value<std::string>());
   add("container", po::value<std::string>());
+  add("keep-userns", po::bool_switch());
   for (const auto& o : ns_options)
     add(o.spec, po::value<std::string>()->implicit_value(""));
   add("net-socket,N", po::value<std::string>());
@@ -230,6 +234,9 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   r.join_cgroup = flag("join-cgroup");
   o.no_fork = flag("no-fork");
   o.follow_context = flag("follow-context");
+  o.keep_userns = flag("keep-userns");
+  if (o.keep_userns && !vm.count("container"))
+    throw cli::usage_error("--keep-userns goes with --container");
   if (auto v = str("container")) {
     if (vm.count("target"))
       throw cli::usage_error("--container and --target are mutually exclusive");

@@ -103,32 +103,72 @@ std::string list_of(const std::vector<running_container>& found, bool with_ids) 
     if (!out.empty())
       out += ", ";
     out += with_ids ? fmt::format("{} ({} {})", c.info.id.substr(0, 12), to_string(c.info.engine),
-                                  c.info.display_name())
-                    : c.info.display_name();
+                                  qualified_name(c.info))
+                    : qualified_name(c.info);
   }
   return out;
 }
 
+// Nothing of the caller's answers to `query`: the containers of other owners that do, each as
+// the name that would enter it.
+[[noreturn]] void no_container(const std::string& text, const container_query& query,
+                               const std::vector<running_container>& running) {
+  std::vector<running_container> others;
+  if (!query.owner)
+    for (const auto& c : running)
+      if (c.info.owner && *c.info.owner != ::geteuid() &&
+          !match_containers({c}, {c.info.owner, query.name_or_id}, 0).empty())
+        others.push_back(c);
+  if (!others.empty())
+    throw_error(ENOENT, "--container", text,
+                fmt::format("none of your running containers has that name or ID; {} of another "
+                            "user does (a name without an owner names only your own containers: "
+                            "give OWNER/NAME to enter another user's)",
+                            list_of(others, false)));
+  throw_error(ENOENT, "--container", text,
+              running.empty() ? "no such running container (none is running)"
+                              : fmt::format("no such running container (running: {})",
+                                            list_of(running, false)));
+}
+
 // --container: the running container it names, its main process held by a pidfd.
-process open_container(const std::string& name) {
+process open_container(const std::string& text) {
+  auto query = parse_container_query(text);
   container_resolver resolver;
   auto running = resolver.running();
-  auto found = match_containers(running, name);
+  auto found = match_containers(running, query, ::geteuid());
   if (found.empty())
-    throw_error(ENOENT, "--container", name,
-                running.empty() ? "no such running container (none is running)"
-                                : fmt::format("no such running container (running: {})",
-                                              list_of(running, false)));
+    no_container(text, query, running);
   if (found.size() > 1)
-    throw_error(EINVAL, "--container", name,
+    throw_error(EINVAL, "--container", text,
                 fmt::format("matches several containers: {}", list_of(found, true)));
   try {
     return open_main_process(found.front(), resolver);
   } catch (const error& e) {
     if (e.errno_value() != ESRCH)
       throw;
-    throw_error(ESRCH, "--container", name, "the container stopped");
+    throw_error(ESRCH, "--container", text, "the container stopped");
   }
+}
+
+// What a program entered into a container runs as: within the container's user namespace, as
+// `docker exec` runs, so that no program or file of the container runs or is read with the
+// caller's privilege over the host. --keep-userns keeps the caller's instead.
+void choose_user_namespace(const options& o, const process& container, enter_request& req) {
+  if (o.keep_userns) {
+    if (req.all) {
+      req.all = false;
+      for (const auto& row : ns_types)
+        if (row.type != ns_type::user && kernel_has(row.type))
+          req.source(row.type).enabled = true;
+    }
+    return;
+  }
+  if (req.all || req.source(ns_type::user).enabled)
+    return;
+  if (ns_handle::of_process(container, ns_type::user).inode() !=
+      ns_handle::of_process(::getpid(), ns_type::user).inode())
+    req.source(ns_type::user).enabled = true;
 }
 
 int run_plan(const options& o) {
@@ -145,6 +185,7 @@ int run_plan(const options& o) {
   if (o.container) {
     container.emplace(open_container(*o.container));
     req.target = container->pid();
+    choose_user_namespace(o, *container, req);
   }
   enter_plan plan = enter_plan::open(req);
   // Everything of the target is open now: if its main process still runs, it was the

@@ -22,6 +22,9 @@ struct options {
   /// --container NAME|ID: the target is that running container's main process, resolved by
   /// run(); request.all is set when no namespace option was given.
   std::optional<std::string> container;
+  /// --keep-userns: with --container, keep the caller's user namespace rather than enter the
+  /// container's.
+  bool keep_userns = false;
   /// -F: exec directly even when entering a PID namespace.
   bool no_fork = false;
   /// -Z: SELinux context of the target.

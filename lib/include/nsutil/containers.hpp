@@ -1,7 +1,16 @@
 /// @file
-/// Which container a process belongs to: its engine, ID and name, from its cgroup path and the
-/// engines' own on-disk state, else, for Docker and Podman, their API socket (a short timeout;
+/// Which container a process belongs to: its engine, ID, name and owner, from its cgroup path and
+/// the engines' own on-disk state, else, for Docker and Podman, their API socket (a short timeout;
 /// libcurl.so.4 loaded on first use).
+///
+/// The trust rule: a container belongs to the user who owns the cgroup directory it runs in. A
+/// directory above it that a user owns (a delegated subtree, such as systemd's user@UID.service)
+/// makes everything below it that user's, whatever the names below say: a user can name its own
+/// cgroups after anyone's container. So the owner, not the name, says whose a container is:
+/// containers of different owners never merge, a name or ID given without an owner names only
+/// the caller's own containers (match_containers()), and what the resolver reads for a
+/// container (engine state files, daemon configuration, API sockets) must belong to root or to
+/// that owner, through no other user's symlink or directory.
 #pragma once
 
 #include <sys/types.h>
@@ -47,9 +56,20 @@ struct container {
   std::string pod_uid;
   std::string pod_name;
   std::string pod_namespace;
+  /// Whose it is (the trust rule above): the first owner other than root of the cgroup
+  /// directories from its hierarchy's root down to its own, else root (0); a cgroup below
+  /// user.slice/user-UID.slice/user@UID.service is UID's. nullopt when its cgroup directory is
+  /// not in the reader's mount table (or is gone): such a container is no one's, and no name
+  /// given to match_containers() names it.
+  std::optional<uid_t> owner;
   /// The name when known, else the first 12 characters of the ID (xlsns's CONTAINER).
   [[nodiscard]] std::string display_name() const { return !name.empty() ? name : id.substr(0, 12); }
 };
+
+/// The name to give match_containers() for `c`: display_name() for a container of root's,
+/// OWNER/NAME for another owner's (OWNER its user name, else its UID), "?/NAME" when the owner
+/// is unknown. Reads the password database (getpwuid_r) for other owners.
+NSUTIL_API std::string qualified_name(const container& c);
 
 /// A running container and its main process (the lowest PID in it whose parent is not in it:
 /// what `docker inspect` calls State.Pid).
@@ -133,11 +153,25 @@ class NSUTIL_API container_resolver {
   std::unique_ptr<state> state_;
 };
 
-/// The containers among `running` that `name_or_id` names: the one whose name or whole ID it
-/// is; else every one whose ID starts with it (Docker's and Podman's short IDs). Empty when
-/// none does, or when `name_or_id` is empty. Pure.
+/// A container as a user names it: NAME, ID or ID prefix, optionally qualified with its owner
+/// (OWNER/NAME, OWNER a user name or a UID).
+struct container_query {
+  std::optional<uid_t> owner;  ///< nullopt: not qualified
+  std::string name_or_id;
+};
+
+/// Parses "NAME" or "OWNER/NAME" (no engine allows '/' in a container's name or ID). Throws
+/// nsutil::error(EINVAL, "container", text) for an empty name or owner, and (ENOENT) for an owner
+/// that is neither a number nor a user of the password database (read with getpwnam_r).
+NSUTIL_API container_query parse_container_query(std::string_view text);
+
+/// The containers among `running` that `query` names, among those of its owner (`caller` when
+/// it names none, the caller's effective UID: root's tools then see only root's containers by
+/// an unqualified name): every one whose name or whole ID it is; else every one whose ID starts
+/// with it (Docker's and Podman's short IDs). More than one is ambiguous, for the caller to
+/// refuse. Empty when none does, or when the name is empty. Pure.
 NSUTIL_API std::vector<running_container> match_containers(
-    const std::vector<running_container>& running, std::string_view name_or_id);
+    const std::vector<running_container>& running, const container_query& query, uid_t caller);
 
 /// Opens the main process of `c` (its pidfd, see process::open) and checks, after opening it,
 /// that it is still in that container: a container that stopped, and whose PID went to another
