@@ -4,14 +4,16 @@ function __fish_xnsenter_netns
     path basename /run/netns/* 2>/dev/null
 end
 
+# The names xlsns shows, OWNER/NAME for another user's; one of unknown owner (?/NAME) names nothing.
 function __fish_xnsenter_containers
-    xlsns -n -r -o CONTAINER 2>/dev/null | sort -u
+    xlsns -n -r -o CONTAINER 2>/dev/null | string match -v -- '?/*' | sort -u
 end
 
 complete -c xnsenter -f
 complete -c xnsenter -s a -l all -d 'enter every namespace of the target'
 complete -c xnsenter -s t -l target -x -a '(__fish_complete_pids)' -d 'target process'
 complete -c xnsenter -l container -x -a '(__fish_xnsenter_containers)' -d 'the main process of a running container'
+complete -c xnsenter -l keep-userns -d 'with --container, stay in your user namespace'
 complete -c xnsenter -s m -l mount -d 'enter the mount namespace (=FILE)'
 complete -c xnsenter -s u -l uts -d 'enter the UTS namespace (=FILE)'
 complete -c xnsenter -s i -l ipc -d 'enter the IPC namespace (=FILE)'

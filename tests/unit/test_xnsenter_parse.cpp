@@ -289,3 +289,11 @@ TEST_CASE("xnsenter: --container refuses -t and an empty name", "[xnsenter]") {
   CHECK_THROWS_AS(parse({"--container", ""}), std::invalid_argument);
   CHECK_THROWS_AS(parse({"--container"}), std::exception);
 }
+
+TEST_CASE("xnsenter: --keep-userns goes with --container", "[xnsenter]") {
+  CHECK_FALSE(opts({"--container", "web", "-n"}).keep_userns);
+  auto o = opts({"--container", "alice/web", "--keep-userns", "-n"});
+  CHECK(o.keep_userns);
+  CHECK(o.container == "alice/web");
+  CHECK_THROWS_AS(parse({"--keep-userns", "-t", "1", "-n"}), nsutil::cli::usage_error);
+}
