@@ -836,8 +836,12 @@ std::vector<running_container> container_resolver::running() {
     auto ppid = ppid_of(proc, pid);
     if (!ppid)
       continue;
-    by_container[container_key(*path, state_->owner_of(*path))].push_back(
-        {pid, *ppid, std::move(*text)});
+    // By cgroup too: two cgroups of one owner can answer to one engine and ID (LXC's
+    // lxc.payload.NAME under two parents), and they are two containers, not one whose lowest
+    // PID would stand for both.
+    by_container[container_key(*path, state_->owner_of(*path)) + ":" + path->controllers + ":" +
+                 path->path]
+        .push_back({pid, *ppid, std::move(*text)});
   }
   std::vector<running_container> out;
   for (auto& [key, members] : by_container) {

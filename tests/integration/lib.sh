@@ -81,6 +81,17 @@ skip_all() {
 is_root() { [ "$(id -u)" = 0 ]; }
 can_userns() { unshare -U true 2>/dev/null; }
 
+# "${AS_NOBODY[@]}" CMD...: runs CMD as nobody, the other user of the scripts root runs.
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# against_nobody WHY UNSHARE-FLAGS: a script of root's (WHY: what for) against nobody, who runs
+# Debian's python3 (by its path: nobody may not run a python3 found earlier in root's PATH) and
+# makes the namespaces of `unshare UNSHARE-FLAGS`: skips the whole script when one cannot.
+against_nobody() {
+  is_root || skip_all "needs root ($1)"
+  [ -x /usr/bin/python3 ] || skip_all "python3 is not installed"
+  "${AS_NOBODY[@]}" unshare "$2" true 2>/dev/null || skip_all "nobody cannot run unshare $2 here"
+}
+
 # scratch: a fresh directory removed on exit (with whatever is mounted below it). Used as
 # d=$(scratch), which runs in a subshell, so the cleanup is not registered there: every directory
 # with this script's prefix is removed by the main shell's exit trap, after all other cleanups.

@@ -9,12 +9,7 @@
 # 18 of each 100 runs here (XLSNS=that binary; NSUTIL_FD_SWAP_RUNS sets the number of runs).
 . "$(dirname "$0")/lib.sh"
 
-is_root || skip_all "needs root (the scan of another user's processes)"
-# Debian's python3 by its path: nobody may not run a python3 found earlier in root's PATH.
-[ -x /usr/bin/python3 ] || skip_all "python3 is not installed"
-AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-"${AS_NOBODY[@]}" unshare -Urn true 2>/dev/null ||
-  skip_all "nobody cannot make a user and network namespace here"
+against_nobody "the scan of another user's processes" -Urn
 RUNS=${NSUTIL_FD_SWAP_RUNS:-100}
 sources=(bpf proc auto)
 plan $((4 + 2 * ${#sources[@]}))

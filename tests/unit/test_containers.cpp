@@ -566,6 +566,20 @@ TEST_CASE("running(): one entry per container, its main process", "[containers]"
   CHECK_FALSE(r.of_process(99999));
 }
 
+TEST_CASE("running(): two cgroups of one engine and ID are two containers", "[containers]") {
+  fake_proc proc;
+  proc.add(1, "init", 0, "0::/\n");
+  proc.add(200, "sleep", 1, "0::/a/lxc.payload.twin\n");
+  proc.add(210, "sleep", 1, "0::/b/lxc.payload.twin/init.scope\n");
+  proc.add(211, "sh", 210, "0::/b/lxc.payload.twin\n");
+  auto opts = fixture_options();
+  opts.proc_root = proc.root;
+  std::vector<std::pair<pid_t, std::string>> found;
+  for (const auto& c : nsutil::container_resolver(opts).running())
+    found.emplace_back(c.main_pid, c.info.name);
+  CHECK(found == std::vector<std::pair<pid_t, std::string>>{{200, "twin"}, {210, "twin"}});
+}
+
 TEST_CASE("engine sockets: DOCKER_HOST, CONTAINER_HOST, the defaults", "[containers]") {
   using nsutil::detail::docker_socket;
   using nsutil::detail::podman_socket;

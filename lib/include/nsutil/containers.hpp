@@ -145,6 +145,8 @@ class NSUTIL_API container_resolver {
   std::optional<container> of_cgroup(std::string_view cgroup_text, pid_t pid = 0);
 
   /// Every container that has a process now, ascending by main PID (one scan of proc_root).
+  /// Each cgroup is a container of its own: two cgroups that answer to one engine and ID (two
+  /// lxc.payload.NAME under different parents) are two entries, never merged.
   std::vector<running_container> running();
 
   struct state;
