@@ -127,7 +127,7 @@ xnsenter_refuses "--container NAME, only the attacker's running: refused, naming
   "--container '$name': none of your running containers .*nobody/$name of another user" \
   --container "$name" true
 xnsenter_refuses "--container with an owner that is no user: refused" \
-  "container 'nsutil-no-such-user/$name': no user 'nsutil-no-such-user'" \
+  "--container 'nsutil-no-such-user/$name': no user 'nsutil-no-such-user'" \
   --container "nsutil-no-such-user/$name" true
 
 # 2. docker-ID.scope of one made-up ID in both parts: two containers, not one.
@@ -150,13 +150,13 @@ twin=twin-$$
 root_container "a/lxc.payload.$twin" twin-a
 root_container "b/lxc.payload.$twin" twin-b
 xnsenter_refuses "two lxc.payload.NAME cgroups of root's in different directories: refused" \
-  "--container '$twin': matches several containers: $twin \(lxc $twin\), $twin \(lxc $twin\)$" \
+  "--container '$twin': matches several containers: $twin \(lxc $twin, PID [0-9]+\), $twin \(lxc $twin, PID [0-9]+\)$" \
   --container "$twin" true
 pair=pair-$$
 root_container "lxc.payload.$pair" pair-lxc
 root_container "machine.slice/machine-$pair.scope" pair-machine
 xnsenter_refuses "an LXC container and a machined machine of one name: refused, both listed" \
-  "--container '$pair': matches several containers: $pair \(lxc $pair\), $pair \(machined $pair\)$" \
+  "--container '$pair': matches several containers: $pair \(lxc $pair, PID [0-9]+\), $pair \(machined $pair, PID [0-9]+\)$" \
   --container "$pair" true
 xnsenter_refuses "root/NAME: the same two" "--container 'root/$pair': matches several containers: " \
   --container "root/$pair" true

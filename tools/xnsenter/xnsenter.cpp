@@ -102,8 +102,9 @@ std::string list_of(const std::vector<running_container>& found, bool with_ids) 
   for (const auto& c : found) {
     if (!out.empty())
       out += ", ";
-    out += with_ids ? fmt::format("{} ({} {})", c.info.id.substr(0, 12), to_string(c.info.engine),
-                                  qualified_name(c.info))
+    // With the main PID: two containers of one name and engine differ in nothing else shown.
+    out += with_ids ? fmt::format("{} ({} {}, PID {})", c.info.id.substr(0, 12),
+                                  to_string(c.info.engine), qualified_name(c.info), c.main_pid)
                     : qualified_name(c.info);
   }
   return out;
@@ -133,7 +134,12 @@ std::string list_of(const std::vector<running_container>& found, bool with_ids) 
 
 // --container: the running container it names, its main process held by a pidfd.
 process open_container(const std::string& text) {
-  auto query = parse_container_query(text);
+  container_query query;
+  try {
+    query = parse_container_query(text);
+  } catch (const error& e) {
+    throw error(e.errno_value(), "--container", e.path(), e.detail());
+  }
   container_resolver resolver;
   auto running = resolver.running();
   auto found = match_containers(running, query, ::geteuid());
