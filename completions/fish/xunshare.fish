@@ -51,7 +51,7 @@ complete -c xunshare -n $cond -s C -l cgroup -r -F -d 'New cgroup namespace [=FI
 complete -c xunshare -n $cond -s T -l time -r -F -d 'New time namespace [=FILE]'
 complete -c xunshare -n $cond -s f -l fork -d 'Run the program as a child'
 complete -c xunshare -n $cond -l init -d 'Minimal init as PID 1, the program as PID 2'
-complete -c xunshare -n $cond -l kill-child -x -a 'HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS' -d 'Signal the child when xunshare dies'
+complete -c xunshare -n $cond -l kill-child -x -a 'HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS IOT CLD POLL RTMIN RTMIN+1 RTMAX-1 RTMAX' -d 'Signal the child when xunshare dies'
 complete -c xunshare -n $cond -l forward-signals -d 'Pass SIGTERM and SIGINT to the child'
 complete -c xunshare -n $cond -l mount-proc -x -a '(__fish_complete_directories)' -d 'Mount a new proc'
 complete -c xunshare -n $cond -l mount-binfmt -x -a '(__fish_complete_directories)' -d 'Mount binfmt_misc'

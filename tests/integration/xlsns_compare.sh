@@ -65,6 +65,9 @@ cases=(
   "-J -o NS,TYPE,PATH,NPROCS,PID,PPID,COMMAND,UID,USER,NETNSID,NSFS,PNS,ONS"
   "-o +PATH,PPID" "-r -o NS,TYPE" "-T" "-Towner" "-Tparent" "-Tprocess" "-J -T" "-r -Tparent"
   "-l -T" "-T -t user" "-Tparent -t user" "-p $NETUTS" "-J -p $PIDBOX" "-p $NETUTS -o NS,PID -r"
+  # -o applies after --output-all, wherever it stands, and keeps the tree off.
+  "--output-all -o NS,TYPE,NPROCS,PID" "-o NS,TYPE,PID --output-all" "-J --output-all -o NS,PID"
+  "--output-all -o +NS -o NS,TYPE"
 )
 # -p with every tree layout: lsns shows the ancestors of the process's namespaces too.
 task_pids=("$(pgrep -P "$PIDBOX")")
@@ -77,7 +80,7 @@ for p in "${task_pids[@]}"; do
     "-Tparent -t user -p $p")
 done
 ns_cases=("$netns" "-J $netns" "-l $netns" "-r -o PID,PPID,COMMAND,NS $netns" "$wraputs"
-  "-J $wraputs")
+  "-J $wraputs" "--output-all -o PID,PPID,COMMAND $netns")
 plan $((${#cases[@]} + ${#ns_cases[@]} + 1))
 check "a child with a lower PID than its parent (${wrapchild:-none} < $WRAP)" \
   test "${wrapchild:-0}" -gt 0 -a "${wrapchild:-0}" -lt "$WRAP"

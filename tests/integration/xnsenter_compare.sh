@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 is_root || skip_all "needs root (the unprivileged side is xnsenter_unpriv.sh)"
 command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
-plan 63
+plan 71
 
 T=10
 # both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
@@ -37,6 +37,20 @@ same "-a: the program is in the target's PID namespace" -t "$P" -a sh -c 'test $
 same "-a resets the working directory to the namespace root" -t "$P" -a pwd
 same "-F: no fork, the program stays outside the PID namespace" -t "$P" -p -F sh -c 'test $$ -gt 1 && echo outside'
 
+# No namespace chosen: refused as by util-linux 2.41 and later, and nothing runs (the 2.38
+# installed here still runs the program in our own namespaces).
+for args in "" "-t $P" "-t $P -r" "-t $P -w" "-t $P -W/" "-t $P -e" "-t $P -S 0 -G 0"; do
+  rm -f "$d/ran"
+  # shellcheck disable=SC2086
+  out=$(timeout $T "$XNSENTER" $args touch "$d/ran" 2>&1); rc=$?
+  check_eq "xnsenter ${args:-(no option)} PROGRAM: no namespace specified, nothing run" \
+    "1:xnsenter: no namespace specified:no" "$rc:$out:$([ -e "$d/ran" ] && echo ran || echo no)"
+done
+# As in util-linux, an error about what the options open comes first.
+out=$(timeout $T "$XNSENTER" -r pwd 2>&1); rc=$?
+check_eq "-r without -t: the missing target is the error" \
+  "1:xnsenter: --root: needs a target PID (-t PID)" "$rc:$out"
+
 # Namespace files instead of a PID.
 same "--net=/proc/PID/ns/net" --net=/proc/$P/ns/net readlink /proc/self/ns/net
 same "-n/proc/PID/ns/net (attached short form)" -n/proc/$P/ns/net readlink /proc/self/ns/net
@@ -63,7 +77,8 @@ same "126 after fork" -t "$P" -p /etc/passwd
 # entered PID namespace; and with -p, a root without /proc stopped the release build too.
 mkdir "$d/empty"
 cd "$d/empty"
-ends_like nsenter "$XNSENTER" "--root=. from a directory without the program" --root=. true
+ends_like nsenter "$XNSENTER" "--root=. from a directory without the program" \
+  --uts=/proc/self/ns/uts --root=. true
 ends_like nsenter "$XNSENTER" "-t PID -p --root=DIR without /proc or the program" \
   -t "$P" -p --root="$d/empty" true
 ends_like nsenter "$XNSENTER" "-t PID -a: a program that does not exist" -t "$P" -a /nonexistent/cmd
@@ -198,7 +213,7 @@ else
     "1:xnsenter: pidfd_open '$P': PID:INODE needs pidfds (Linux 5.3) with pidfs (Linux 6.9)" \
     "$rc:$out"
 fi
-out=$(timeout $T "$XNSENTER" -t "$P" -e sh -c 'hostname; echo ${NSUTIL_MARK:-unset}' 2>&1)
+out=$(timeout $T "$XNSENTER" -t "$P" -i -e sh -c 'hostname; echo ${NSUTIL_MARK:-unset}' 2>&1)
 check_eq "-e takes the target's environment" "$(hostname)
 unset" "$out"
 UL="$(timeout $T nsenter -t "$P" -a -r -w ls /proc/self/fd | sort -n | tr '\n' ' ')"
@@ -231,7 +246,7 @@ resumed="$(state $c)"
 wait $x; rc=$?
 check_eq "a stopped child stops xnsenter, continuing xnsenter continues it" "T T S 0" "$stopped $resumed $rc"
 
-out=$(timeout $T "$XNSENTER" -t "$P" -c true 2>&1); rc=$?
+out=$(timeout $T "$XNSENTER" -t "$P" -i -c true 2>&1); rc=$?
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
   check_eq "-c joins the target's cgroup" "0:" "$rc:$out"
 else

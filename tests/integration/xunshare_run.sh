@@ -192,6 +192,20 @@ fi
 check_eq "--forward-signals is accepted and forks: the program's parent is xunshare" xunshare \
   "$(timeout 10 "${X[@]}" --forward-signals sh -c 'cat /proc/$PPID/comm')"
 
+# --kill-child=SIGNAL: util-linux's signal table (names with or without SIG in any case, the
+# aliases, RTMIN+N, RTMAX-N, RTN), and its refusals; util-linux 2.38 reads them the same way.
+span=$(( $(kill -l RTMAX) - $(kill -l RTMIN) ))
+for s in TERM sigterm SiGkIlL IOT SIGCLD POLL PWR STKFLT RTMIN+1 rtmin+1 SIGRTMAX-2 RT0 RT1 \
+         SIGRT3 RTMIN+01 RTMIN+1x "RTMIN+$span" "RTMAX-$span" BOGUS SIG SIGSIGKILL UNUSED KIL \
+         rt+1 RT RTMIN+ RTMAX- RTMIN+-1 "RTMIN+ 1" RTMIN-1 "RTMIN+$((span + 1))" \
+         "RTMAX-$((span + 1))" "RT$((span + 1))" RTMIN+99999999999999999999; do
+  both "--kill-child=$s as util-linux's" --kill-child="$s" sh -c 'echo ran'
+done
+# A real-time signal is what the program gets: SIGRTMIN+1 when xunshare is SIGKILLed.
+out=$(timeout 10 "${X[@]}" --kill-child=RTMIN+1 bash -c \
+  'trap "echo caught; exit 0" RTMIN+1; kill -KILL $PPID; sleep 5 & wait' 2>/dev/null)
+check_eq "--kill-child=RTMIN+1 sends SIGRTMIN+1" caught "$out"
+
 # --clear-env and --whitelist-env (util-linux after 2.42, its test unshare/env): the program gets
 # no variable, or only the listed ones, in the order of ours; with and without a fork.
 E=(env -i A=1 B=2 C=3 PATH=/usr/bin:/bin)

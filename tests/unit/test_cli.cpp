@@ -119,6 +119,66 @@ TEST_CASE("signals parse by name, SIG name and number", "[cli]") {
   CHECK_THROWS_AS(nsutil::cli::parse_signal(""), nsutil::cli::usage_error);
 }
 
+TEST_CASE("signals: util-linux's whole table, aliases and any case", "[cli]") {
+  using nsutil::cli::parse_signal;
+  CHECK(parse_signal("IOT") == SIGABRT);
+  CHECK(parse_signal("SIGIOT") == SIGABRT);
+  CHECK(parse_signal("cld") == SIGCHLD);
+  CHECK(parse_signal("SigCld") == SIGCHLD);
+  CHECK(parse_signal("POLL") == SIGIO);
+  CHECK(parse_signal("IO") == SIGIO);
+  CHECK(parse_signal("PWR") == SIGPWR);
+  CHECK(parse_signal("STKFLT") == SIGSTKFLT);
+  CHECK(parse_signal("SYS") == SIGSYS);
+  CHECK(parse_signal("WINCH") == SIGWINCH);
+  CHECK(parse_signal("sIgKiLl") == SIGKILL);
+  // One "SIG" only, and a name in full.
+  CHECK_THROWS_AS(parse_signal("SIG"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("SIGSIGKILL"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("SIG9"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("KIL"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("KILLX"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal(" KILL"), nsutil::cli::usage_error);
+  // Not in util-linux's table (glibc has no SIGUNUSED, Linux no SIGINFO or SIGLOST).
+  CHECK_THROWS_AS(parse_signal("UNUSED"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("EXIT"), nsutil::cli::usage_error);
+  // A non-ASCII case fold is no match: the comparison ignores the locale.
+  CHECK_THROWS_AS(parse_signal("K\xc4\xb0LL"), nsutil::cli::usage_error);
+}
+
+TEST_CASE("signals: real-time ones as RTMIN+N, RTMAX-N and RTN", "[cli]") {
+  using nsutil::cli::parse_signal;
+  const int span = SIGRTMAX - SIGRTMIN;
+  CHECK(parse_signal("RTMIN+0") == SIGRTMIN);
+  CHECK(parse_signal("RTMIN+1") == SIGRTMIN + 1);
+  CHECK(parse_signal("rtmin+1") == SIGRTMIN + 1);
+  CHECK(parse_signal("SIGRTMIN+3") == SIGRTMIN + 3);
+  CHECK(parse_signal("RTMIN+01") == SIGRTMIN + 1);
+  CHECK(parse_signal("RTMIN+" + std::to_string(span)) == SIGRTMAX);
+  CHECK(parse_signal("RTMAX-0") == SIGRTMAX);
+  CHECK(parse_signal("SIGRTMAX-2") == SIGRTMAX - 2);
+  CHECK(parse_signal("rtmax-" + std::to_string(span)) == SIGRTMIN);
+  CHECK(parse_signal("RT0") == SIGRTMIN);
+  CHECK(parse_signal("RT1") == SIGRTMIN + 1);
+  CHECK(parse_signal("SIGRT1") == SIGRTMIN + 1);
+  // As util-linux reads the number (strtol): whatever follows the digits is ignored.
+  CHECK(parse_signal("RTMIN+1x") == SIGRTMIN + 1);
+  // Ours: RTMIN and RTMAX alone (util-linux wants an offset).
+  CHECK(parse_signal("RTMIN") == SIGRTMIN);
+  CHECK(parse_signal("SIGRTMAX") == SIGRTMAX);
+  // Past the real-time range, a sign, no digits, or no MIN+/MAX-: refused.
+  for (const std::string& bad :
+       {"RTMIN+" + std::to_string(span + 1), "RTMAX-" + std::to_string(span + 1),
+        "RT" + std::to_string(span + 1), std::string("RTMIN+"), std::string("RTMAX-"),
+        std::string("RTMIN+-1"), std::string("RTMIN++1"), std::string("RTMIN+ 1"),
+        std::string("RT"), std::string("RT-1"), std::string("RT+1"), std::string("RTMIN-1"),
+        std::string("RTMAX+1"), std::string("RTMIN+99999999999999999999"),
+        std::string("RTMIN+4294967297"), std::string("RTFOO")}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse_signal(bad), "unknown signal: " + bad);
+  }
+}
+
 TEST_CASE("numbers follow util-linux's strtol rules", "[cli]") {
   using nsutil::cli::parse_number;
   CHECK(parse_number<int>("42") == 42);

@@ -65,6 +65,36 @@ TEST_CASE("xlsns -o replaces the columns, +LIST appends, --output-all has all", 
   CHECK(opts({"-o", "NS"}).tree == tree_mode::process);
 }
 
+TEST_CASE("xlsns -o after or before --output-all: as lsns, -o applies last", "[xlsns]") {
+  const auto all = opts({"--output-all"}).columns;
+  // A plain list replaces all the columns, wherever it stands; no default tree either way.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--output-all", "-o", "NS"},
+                                                                {"-o", "NS", "--output-all"},
+                                                                {"--output-all", "--output=NS"}}) {
+    auto o = opts(args);
+    CHECK(o.columns == std::vector<column>{column::ns});
+    CHECK(o.tree == tree_mode::none);
+  }
+  // "+LIST" appends to all of them (a column may then repeat).
+  auto plus = opts({"-o", "+NS,PID", "--output-all"}).columns;
+  REQUIRE(plus.size() == all.size() + 2);
+  CHECK(std::equal(all.begin(), all.end(), plus.begin()));
+  CHECK(plus[all.size()] == column::ns);
+  CHECK(plus.back() == column::pid);
+  // The last -o wins, as lsns keeps only its last argument.
+  CHECK(opts({"--output-all", "-o", "+NS", "-o", "TYPE"}).columns ==
+        std::vector<column>{column::type});
+  // With a namespace argument, lsns draws the process tree even with --output-all.
+  auto ns = opts({"--output-all", "-o", "PID,COMMAND", "4026531836"});
+  CHECK(ns.columns == std::vector<column>{column::pid, column::command});
+  CHECK(ns.tree == tree_mode::process);
+  CHECK(opts({"--output-all", "4026531836"}).tree == tree_mode::process);
+  CHECK(opts({"--output-all", "-l", "4026531836"}).tree == tree_mode::none);
+  // Bad input still fails with one message.
+  CHECK(error_of({"--output-all", "-o", "NS,BOGUS"}) == "unknown column: BOGUS");
+  CHECK(error_of({"--output-all", "-o", "+BOGUS"}) == "unknown column: BOGUS");
+}
+
 TEST_CASE("xlsns container columns: by name in -o and -Q, never by default", "[xlsns]") {
   CHECK(opts({"-o", "NS,container,ContainerID,ENGINE"}).columns ==
         std::vector<column>{column::ns, column::container, column::containerid, column::engine});

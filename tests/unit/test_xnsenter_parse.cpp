@@ -297,3 +297,30 @@ TEST_CASE("xnsenter: --keep-userns goes with --container", "[xnsenter]") {
   CHECK(o.container == "alice/web");
   CHECK_THROWS_AS(parse({"--keep-userns", "-t", "1", "-n"}), nsutil::cli::usage_error);
 }
+
+TEST_CASE("xnsenter: a namespace must be chosen, as util-linux 2.41 requires", "[xnsenter]") {
+  using nsutil::xnsenter::chooses_namespace;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"hostname"},
+           {"-t", "1", "hostname"},
+           {"-t", "1", "-r", "pwd"},
+           {"-t", "1", "-w", "pwd"},
+           {"-t", "1", "-W/tmp", "pwd"},
+           {"-t", "1", "-e", "env"},
+           {"-t", "1", "-S", "0", "-G", "0", "id"},
+           {"-t", "1", "-c", "-F", "--preserve-credentials", "--keep-caps", "true"},
+           {"--root=/", "true"},
+       })
+    CHECK_FALSE(chooses_namespace(opts(args)));
+  for (const auto& n : ns_options) {
+    CHECK(chooses_namespace(opts({"-t", "1", n.s})));
+    CHECK(chooses_namespace(opts({std::string(n.l) + "=/proc/1/ns/x"})));
+    CHECK(chooses_namespace(opts({std::string(n.l) + "=:4242"})));
+  }
+  CHECK(chooses_namespace(opts({"-t", "1", "-a"})));
+  CHECK(chooses_namespace(opts({"-t", "1", "-N", "3"})));
+  CHECK(chooses_namespace(opts({"-t", "1", "--user-parent"})));
+  CHECK(chooses_namespace(opts({"--netns", "blue"})));
+  CHECK(chooses_namespace(opts({"--container", "web"})));
+  CHECK(chooses_namespace(opts({"--container", "web", "--keep-userns"})));
+}

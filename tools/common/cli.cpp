@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <pwd.h>
 #include <signal.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -327,21 +326,140 @@ std::string ns_option(ns_set types) {
   return {};
 }
 
+namespace {
+
+// The signal names util-linux takes (its lib/signames.c), without "SIG": every name this
+// platform's headers define, aliases included (IOT, CLD, POLL); real-time signals are spelt
+// RTMIN+N, RTMAX-N or RTN instead.
+struct signal_name {
+  std::string_view name;
+  int value;
+};
+constexpr signal_name signal_names[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+#ifdef SIGTRAP
+    {"TRAP", SIGTRAP},
+#endif
+    {"ABRT", SIGABRT},
+#ifdef SIGIOT
+    {"IOT", SIGIOT},
+#endif
+#ifdef SIGEMT
+    {"EMT", SIGEMT},
+#endif
+#ifdef SIGBUS
+    {"BUS", SIGBUS},
+#endif
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+#ifdef SIGSTKFLT
+    {"STKFLT", SIGSTKFLT},
+#endif
+    {"CHLD", SIGCHLD},
+#ifdef SIGCLD
+    {"CLD", SIGCLD},
+#endif
+    {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},
+#ifdef SIGURG
+    {"URG", SIGURG},
+#endif
+#ifdef SIGXCPU
+    {"XCPU", SIGXCPU},
+#endif
+#ifdef SIGXFSZ
+    {"XFSZ", SIGXFSZ},
+#endif
+#ifdef SIGVTALRM
+    {"VTALRM", SIGVTALRM},
+#endif
+#ifdef SIGPROF
+    {"PROF", SIGPROF},
+#endif
+#ifdef SIGWINCH
+    {"WINCH", SIGWINCH},
+#endif
+#ifdef SIGIO
+    {"IO", SIGIO},
+#endif
+#ifdef SIGPOLL
+    {"POLL", SIGPOLL},
+#endif
+#ifdef SIGINFO
+    {"INFO", SIGINFO},
+#endif
+#ifdef SIGLOST
+    {"LOST", SIGLOST},
+#endif
+#ifdef SIGPWR
+    {"PWR", SIGPWR},
+#endif
+#ifdef SIGUNUSED
+    {"UNUSED", SIGUNUSED},
+#endif
+#ifdef SIGSYS
+    {"SYS", SIGSYS},
+#endif
+};
+
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Case-insensitive in ASCII only, whatever the locale (as util-linux compares signal names).
+bool ascii_iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return ascii_lower(x) == ascii_lower(y);
+         });
+}
+
+bool strip_prefix(std::string_view& text, std::string_view prefix) {
+  if (text.size() < prefix.size() || !ascii_iequal(text.substr(0, prefix.size()), prefix))
+    return false;
+  text.remove_prefix(prefix.size());
+  return true;
+}
+
+// What follows "RT": "MIN+N", "MAX-N" or "N", N counted from SIGRTMIN (SIGRTMAX for MAX-) and
+// within SIGRTMIN ... SIGRTMAX. As util-linux reads N (strtol): digits first, no sign or space,
+// and anything after them ignored. "MIN" and "MAX" alone are ours.
+std::optional<int> realtime_signal(std::string_view rest) {
+  if (ascii_iequal(rest, "min"))
+    return SIGRTMIN;
+  if (ascii_iequal(rest, "max"))
+    return SIGRTMAX;
+  bool from_max = false;
+  if (!strip_prefix(rest, "min+"))
+    from_max = strip_prefix(rest, "max-");
+  if (rest.empty() || rest.front() < '0' || rest.front() > '9')
+    return std::nullopt;
+  long offset = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), offset);
+  if (ec != std::errc() || offset > SIGRTMAX - SIGRTMIN)
+    return std::nullopt;
+  return from_max ? SIGRTMAX - static_cast<int>(offset) : SIGRTMIN + static_cast<int>(offset);
+}
+
+}  // namespace
+
 int parse_signal(std::string_view name) {
+  auto unknown = [&] { return usage_error(fmt::format("unknown signal: {}", printable(name))); };
   if (auto number = parse_number<int>(name)) {
     if (*number > 0 && *number < NSIG)
       return *number;
-    throw usage_error(fmt::format("unknown signal: {}", printable(name)));
+    throw unknown();
   }
-  std::string upper(name);
-  if (upper.size() > 3 && strncasecmp(upper.c_str(), "SIG", 3) == 0)
-    upper.erase(0, 3);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    const char* abbrev = sigabbrev_np(sig);
-    if (abbrev != nullptr && strcasecmp(abbrev, upper.c_str()) == 0)
-      return sig;
+  std::string_view rest = name;
+  strip_prefix(rest, "sig");
+  if (strip_prefix(rest, "rt")) {
+    if (auto sig = realtime_signal(rest))
+      return *sig;
+    throw unknown();
   }
-  throw usage_error(fmt::format("unknown signal: {}", printable(name)));
+  for (const auto& s : signal_names)
+    if (ascii_iequal(s.name, rest))
+      return s.value;
+  throw unknown();
 }
 
 std::pair<std::string, std::vector<std::string>> default_shell(const char* env) {

@@ -197,8 +197,11 @@ std::optional<std::uint32_t> parse_id_number(std::string_view text) noexcept;
 /// Empty for an empty set.
 std::string ns_option(ns_set types);
 
-/// Parses a signal name or number as util-linux does ("KILL", "SIGKILL", "9", case-insensitive).
-/// Throws usage_error for anything else.
+/// Parses a signal as util-linux's signal table does: a name with or without "SIG", in any case
+/// (ASCII), aliases included ("KILL", "sigterm", "IOT", "CLD", "POLL"), or a real-time signal
+/// as "RTMIN+N", "RTMAX-N" or "RTN" within SIGRTMIN ... SIGRTMAX. Also takes what util-linux
+/// does not: a number 1 ... NSIG-1 ("9", as parse_number() reads it), and "RTMIN" and "RTMAX"
+/// alone. Throws usage_error "unknown signal: NAME" for anything else.
 int parse_signal(std::string_view name);
 
 /// The shell util-linux runs when no program is given: $SHELL, else the passwd shell, else

@@ -184,22 +184,26 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
     }
   }
 
+  // As lsns: --output-all or else the defaults first, then -o (its last one, wherever it stands)
+  // replaces them, or appends to them as "+LIST".
   bool output_all = flag("output-all");
   if (output_all) {
     for (const auto& c : all_columns())
       opts.columns.push_back(c.id);
-  } else if (vm.count("output")) {
-    std::string_view list = vm["output"].as<std::string>();
-    if (!list.empty() && list[0] == '+') {
-      opts.columns = default_columns(opts, net);
-      list.remove_prefix(1);
-    }
-    append_columns(list, opts.columns);
   } else {
     opts.columns = default_columns(opts, net);
   }
+  if (vm.count("output")) {
+    std::string_view list = vm["output"].as<std::string>();
+    if (!list.empty() && list[0] == '+')
+      list.remove_prefix(1);
+    else
+      opts.columns.clear();
+    append_columns(list, opts.columns);
+  }
 
-  // As lsns: a process tree unless -l or --output-all; an explicit -T wins over -l.
+  // As lsns: a process tree unless -l, or --output-all without a namespace argument; an
+  // explicit -T wins over -l.
   if (vm.count("tree")) {
     const auto& rel = vm["tree"].as<std::string>();
     if (rel == "process")
@@ -210,7 +214,7 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
       opts.tree = tree_mode::owner;
     else
       throw std::runtime_error(fmt::format("unknown tree type: {}", cli::printable(rel)));
-  } else if (!opts.list && !output_all) {
+  } else if (!opts.list && (opts.ns || !output_all)) {
     opts.tree = tree_mode::process;
   }
 

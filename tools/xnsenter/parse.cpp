@@ -254,4 +254,10 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   return o;
 }
 
+bool chooses_namespace(const options& o) {
+  const enter_request& r = o.request;
+  return r.all || r.net_socket || r.user_parent || o.netns || o.container ||
+         std::any_of(r.ns.begin(), r.ns.end(), [](const ns_source& s) { return s.enabled; });
+}
+
 }  // namespace nsutil::xnsenter

@@ -13,6 +13,7 @@
 #include <nsutil/error.hpp>
 #include <nsutil/persist.hpp>
 #include <nsutil/supervise.hpp>
+#include <stdexcept>
 
 namespace nsutil::xnsenter {
 namespace {
@@ -194,6 +195,8 @@ int run_plan(const options& o) {
     choose_user_namespace(o, *container, req);
   }
   enter_plan plan = enter_plan::open(req);
+  if (!chooses_namespace(o))
+    throw std::runtime_error("no namespace specified");
   // Everything of the target is open now: if its main process still runs, it was the
   // container's (the pidfd was taken before the check that it is in the container).
   if (container && !container->alive())

@@ -42,6 +42,11 @@ cli::parse_result<options> parse_args(std::span<char* const> args);
 /// errors are returned as they are. Pure.
 error in_our_words(const error& e);
 
+/// Whether the options choose a namespace to enter, as util-linux 2.41 and later require: -a, a
+/// namespace option, -N, --user-parent, --netns or --container. run() refuses "no namespace
+/// specified" otherwise, after the errors of what it opens (util-linux's order). Pure.
+bool chooses_namespace(const options& opts);
+
 /// Enters and runs the program; returns the exit status.
 int run(const options& opts);
 
