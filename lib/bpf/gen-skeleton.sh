@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the light skeletons of tasks.bpf.c (`ninja bpf-skeleton`), or with an argument writes
 # them there instead (.ci/test compares the two). Needs clang, bpftool and libbpf-dev's headers; a
-# normal build needs none of them, as the skeletons are checked in. One file holds nine: `tasks`
+# normal build needs only the headers (the skeletons include <bpf/skel_internal.h>), as the
+# skeletons are checked in. One file holds nine: `tasks`
 # reads every namespace type, `tasks_mnt` ... `tasks_time` one type each (NSUTIL_TYPES, in
 # records.h's order), for listings of one type (skeleton.c picks). The compile runs in this
 # directory, its debug paths relative to the tree (the BTF line info carries them), so the
