@@ -7,7 +7,7 @@
 typedef unsigned int nsutil_u32;
 typedef unsigned long long nsutil_u64;
 #else
-#include <stdint.h>
+#  include <stdint.h>
 typedef uint32_t nsutil_u32;
 typedef uint64_t nsutil_u64;
 #endif

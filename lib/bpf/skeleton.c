@@ -25,8 +25,8 @@ static int create_iterator(int link) {
  * Each skeleton has functions of its own name, hence the macro. The iterators hold their links,
  * and the links their programs: everything else is closed by NAME__destroy(). */
 #define NSUTIL_START(name)                                                                     \
-  static int start_##name(int want_files, int *tasks, int *files) {                            \
-    struct name *skel = name##__open();                                                        \
+  static int start_##name(int want_files, int* tasks, int* files) {                            \
+    struct name* skel = name##__open();                                                        \
     if (!skel)                                                                                 \
       return -ENOMEM;                                                                          \
     int err = name##__load(skel);                                                              \
@@ -54,7 +54,7 @@ NSUTIL_START(tasks_time)
 /* One type alone: its own skeleton (records.h's order); any other mask: the one of every type. */
 static const struct {
   unsigned types;
-  int (*start)(int want_files, int *tasks, int *files);
+  int (*start)(int want_files, int* tasks, int* files);
 } by_types[] = {
     {1u << NSUTIL_NS_MNT, start_tasks_mnt},       {1u << NSUTIL_NS_NET, start_tasks_net},
     {1u << NSUTIL_NS_PID, start_tasks_pid},       {1u << NSUTIL_NS_UTS, start_tasks_uts},
@@ -62,10 +62,10 @@ static const struct {
     {1u << NSUTIL_NS_CGROUP, start_tasks_cgroup}, {1u << NSUTIL_NS_TIME, start_tasks_time},
 };
 
-int nsutil_bpf_start(int want_files, unsigned types, int *tasks, int *files) {
+int nsutil_bpf_start(int want_files, unsigned types, int* tasks, int* files) {
   *tasks = -1;
   *files = -1;
-  int (*start)(int, int *, int *) = start_tasks;
+  int (*start)(int, int*, int*) = start_tasks;
   for (size_t i = 0; i < sizeof by_types / sizeof by_types[0]; ++i)
     if (by_types[i].types == types)
       start = by_types[i].start;

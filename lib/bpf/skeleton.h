@@ -14,7 +14,7 @@ extern "C" {
  * faster (the others are then 0); for any other mask, every type. Every other descriptor the load
  * made (programs, links, the loader's) is closed before returning: nothing outlives the
  * iterators. 0, or a negative errno with nothing open. */
-int nsutil_bpf_start(int want_files, unsigned types, int *tasks, int *files);
+int nsutil_bpf_start(int want_files, unsigned types, int* tasks, int* files);
 
 #ifdef __cplusplus
 }

@@ -69,21 +69,21 @@ struct pid_namespace {
 } NSUTIL_CORE;
 
 struct nsproxy {
-  struct uts_namespace *uts_ns;
-  struct ipc_namespace *ipc_ns;
-  struct mnt_namespace *mnt_ns;
-  struct net *net_ns;
-  struct time_namespace *time_ns;
-  struct cgroup_namespace *cgroup_ns;
+  struct uts_namespace* uts_ns;
+  struct ipc_namespace* ipc_ns;
+  struct mnt_namespace* mnt_ns;
+  struct net* net_ns;
+  struct time_namespace* time_ns;
+  struct cgroup_namespace* cgroup_ns;
 } NSUTIL_CORE;
 
 struct cred {
-  struct user_namespace *user_ns;
+  struct user_namespace* user_ns;
 } NSUTIL_CORE;
 
 struct upid {
   int nr;
-  struct pid_namespace *ns;
+  struct pid_namespace* ns;
 } NSUTIL_CORE;
 
 struct pid {
@@ -94,10 +94,10 @@ struct pid {
 struct task_struct {
   int pid;
   int tgid;
-  struct task_struct *real_parent;
-  struct pid *thread_pid;
-  const struct cred *real_cred;
-  struct nsproxy *nsproxy;
+  struct task_struct* real_parent;
+  struct pid* thread_pid;
+  const struct cred* real_cred;
+  struct nsproxy* nsproxy;
 } NSUTIL_CORE;
 
 struct super_block {
@@ -107,27 +107,27 @@ struct super_block {
 struct inode {
   unsigned short i_mode;
   unsigned long i_ino;
-  struct super_block *i_sb;
+  struct super_block* i_sb;
 } NSUTIL_CORE;
 
 struct file {
-  struct inode *f_inode;
+  struct inode* f_inode;
 } NSUTIL_CORE;
 
 struct bpf_iter_meta {
-  struct seq_file *seq;
+  struct seq_file* seq;
 };
 
 struct bpf_iter__task {
-  struct bpf_iter_meta *meta;
-  struct task_struct *task;
+  struct bpf_iter_meta* meta;
+  struct task_struct* task;
 };
 
 struct bpf_iter__task_file {
-  struct bpf_iter_meta *meta;
-  struct task_struct *task;
+  struct bpf_iter_meta* meta;
+  struct task_struct* task;
   __u32 fd;
-  struct file *file;
+  struct file* file;
 };
 
 #define NSUTIL_NSFS_MAGIC 0x6e736673
@@ -157,23 +157,23 @@ char LICENSE[] SEC("license") = "GPL";
  * alone are not loaded with it). The code a type does not want, and its relocations, are left
  * out by the compiler. */
 #ifndef NSUTIL_TYPES
-#define NSUTIL_TYPES 0xff
+#  define NSUTIL_TYPES 0xff
 #endif
 #define NSUTIL_WANTS(type) ((NSUTIL_TYPES) & (1u << (type)))
 
 /* Per task: the namespaces /proc/PID/task/TID/ns shows: nsproxy's (none once the task exits),
  * the real credentials' user namespace, and the PID namespace the task's PID lives in. */
 SEC("iter/task")
-int nsutil_tasks(struct bpf_iter__task *ctx) {
-  struct seq_file *seq = ctx->meta->seq;
-  struct task_struct *task = ctx->task;
+int nsutil_tasks(struct bpf_iter__task* ctx) {
+  struct seq_file* seq = ctx->meta->seq;
+  struct task_struct* task = ctx->task;
   if (!task)
     return 0;
   struct nsutil_task_record r = {};
   r.tgid = BPF_CORE_READ(task, tgid);
   r.tid = BPF_CORE_READ(task, pid);
   r.ppid = BPF_CORE_READ(task, real_parent, tgid);
-  struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+  struct nsproxy* nsp = BPF_CORE_READ(task, nsproxy);
   if (NSUTIL_WANTS(NSUTIL_NS_MNT))
     put_ns(&r, NSUTIL_NS_MNT, BPF_CORE_READ(nsp, mnt_ns));
   if (NSUTIL_WANTS(NSUTIL_NS_NET))
@@ -190,9 +190,9 @@ int nsutil_tasks(struct bpf_iter__task *ctx) {
     put_ns(&r, NSUTIL_NS_USER, BPF_CORE_READ(task, real_cred, user_ns));
   if (NSUTIL_WANTS(NSUTIL_NS_PID)) {
     /* task_active_pid_ns(): thread_pid->numbers[thread_pid->level].ns */
-    struct pid *pid = BPF_CORE_READ(task, thread_pid);
+    struct pid* pid = BPF_CORE_READ(task, thread_pid);
     unsigned int level = BPF_CORE_READ(pid, level);
-    struct pid_namespace *pidns = 0;
+    struct pid_namespace* pidns = 0;
     bpf_core_read(&pidns, sizeof pidns, &pid->numbers[level].ns);
     put_ns(&r, NSUTIL_NS_PID, pidns);
   }
@@ -202,13 +202,13 @@ int nsutil_tasks(struct bpf_iter__task *ctx) {
 
 /* Per descriptor: nsfs files and sockets only. */
 SEC("iter/task_file")
-int nsutil_files(struct bpf_iter__task_file *ctx) {
-  struct seq_file *seq = ctx->meta->seq;
-  struct task_struct *task = ctx->task;
-  struct file *file = ctx->file;
+int nsutil_files(struct bpf_iter__task_file* ctx) {
+  struct seq_file* seq = ctx->meta->seq;
+  struct task_struct* task = ctx->task;
+  struct file* file = ctx->file;
   if (!task || !file)
     return 0;
-  struct inode *inode = BPF_CORE_READ(file, f_inode);
+  struct inode* inode = BPF_CORE_READ(file, f_inode);
   struct nsutil_file_record r = {};
   if (BPF_CORE_READ(inode, i_sb, s_magic) == NSUTIL_NSFS_MAGIC)
     r.kind = NSUTIL_FILE_NSFS;

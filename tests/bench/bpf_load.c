@@ -14,18 +14,18 @@ static double now_ms(void) {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static int by_value(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
+static int by_value(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
   return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 50;
   /* The namespace types (skeleton.h): every type by default, 0x2 for net alone. */
   unsigned types = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 0xffu;
   if (runs < 1 || runs > 10000)
     runs = 50;
-  double *ms = calloc((size_t)runs, sizeof *ms);
+  double* ms = calloc((size_t)runs, sizeof *ms);
   if (!ms)
     return 1;
   for (int i = 0; i < runs; ++i) {
@@ -41,9 +41,10 @@ int main(int argc, char **argv) {
     close(files);
   }
   qsort(ms, (size_t)runs, sizeof *ms, by_value);
-  printf("load, attach, open (both iterators; types 0x%02x), %d runs: min %.2f ms, median %.2f ms, "
-         "max %.2f ms\n",
-         types, runs, ms[0], ms[runs / 2], ms[runs - 1]);
+  printf(
+      "load, attach, open (both iterators; types 0x%02x), %d runs: min %.2f ms, median %.2f ms, "
+      "max %.2f ms\n",
+      types, runs, ms[0], ms[runs / 2], ms[runs - 1]);
   free(ms);
   return 0;
 }

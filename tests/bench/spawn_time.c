@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+extern char** environ;
 
-int main(int argc, char *argv[]) {
+int main(int argc, char* argv[]) {
   if (argc < 2) {
     fprintf(stderr, "usage: spawn_time CMD [ARG...]\n");
     return 2;
