@@ -9,9 +9,11 @@ meson install -C "$NSUTIL_BUILD_ROOT" --destdir "$d" --no-rebuild --quiet >/dev/
 check "meson install into a DESTDIR succeeds" [ $? = 0 ]
 
 pc=$(find "$d" -name libnsutil.pc)
-so=$(find "$d" -name 'libnsutil.so.0' -type l)
+# The library under its soname (libnsutil.so.N), as the build made it.
+soname=$(readelf -d "$NSUTIL_BUILD_ROOT/lib/libnsutil.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+so=$(find "$d" -name "$soname")
 check "libnsutil.pc is installed" [ -n "$pc" ]
-check "libnsutil.so.0 is installed" [ -n "$so" ]
+check "the library is installed under its soname ($soname)" [ -n "$so" ]
 check "public headers are installed under include/nsutil" \
   [ -n "$(find "$d" -path '*/include/nsutil/ns_handle.hpp')" ]
 

@@ -1,15 +1,16 @@
 #!/bin/bash
 # How the programs are linked (README: Linking). The default build: each program loads the shared
-# libnsutil.so.0 (from the build tree through meson's rpath; once installed, from the system's
-# library path, with no rpath at all) and nothing it does not use; -Dself_contained=true: only
-# libc (and libsmartcols for xlsns). Either way none of nsutil's code runs at static-initialisation
-# time and libnsutil exports nsutil's symbols only.
+# libnsutil by its soname, read from the built library (from the build tree through meson's rpath;
+# once installed, from the system's library path, with no rpath at all), and nothing it does not
+# use; -Dself_contained=true: only libc (and libsmartcols for xlsns). Either way none of nsutil's
+# code runs at static-initialisation time and libnsutil exports nsutil's symbols only.
 . "$(dirname "$0")/lib.sh"
 plan 8
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' '; }
 programs=("$XUNSHARE" "$XNSENTER" "$XLSNS")
-lib=$NSUTIL_BUILD_ROOT/lib/libnsutil.so.0
+lib=$NSUTIL_BUILD_ROOT/lib/libnsutil.so
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')  # libnsutil.so.N
 
 bad=""
 for p in "${programs[@]}"; do
@@ -22,7 +23,7 @@ for p in "${programs[@]}"; do
     n=${n/ld-linux-x86-64.so.2 /}
     [ "$n" = "$want" ] || bad="$bad $base:[$n]"
   else
-    case " $n" in *" libnsutil.so.0 "*) ;; *) bad="$bad $base:no-libnsutil" ;; esac
+    case " $n" in *" $soname "*) ;; *) bad="$bad $base:no-$soname" ;; esac
     # Each is needed by name only where the program calls it: libsmartcols by xlsns alone,
     # libdl, libpthread, libm (glibc 2.34 put dlopen and threads in libc) by none, nor libmount
     # and libcurl, which libnsutil loads with dlopen() when it needs them.
@@ -43,7 +44,8 @@ if [ "${NSUTIL_SELF_CONTAINED:-0}" = 1 ]; then
   loaded=$(LD_TRACE_LOADED_OBJECTS=1 "$XUNSHARE" | grep -c 'libnsutil\|libstdc++\|libboost\|libfmt' || true)
   check_eq "the self-contained xunshare loads no C++ library" 0 "$loaded"
 else
-  where=$(env -u LD_LIBRARY_PATH LD_TRACE_LOADED_OBJECTS=1 "$XUNSHARE" | sed -n 's/.*libnsutil.so.0 => \([^ ]*\).*/\1/p')
+  where=$(env -u LD_LIBRARY_PATH LD_TRACE_LOADED_OBJECTS=1 "$XUNSHARE" |
+    awk -v so="$soname" '$1 == so && $2 == "=>" {print $3}')
   check_eq "in the build tree, xunshare loads the build tree's libnsutil" \
     "$(realpath "$lib")" "$(realpath "$where" 2>/dev/null)"
 fi
@@ -84,7 +86,7 @@ d=$(scratch)
 meson install -C "$NSUTIL_BUILD_ROOT" --destdir "$d" --no-rebuild --quiet >/dev/null 2>&1
 check "meson install into a DESTDIR succeeds" [ $? = 0 ]
 bin=$(dirname "$(find "$d" -path '*/bin/xunshare')")
-so=$(find "$d" -name 'libnsutil.so.0' -type l)
+so=$(find "$d" -name "$soname")
 rpaths=""
 for f in "$bin"/x* "$so"; do
   readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)' && rpaths="$rpaths $(basename "$f")"
@@ -98,7 +100,7 @@ if [ "${NSUTIL_SELF_CONTAINED:-0}" = 1 ]; then
   check "(self-contained: libnsutil is not loaded)" true
 else
   where=$(LD_LIBRARY_PATH=$(dirname "$so") LD_TRACE_LOADED_OBJECTS=1 "$bin/xunshare" |
-    sed -n 's/.*libnsutil.so.0 => \([^ ]*\).*/\1/p')
+    awk -v so="$soname" '$1 == so && $2 == "=>" {print $3}')
   check_eq "the installed xunshare loads the installed libnsutil" "$(realpath "$so")" \
     "$(realpath "$where" 2>/dev/null)"
 fi

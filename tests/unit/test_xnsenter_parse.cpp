@@ -209,7 +209,7 @@ TEST_CASE("xnsenter: unknown options, guesses, help and version", "[xnsenter]") 
   CHECK(std::get<nsutil::cli::early_exit>(h).text.find("Usage:\n xnsenter [options]") == 0);
   auto v = parse({"-V"});
   REQUIRE(std::holds_alternative<nsutil::cli::early_exit>(v));
-  CHECK(std::get<nsutil::cli::early_exit>(v).text == "xnsenter from nsutil 0.1.0\n");
+  CHECK(std::get<nsutil::cli::early_exit>(v).text == "xnsenter from nsutil " NSUTIL_VERSION "\n");
 }
 
 TEST_CASE("xnsenter: a repeated option takes its last value, as nsenter's getopt loop",

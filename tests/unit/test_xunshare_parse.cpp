@@ -224,8 +224,8 @@ TEST_CASE("help and version", "[xunshare]") {
   CHECK(help.find("--clear-env") != std::string::npos);
   CHECK(help.find("--whitelist-env <list>") != std::string::npos);
   CHECK(early({"-h"}) == help);
-  CHECK(early({"-V"}) == "xunshare from nsutil 0.1.0\n");
-  CHECK(early({"-u", "--version"}) == "xunshare from nsutil 0.1.0\n");
+  CHECK(early({"-V"}) == "xunshare from nsutil " NSUTIL_VERSION "\n");
+  CHECK(early({"-u", "--version"}) == "xunshare from nsutil " NSUTIL_VERSION "\n");
 }
 
 TEST_CASE("echoed values are escaped and cut", "[xunshare]") {

@@ -193,7 +193,7 @@ NSUTIL_API discovery discover(const discovery_options& opts = {});
 /// with error_reason::no_bpf when `source` is bpf and the BPF iterators cannot be used here
 /// (op() "bpf", the errno of the failure; EXDEV outside the initial PID namespace). A function
 /// of its own rather than members of discovery_options and discovery, so that their layout,
-/// and libnsutil.so.0's ABI, stay as they were.
+/// and the library's ABI, stay as they were.
 NSUTIL_API discovery discover(const discovery_options& opts, discovery_source source,
                               discovery_source* used = nullptr);
 
