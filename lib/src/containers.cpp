@@ -173,13 +173,28 @@ std::vector<pid_t> all_pids(const std::string& proc_root) {
   return pids;
 }
 
-std::string home_of(uid_t uid) {
+// A user of the password database, by UID or by name: what the resolver needs of it.
+struct user_entry {
+  uid_t uid;
+  std::string name;
+  std::string home;
+};
+
+std::optional<user_entry> find_user(std::optional<uid_t> uid, const std::string& name = {}) {
   passwd pw{};
   passwd* found = nullptr;
   std::vector<char> buf(4096);
-  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
-    return {};
-  return pw.pw_dir;
+  int e = uid ? ::getpwuid_r(*uid, &pw, buf.data(), buf.size(), &found)
+              : ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (e != 0 || found == nullptr)
+    return std::nullopt;
+  return user_entry{pw.pw_uid, pw.pw_name != nullptr ? pw.pw_name : "",
+                    pw.pw_dir != nullptr ? pw.pw_dir : ""};
+}
+
+std::string home_of(uid_t uid) {
+  auto user = find_user(uid);
+  return user ? user->home : std::string();
 }
 
 // The graphroot line of containers/storage's storage.conf (TOML: `graphroot = "/path"` in its
@@ -236,6 +251,16 @@ struct mount_entry {
   std::string fstype;
   std::string super_options;
 };
+
+// `path` as seen below a mount whose root (within its filesystem) is `root`: the rest of it after
+// `root`, or nullopt when it lies outside that root.
+std::optional<std::string_view> below_root(std::string_view path, std::string_view root) {
+  if (root == "/")
+    return path;
+  if (!path.starts_with(root) || (path.size() > root.size() && path[root.size()] != '/'))
+    return std::nullopt;
+  return path.substr(root.size());
+}
 
 std::string unescape_octal(std::string_view s) {
   std::string out;
@@ -454,24 +479,19 @@ uid_t trusted(const container& c) {
 }
 
 // Whether a v1 hierarchy mounted with `super_options` ("rw,cpu,cpuacct") is the one a
-// /proc/PID/cgroup line names by `controllers` ("cpu,cpuacct", "name=systemd").
+// /proc/PID/cgroup line names by `controllers` ("cpu,cpuacct", "name=systemd"): it has each.
 bool mounts_controllers(std::string_view super_options, std::string_view controllers) {
-  auto has = [&](std::string_view want) {
-    for (std::string_view rest = super_options; !rest.empty();) {
-      auto comma = std::min(rest.find(','), rest.size());
-      if (rest.substr(0, comma) == want)
-        return true;
-      rest.remove_prefix(std::min(comma + 1, rest.size()));
-    }
+  if (controllers.empty())
     return false;
-  };
-  for (std::string_view rest = controllers; !rest.empty();) {
+  const std::string options = fmt::format(",{},", super_options);
+  for (std::string_view rest = controllers;;) {
     auto comma = std::min(rest.find(','), rest.size());
-    if (!has(rest.substr(0, comma)))
+    if (options.find(fmt::format(",{},", rest.substr(0, comma))) == std::string::npos)
       return false;
-    rest.remove_prefix(std::min(comma + 1, rest.size()));
+    if (comma == rest.size())
+      return true;
+    rest.remove_prefix(comma + 1);
   }
-  return !controllers.empty();
 }
 
 }  // namespace
@@ -508,13 +528,10 @@ std::optional<uid_t> container_resolver::state::walk_owner(const detail::cgroup_
     }
   if (hierarchy == nullptr)
     return std::nullopt;
-  std::string_view rest = path.path;
-  if (hierarchy->root != "/") {
-    if (!rest.starts_with(hierarchy->root) ||
-        (rest.size() > hierarchy->root.size() && rest[hierarchy->root.size()] != '/'))
-      return std::nullopt;
-    rest.remove_prefix(hierarchy->root.size());
-  }
+  auto below = below_root(path.path, hierarchy->root);
+  if (!below)
+    return std::nullopt;
+  std::string_view rest = *below;
   unique_fd dir(::open(hierarchy->target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   struct stat st {};
   if (!dir || ::fstat(dir.get(), &st) < 0)
@@ -575,14 +592,10 @@ std::string container_resolver::state::docker_root_of(const std::string& id, pid
     for (const auto& host : mounts()) {
       if (host.dev != m.dev)
         continue;
-      std::string_view rest = m.root;
-      if (host.root != "/") {
-        if (!rest.starts_with(host.root) ||
-            (rest.size() > host.root.size() && rest[host.root.size()] != '/'))
-          continue;
-        rest.remove_prefix(host.root.size());
-      }
-      std::string path = (host.target == "/" ? std::string() : host.target) + std::string(rest);
+      auto rest = below_root(m.root, host.root);
+      if (!rest)
+        continue;
+      std::string path = (host.target == "/" ? std::string() : host.target) + std::string(*rest);
       return path.substr(0, path.size() - suffix.size());
     }
   }
@@ -667,8 +680,11 @@ const std::unordered_map<std::string, std::string>& container_resolver::state::p
   // One containers.json per storage driver (overlay-containers, vfs-containers, ...).
   std::unique_ptr<DIR, int (*)(DIR*)> dir(nullptr, &::closedir);
   try {
-    unique_fd at = detail::open_trusted_path(root, {.trusted_uid = owner});
-    dir.reset(::fdopendir(::openat(at.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
+    unique_fd listing = detail::reopen(detail::open_trusted_path(root, {.trusted_uid = owner}),
+                                       O_RDONLY | O_DIRECTORY, root);
+    dir.reset(::fdopendir(listing.get()));
+    if (dir)
+      (void)listing.release();  // the DIR owns it now
   } catch (const error&) {
   }
   if (!dir)
@@ -866,12 +882,8 @@ std::string qualified_name(const container& c) {
     return "?/" + c.display_name();
   if (*c.owner == 0)
     return c.display_name();
-  passwd pw{};
-  passwd* found = nullptr;
-  std::vector<char> buf(4096);
-  bool named = ::getpwuid_r(*c.owner, &pw, buf.data(), buf.size(), &found) == 0 &&
-               found != nullptr && pw.pw_name != nullptr && *pw.pw_name != '\0';
-  return fmt::format("{}/{}", named ? std::string(pw.pw_name) : std::to_string(*c.owner),
+  auto user = find_user(*c.owner);
+  return fmt::format("{}/{}", user && !user->name.empty() ? user->name : std::to_string(*c.owner),
                      c.display_name());
 }
 
@@ -890,12 +902,10 @@ container_query parse_container_query(std::string_view text) {
     q.owner = *uid;
     return q;
   }
-  passwd pw{};
-  passwd* found = nullptr;
-  std::vector<char> buf(4096);
-  if (::getpwnam_r(owner.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+  auto user = find_user(std::nullopt, owner);
+  if (!user)
     throw_error(ENOENT, "container", text, fmt::format("no user '{}'", owner));
-  q.owner = pw.pw_uid;
+  q.owner = user->uid;
   return q;
 }
 

@@ -1,7 +1,6 @@
 #include "engine_api.hpp"
 
 #include <curl/curl.h>
-#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -67,15 +66,12 @@ curl_socket_t open_cloexec(void*, curlsocktype, curl_sockaddr* addr) {
 // any name. Its O_PATH descriptor, for connecting through /proc/self/fd so that the socket
 // checked is the one asked; empty when it is not so.
 unique_fd trusted_socket(const std::string& path, uid_t owner) {
-  std::string dir = path.substr(0, path.find_last_of('/') + 1);
   try {
-    unique_fd parent = open_trusted_path(dir.empty() ? "." : dir, {.trusted_uid = owner});
-    unique_fd sock = open_trusted_path(path, {.trusted_uid = owner});
-    struct stat st {};
-    struct stat dst {};
-    if (::fstat(sock.get(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == owner &&
-        ::fstat(parent.get(), &dst) == 0 && dst.st_uid == owner)
-      return sock;
+    trusted_location where = locate_trusted_path(path, {.trusted_uid = owner});
+    struct stat dir {};
+    if (where.object && S_ISSOCK(where.status.st_mode) && where.status.st_uid == owner &&
+        ::fstat(where.directory.get(), &dir) == 0 && dir.st_uid == owner)
+      return std::move(where.object);
   } catch (const error&) {
   }
   return {};
@@ -156,8 +152,8 @@ std::string engine_api::container_name(const std::string& socket, const std::str
     return {};
   // No socket, no engine: libcurl is not even loaded.
   unique_fd checked = trusted_socket(socket, owner);
-  auto reply = checked ? unix_http_get(fmt::format("/proc/self/fd/{}", checked.get()),
-                                       "/containers/" + id + "/json", engine_api_timeout_ms)
+  auto reply = checked ? unix_http_get(fd_path(checked), "/containers/" + id + "/json",
+                                       engine_api_timeout_ms)
                        : std::nullopt;
   if (!reply) {
     failed_.insert(socket);

@@ -328,79 +328,14 @@ std::string ns_option(ns_set types) {
 
 namespace {
 
-// The signal names util-linux takes (its lib/signames.c), without "SIG": every name this
-// platform's headers define, aliases included (IOT, CLD, POLL); real-time signals are spelt
-// RTMIN+N, RTMAX-N or RTN instead.
-struct signal_name {
+// util-linux's signal table (its lib/signames.c) has the names glibc gives each signal
+// (sigabbrev_np: one a signal), and these aliases besides; real-time signals are spelt RTMIN+N,
+// RTMAX-N or RTN instead.
+struct signal_alias {
   std::string_view name;
   int value;
 };
-constexpr signal_name signal_names[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-#ifdef SIGTRAP
-    {"TRAP", SIGTRAP},
-#endif
-    {"ABRT", SIGABRT},
-#ifdef SIGIOT
-    {"IOT", SIGIOT},
-#endif
-#ifdef SIGEMT
-    {"EMT", SIGEMT},
-#endif
-#ifdef SIGBUS
-    {"BUS", SIGBUS},
-#endif
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-#ifdef SIGSTKFLT
-    {"STKFLT", SIGSTKFLT},
-#endif
-    {"CHLD", SIGCHLD},
-#ifdef SIGCLD
-    {"CLD", SIGCLD},
-#endif
-    {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU},
-#ifdef SIGURG
-    {"URG", SIGURG},
-#endif
-#ifdef SIGXCPU
-    {"XCPU", SIGXCPU},
-#endif
-#ifdef SIGXFSZ
-    {"XFSZ", SIGXFSZ},
-#endif
-#ifdef SIGVTALRM
-    {"VTALRM", SIGVTALRM},
-#endif
-#ifdef SIGPROF
-    {"PROF", SIGPROF},
-#endif
-#ifdef SIGWINCH
-    {"WINCH", SIGWINCH},
-#endif
-#ifdef SIGIO
-    {"IO", SIGIO},
-#endif
-#ifdef SIGPOLL
-    {"POLL", SIGPOLL},
-#endif
-#ifdef SIGINFO
-    {"INFO", SIGINFO},
-#endif
-#ifdef SIGLOST
-    {"LOST", SIGLOST},
-#endif
-#ifdef SIGPWR
-    {"PWR", SIGPWR},
-#endif
-#ifdef SIGUNUSED
-    {"UNUSED", SIGUNUSED},
-#endif
-#ifdef SIGSYS
-    {"SYS", SIGSYS},
-#endif
-};
+constexpr signal_alias signal_aliases[] = {{"IOT", SIGIOT}, {"CLD", SIGCLD}, {"IO", SIGIO}};
 
 char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -456,9 +391,12 @@ int parse_signal(std::string_view name) {
       return *sig;
     throw unknown();
   }
-  for (const auto& s : signal_names)
-    if (ascii_iequal(s.name, rest))
-      return s.value;
+  for (int sig = 1; sig < SIGRTMIN; ++sig)
+    if (const char* abbrev = sigabbrev_np(sig); abbrev != nullptr && ascii_iequal(abbrev, rest))
+      return sig;
+  for (const auto& alias : signal_aliases)
+    if (ascii_iequal(alias.name, rest))
+      return alias.value;
   throw unknown();
 }
 
