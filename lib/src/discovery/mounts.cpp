@@ -120,9 +120,9 @@ std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt_ns_id) {
 
 namespace {
 
-// libmount, loaded on first use. Only this fallback needs it, and linking it would load it with
-// libblkid, libselinux and libpcre2 into every xlsns run (about 0.5 MiB of memory and four more
-// libraries to map) where Linux 6.12's listmount/statmount already did the job. The same pattern
+// libmount, loaded on first use. Only this fallback needs it, and linking it would map it with
+// libblkid, libselinux and libpcre2 into every xlsns run, where Linux 6.12's listmount and
+// statmount already did the job. The same pattern
 // as systemd's optional libraries: the soname is libmount's ABI, which util-linux keeps stable.
 struct libmount_api {
   decltype(&mnt_new_table) new_table;

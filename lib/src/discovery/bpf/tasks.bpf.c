@@ -7,19 +7,14 @@
  * The kernel types below are declared here, with only the members read: a whole vmlinux.h would
  * be megabytes in the tree. Every read goes through BPF_CORE_READ (bpf_probe_read_kernel):
  * a direct load through a trusted pointer makes the verifier search the kernel's BTF by name for
- * every pointer it walks, which cost milliseconds per load.
+ * every pointer it walks, which slows every load.
  *
- * Loading costs about 0.2 ms for each relocated root type (the type a BPF_CORE_READ starts from)
- * the kernel has to look up: it searches all of vmlinux's BTF for the type's name, and keeps the
- * answer in a cache of 31 slots picked by a hash of the name (kernel/bpf/btf.c,
- * bpf_core_find_cands). Two names in one slot evict each other, so both are searched again on
- * every load. Hence few roots: each namespace's ns_common is read through its namespace type (a
- * root of its own, ns_common, shares a slot with file), and the iterator contexts, whose layout is
- * the iterators' ABI, are plain structs (bpf_iter__task_file shares a slot with uts_namespace).
- * The roots left still pair up in four slots (pid with pid_namespace, mnt_namespace with
- * ipc_namespace and super_block, net with inode, cgroup_namespace with time_namespace): nine
- * searches, about 2 of the 3 ms a load takes on 6.18. A listing of one namespace type loads a
- * program that reads that type alone (NSUTIL_TYPES below): 0.9 to 1.4 ms a load. */
+ * Each relocated root type (the type a BPF_CORE_READ starts from) makes the kernel search all of
+ * vmlinux's BTF for its name at load time, cached in a small hash table where colliding names
+ * evict each other (kernel/bpf/btf.c, bpf_core_find_cands). Hence few roots: each namespace's
+ * ns_common is read through its namespace type, and the iterator contexts, whose layout is the
+ * iterators' ABI, are plain structs. A listing of one namespace type loads a program that reads
+ * that type alone (NSUTIL_TYPES below). Load times: tests/bench/README.md (bpf_load.sh). */
 
 typedef unsigned char __u8;
 typedef unsigned short __u16;
