@@ -232,21 +232,11 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
   return std::move(g.opts);
 }
 
-int run(const options& opts) {
-  // libsmartcols draws trees and decides what is printable from the locale, as lsns does.
-  std::setlocale(LC_ALL, "");
-  if (opts.list_columns) {
-    print_column_list(opts);
-    return cli::exit_ok;
-  }
-  std::optional<filter_expr> filter;
-  std::vector<column> needed = opts.columns;
-  if (!opts.filter.empty()) {
-    filter = filter_expr::parse(opts.filter);
-    needed.insert(needed.end(), filter->columns().begin(), filter->columns().end());
-  }
-  auto wants = [&](column c) { return std::find(needed.begin(), needed.end(), c) != needed.end(); };
+namespace {
 
+// What the scan must find for `opts` and the columns `needed` (printed or filtered on).
+discovery_options wanted(const options& opts, const std::vector<column>& needed) {
+  auto wants = [&](column c) { return std::find(needed.begin(), needed.end(), c) != needed.end(); };
   discovery_options what;
   what.types = opts.types;
   what.relations = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner ||
@@ -262,6 +252,25 @@ int run(const options& opts) {
   // a namespace that only a socket holds has no path to ask its NETNSID through later.
   what.owner_uids = wants(column::uid) || wants(column::user);
   what.netnsids = wants(column::netnsid);
+  return what;
+}
+
+}  // namespace
+
+int run(const options& opts) {
+  // libsmartcols draws trees and decides what is printable from the locale, as lsns does.
+  std::setlocale(LC_ALL, "");
+  if (opts.list_columns) {
+    print_column_list(opts);
+    return cli::exit_ok;
+  }
+  std::optional<filter_expr> filter;
+  std::vector<column> needed = opts.columns;
+  if (!opts.filter.empty()) {
+    filter = filter_expr::parse(opts.filter);
+    needed.insert(needed.end(), filter->columns().begin(), filter->columns().end());
+  }
+  const discovery_options what = wanted(opts, needed);
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 
