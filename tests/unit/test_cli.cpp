@@ -137,12 +137,14 @@ TEST_CASE("options: applied in command-line order, the last value wins", "[cli]"
     std::vector<char*> argv;
     for (auto& w : words)
       argv.push_back(w.data());
-    std::string out;
-    auto r = nsutil::cli::apply_options(std::span(rows), std::span<char* const>(argv), layout,
-                                        operands::end_options, out);
+    auto r = nsutil::cli::parse(std::span(rows), std::span<char* const>(argv), layout,
+                                operands::end_options,
+                                [](std::string& out, std::vector<std::string> operands) {
+                                  return out + "|" + fmt::format("{}", fmt::join(operands, " "));
+                                });
     if (auto* early = std::get_if<nsutil::cli::early_exit>(&r))
       return early->text;
-    return out + "|" + fmt::format("{}", fmt::join(std::get<0>(r), " "));
+    return std::get<std::string>(r);
   };
   CHECK(apply({"-R", "/a", "--net=/n", "--root=/b", "x"}) == "root /b|x");
   CHECK(apply({"-R/a", "-n"}) == "net (none)|");

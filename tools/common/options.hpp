@@ -96,15 +96,18 @@ std::vector<const option_spec*> specs_of(std::span<const option<Options>, N> tab
   return specs;
 }
 
-/// Reads `args` with `table` into `out`, each option's apply() in command-line order (so a
-/// repeated option's last value wins, as in a getopt loop). Returns the operands, or the text
-/// of --help or --version where one of them comes first. Throws parse_error.
-template <class Options, std::size_t N>
-std::variant<std::vector<std::string>, early_exit> apply_options(
-    std::span<const option<Options>, N> table, std::span<char* const> args,
-    const help_layout& layout, operands where, Options& out) {
+/// A tool's parse_args(): reads `args` with `table`, calls each option's apply() on a new
+/// Options in command-line order (so a repeated option's last value wins, as in a getopt loop),
+/// then returns what `finish` makes of the Options and the operands (the rules between options,
+/// what they imply); or the text of --help or --version where one of them comes first. Pure.
+/// Throws parse_error.
+template <class Options, std::size_t N, class Finish>
+auto parse(std::span<const option<Options>, N> table, std::span<char* const> args,
+           const help_layout& layout, operands where, Finish finish)
+    -> parse_result<decltype(finish(std::declval<Options&>(), std::vector<std::string>{}))> {
   const std::vector<const option_spec*> specs = specs_of(table);
   reading read = read_options(specs, args, where);
+  Options out{};
   for (const occurrence& o : read.options) {
     const option<Options>& row = table[o.row];
     if (row.name == "help")
@@ -113,7 +116,7 @@ std::variant<std::vector<std::string>, early_exit> apply_options(
       return early_exit{version_text(layout.tool)};
     row.apply(out, o.value ? std::optional<std::string_view>(*o.value) : std::nullopt);
   }
-  return std::move(read.operands);
+  return finish(out, std::move(read.operands));
 }
 
 }  // namespace nsutil::cli

@@ -223,13 +223,12 @@ std::vector<const cli::option_spec*> option_specs() {
 }
 
 cli::parse_result<options> parse_args(std::span<char* const> args) {
-  given g;
-  auto read = cli::apply_options(std::span(table), args, help, cli::operands::anywhere, g);
-  if (auto* early = std::get_if<cli::early_exit>(&read))
-    return std::move(*early);
-  check_operands(g, std::get<std::vector<std::string>>(read));
-  resolve_layout(g);
-  return std::move(g.opts);
+  return cli::parse(std::span(table), args, help, cli::operands::anywhere,
+                    [](given& g, std::vector<std::string> operands) {
+                      check_operands(g, operands);
+                      resolve_layout(g);
+                      return std::move(g.opts);
+                    });
 }
 
 namespace {

@@ -196,20 +196,21 @@ void check_combinations(options& o) {
     r.all = true;
 }
 
+// The rules between options, once all are read, and the program.
+options finish(options& o, std::vector<std::string> command) {
+  check_combinations(o);
+  o.command = std::move(command);
+  return std::move(o);
+}
+
 }  // namespace
+
+cli::parse_result<options> parse_args(std::span<char* const> args) {
+  return cli::parse(std::span(table), args, help, cli::operands::end_options, finish);
+}
 
 std::vector<const cli::option_spec*> option_specs() {
   return cli::specs_of(std::span(table));
-}
-
-cli::parse_result<options> parse_args(std::span<char* const> args) {
-  options o;
-  auto read = cli::apply_options(std::span(table), args, help, cli::operands::end_options, o);
-  if (auto* early = std::get_if<cli::early_exit>(&read))
-    return std::move(*early);
-  check_combinations(o);
-  o.command = std::move(std::get<std::vector<std::string>>(read));
-  return o;
 }
 
 bool chooses_namespace(const options& o) {

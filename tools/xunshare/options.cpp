@@ -240,6 +240,18 @@ void apply_implications(options& o) {
     o.fork = true;
 }
 
+// The rules between options, once all are read, what they imply, and the program.
+options finish(options& o, std::vector<std::string> command) {
+  if ((o.offsets.monotonic || o.offsets.boottime) && !o.namespaces.contains(ns_type::time))
+    throw cli::parse_error(
+        "options --monotonic and --boottime require unsharing of a time namespace (-T)");
+  if (o.setgroups_allow == true && o.map_group)
+    throw cli::parse_error("options --setgroups=allow and --map-group are mutually exclusive");
+  apply_implications(o);
+  o.command = std::move(command);
+  return std::move(o);
+}
+
 }  // namespace
 
 std::vector<const cli::option_spec*> option_specs() {
@@ -247,18 +259,7 @@ std::vector<const cli::option_spec*> option_specs() {
 }
 
 cli::parse_result<options> parse_args(std::span<char* const> args) {
-  options o;
-  auto read = cli::apply_options(std::span(table), args, help, cli::operands::end_options, o);
-  if (auto* early = std::get_if<cli::early_exit>(&read))
-    return std::move(*early);
-  if ((o.offsets.monotonic || o.offsets.boottime) && !o.namespaces.contains(ns_type::time))
-    throw cli::parse_error(
-        "options --monotonic and --boottime require unsharing of a time namespace (-T)");
-  if (o.setgroups_allow == true && o.map_group)
-    throw cli::parse_error("options --setgroups=allow and --map-group are mutually exclusive");
-  apply_implications(o);
-  o.command = std::move(std::get<std::vector<std::string>>(read));
-  return o;
+  return cli::parse(std::span(table), args, help, cli::operands::end_options, finish);
 }
 
 }  // namespace nsutil::xunshare
