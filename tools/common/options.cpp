@@ -35,14 +35,36 @@ bool optional_value(takes arg) {
   return arg == takes::optional || arg == takes::optional_long;
 }
 
-// The table as Boost describes it. Boost keys an option by its long name, or by "-X" when it
-// has none; an optional_long row is two options, "--NAME[=VALUE]" and the bare "-X".
-po::options_description describe(std::span<const option_spec* const> table) {
+// Whether a word of `args` could name `row`: "--PREFIX" or "--PREFIX=VALUE" a prefix of its
+// name, or "-ABC" its letter. Every word counts (values and the program's words too), so the
+// rows kept are a superset of those Boost can match or find ambiguous.
+bool could_name(const option_spec& row, std::span<char* const> args) {
+  for (std::string_view word : args) {
+    if (word.starts_with("--")) {
+      if (!row.name.empty() && row.name.starts_with(word.substr(2, word.find('=') - 2)))
+        return true;
+    } else if (word.size() > 1 && word[0] == '-' && row.letter != 0 &&
+               word.find(row.letter, 1) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The table as Boost describes it, less the rows no word of `args` could name: Boost makes an
+// istringstream and four allocations for each option described, which for xunshare's 45 cost
+// more than the rest of its parse (tests/bench/README-cli.md), and the rows left out cannot
+// change what it reads. Boost keys an option by its long name, or by "-X" when it has none; an
+// optional_long row is two options, "--NAME[=VALUE]" and the bare "-X".
+po::options_description describe(std::span<const option_spec* const> table,
+                                 std::span<char* const> args) {
   po::options_description desc;
   auto add = [&](const std::string& names, unsigned min, unsigned max) {
     desc.add_options()(names.c_str(), new arity(min, max));
   };
   for (const option_spec* row : table) {
+    if (!could_name(*row, args))
+      continue;
     std::string names(row->name);
     unsigned min = row->arg == takes::value ? 1 : 0;
     unsigned max = row->arg == takes::nothing ? 0 : 1;
@@ -118,7 +140,7 @@ reading read_options(std::span<const option_spec* const> table, std::span<char* 
                      operands where) {
   reading out;
   try {
-    const po::options_description desc = describe(table);
+    const po::options_description desc = describe(table, args);
     split at{args.size(), args.size()};
     if (where == operands::end_options)
       at = options_end(args, desc);
