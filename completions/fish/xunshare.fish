@@ -10,7 +10,8 @@
 function __fish_xunshare_before_program
     set -l tokens (commandline -opc)
     set -l takes_value -R --root -w --wd -S --setuid -G --setgid --propagation --setgroups \
-        --map-user --map-group --map-users --map-groups --owner --monotonic --boottime -l --load-interp
+        --map-user --map-group --map-users --map-groups --owner --monotonic --boottime -l --load-interp \
+        --whitelist-env
     set -l i 2
     while test $i -le (count $tokens)
         switch $tokens[$i]

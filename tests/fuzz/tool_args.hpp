@@ -1,9 +1,7 @@
 // What the harnesses of the tools' command lines share: the input as argv, parsed by a tool's
-// parse_args(), with the refusals every tool documents (a usage error, Boost.ProgramOptions'
-// own errors) let through.
+// parse_args(), with the one refusal every tool documents (cli::parse_error) let through.
 #pragma once
 
-#include <boost/program_options/errors.hpp>
 #include <optional>
 #include <variant>
 
@@ -22,8 +20,7 @@ std::optional<Options> parsed_options(cli::parse_result<Options> (*parse)(std::s
     auto parsed = parse(argv.args());
     if (auto* options = std::get_if<Options>(&parsed))
       return std::move(*options);
-  } catch (const cli::usage_error&) {
-  } catch (const boost::program_options::error&) {
+  } catch (const cli::parse_error&) {
   }
   return std::nullopt;
 }

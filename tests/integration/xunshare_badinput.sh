@@ -26,8 +26,8 @@ bad() {
 
 bad usage "unknown long option" --bogus true
 bad usage "unknown short option" -x true
-bad usage "a prefix of a long option" --mou true
-bad usage "a prefix of --forward-signals" --forward true
+bad usage "a prefix of several long options" --mou true
+bad usage "a prefix of --fork and --forward-signals" --fo true
 for opt in --root -R --wd -w --setuid -S --setgid -G --propagation --setgroups --map-user \
            --map-group --map-users --map-groups --owner --monotonic --boottime --load-interp -l; do
   bad usage "missing value for $opt" $opt

@@ -10,167 +10,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <nsutil/error.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
 #  include <sanitizer/lsan_interface.h>
 #endif
 
-namespace po = boost::program_options;
-
 namespace nsutil::cli {
 namespace {
 
-const po::option_description* find(const po::options_description& desc, const std::string& name) {
-  return desc.find_nothrow(name, /*approx=*/false);
-}
-
-bool takes_required_value(const po::option_description& d) {
-  return d.semantic()->min_tokens() > 0;
-}
-bool takes_any_value(const po::option_description& d) {
-  return d.semantic()->max_tokens() > 0;
-}
-
-// Boost's messages quote long options with "--"; util-linux's say "unrecognized". Keep Boost's
-// wording but make it one line with the tool's prefix (done by the caller).
-std::string describe(const po::error& e) {
-  return e.what();
-}
-
 // Set by skip_exit_handlers(): main_wrapper() then ends with _exit().
 bool exit_handlers_skipped = false;
-
-}  // namespace
-
-named_options::named_options(std::span<char* const> args) {
-  for (const char* word : args)
-    note(word);
-}
-
-named_options::named_options(std::span<const std::string> args) {
-  for (const auto& word : args)
-    note(word);
-}
-
-void named_options::note(std::string_view word) {
-  if (word.size() > 2 && word.starts_with("--"))
-    long_.emplace_back(word.substr(2, word.find('=') - 2));
-  else if (word.size() > 1 && word[0] == '-')
-    for (char c : word.substr(1))
-      short_.set(static_cast<unsigned char>(c));
-}
-
-bool named_options::names(std::string_view spec) const {
-  auto comma = spec.find(',');
-  if (comma != std::string_view::npos && comma + 1 < spec.size() &&
-      short_.test(static_cast<unsigned char>(spec[comma + 1])))
-    return true;
-  std::string_view long_name = spec.substr(0, comma);
-  return !long_name.empty() && std::find(long_.begin(), long_.end(), long_name) != long_.end();
-}
-
-void named_options::add(po::options_description& desc, const char* spec,
-                        const po::value_semantic* semantic) const {
-  std::unique_ptr<const po::value_semantic> owned(semantic);
-  if (names(spec))
-    desc.add_options()(spec, owned.release(), "");
-}
-
-bool switch_given(const po::variables_map& vm, const char* name) {
-  return vm.count(name) != 0 && vm[name].as<bool>();
-}
-
-split_args split_at_command(std::span<char* const> args, const po::options_description& desc) {
-  split_args out;
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
-    std::string_view tok = args[i];
-    if (tok == "--") {
-      ++i;
-      break;
-    }
-    if (tok.size() > 2 && tok.substr(0, 2) == "--") {
-      out.options.emplace_back(tok);
-      std::string_view name = tok.substr(2, tok.find('=') - 2);
-      const auto* d = find(desc, std::string(name));
-      if (d && takes_required_value(*d) && tok.find('=') == std::string_view::npos &&
-          i + 1 < args.size())
-        out.options.emplace_back(args[++i]);
-      continue;
-    }
-    if (tok.size() > 1 && tok[0] == '-') {
-      out.options.emplace_back(tok);
-      for (std::size_t j = 1; j < tok.size(); ++j) {
-        const auto* d = find(desc, std::string("-") + tok[j]);
-        if (!d || !takes_any_value(*d))
-          continue;
-        // The rest of the cluster is the value; a required value may also be the next token.
-        if (j + 1 == tok.size() && takes_required_value(*d) && i + 1 < args.size())
-          out.options.emplace_back(args[++i]);
-        break;
-      }
-      continue;
-    }
-    break;
-  }
-  for (; i < args.size(); ++i)
-    out.command.emplace_back(args[i]);
-  return out;
-}
-
-namespace {
-
-po::parsed_options parse_strictly(const std::vector<std::string>& options,
-                                  const po::options_description& desc) {
-  // No prefix guessing: "--mo" must not mean --mount (util-linux's getopt would accept it, but
-  // a script that relies on it breaks when an option is added).
-  constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
-  return po::command_line_parser(options).options(desc).style(style).run();
-}
-
-}  // namespace
-
-po::variables_map store_last_wins(po::parsed_options parsed) {
-  // Walk backwards so that the first occurrence met is the one that wins.
-  std::vector<po::option> kept;
-  std::vector<std::string> seen;
-  for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it) {
-    const auto* d =
-        parsed.description == nullptr ? nullptr : find(*parsed.description, it->string_key);
-    bool list = d == nullptr || d->semantic()->is_composing();
-    if (!list) {
-      if (std::find(seen.begin(), seen.end(), it->string_key) != seen.end())
-        continue;
-      seen.push_back(it->string_key);
-    }
-    kept.push_back(std::move(*it));
-  }
-  parsed.options.assign(std::make_move_iterator(kept.rbegin()),
-                        std::make_move_iterator(kept.rend()));
-  po::variables_map vm;
-  po::store(parsed, vm);
-  po::notify(vm);
-  return vm;
-}
-
-po::variables_map parse_options(const std::vector<std::string>& options,
-                                const po::options_description& desc) {
-  return store_last_wins(parse_strictly(options, desc));
-}
-
-std::vector<po::option> parse_options_in_order(const std::vector<std::string>& options,
-                                               const po::options_description& desc) {
-  po::parsed_options parsed = parse_strictly(options, desc);
-  for (const auto& o : parsed.options) {
-    if (o.unregistered || o.position_key >= 0)
-      throw po::unknown_option(o.original_tokens.empty() ? o.string_key : o.original_tokens[0]);
-  }
-  return std::move(parsed.options);
-}
-
-namespace {
 
 // Longer values are cut: a 100 kB argument must not become a 100 kB line.
 constexpr std::size_t max_echoed = 80;
@@ -237,13 +87,10 @@ int run_wrapped(std::string_view tool, std::span<char* const> args,
   int status = exit_failure;
   try {
     status = parse_and_run(args);
-  } catch (const usage_error& e) {
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool, one_line(e.what()),
-               tool);
-    return exit_failure;
-  } catch (const po::error& e) {
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", tool,
-               one_line(describe(e)), tool);
+  } catch (const parse_error& e) {
+    fmt::print(stderr, "{}: {}\n", tool, one_line(e.what()));
+    if (e.try_help())
+      fmt::print(stderr, "Try '{} --help' for more information.\n", tool);
     return exit_failure;
   } catch (const noted_error& e) {
     fmt::print(stderr, "{}: {}\n{}: note: {}\n", tool, one_line(e.what()), tool,
@@ -378,7 +225,7 @@ std::optional<int> realtime_signal(std::string_view rest) {
 }  // namespace
 
 int parse_signal(std::string_view name) {
-  auto unknown = [&] { return usage_error(fmt::format("unknown signal: {}", printable(name))); };
+  auto unknown = [&] { return parse_error(fmt::format("unknown signal: {}", printable(name))); };
   if (auto number = parse_number<int>(name)) {
     if (*number > 0 && *number < NSIG)
       return *number;

@@ -1,9 +1,8 @@
-// What the three tools share: splitting argv at the program to run, the main wrapper that turns
-// errors into one line and an exit status, and ending like a waited-for child.
+// What the three tools share besides their option tables (options.hpp): the main wrapper that
+// turns errors into one line and an exit status, value parsers, and ending like a waited-for
+// child.
 #pragma once
 
-#include <bitset>
-#include <boost/program_options.hpp>
 #include <cctype>
 #include <charconv>
 #include <concepts>
@@ -30,10 +29,18 @@ enum exit_status : int {
   exit_not_found = 127,
 };
 
-/// A mistake on the command line: printed with "Try 'TOOL --help'", exit status 1.
-class usage_error : public std::runtime_error {
+/// A command line a tool refuses, the one error type of every parse_args(): printed as
+/// "TOOL: what()" with exit status 1, and "Try 'TOOL --help' for more information." after it
+/// when it says so (util-linux's errtryhelp(); its errx() for a bad value, without).
+class parse_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class hint : bool { none, try_help };
+  explicit parse_error(const std::string& what, hint h = hint::try_help)
+      : std::runtime_error(what), hint_(h) {}
+  [[nodiscard]] bool try_help() const noexcept { return hint_ == hint::try_help; }
+
+ private:
+  hint hint_;
 };
 
 /// An error with a line of advice after it: "TOOL: what()", then "TOOL: note: NOTE"; status 1.
@@ -56,78 +63,13 @@ struct early_exit {
 template <class Options>
 using parse_result = std::variant<Options, early_exit>;
 
-/// The options a command line names, so that a tool describes only those to Boost.ProgramOptions.
-/// Every "--NAME" or "--NAME=VALUE" word names NAME, every character of a "-abc" word the short
-/// option of that character. Every word counts, option values and the command's arguments too,
-/// so what it names is a superset of the options the parse meets.
-///
-/// Why: Boost 1.74 builds a std::istringstream for each option a description is given
-/// (option_description::set_names). Describing all 45 of xunshare's options cost 230,000
-/// instructions a call, more than the rest of its own start-up outside the dynamic loader.
-/// Describing the named ones alone parses the same, because the tools turn prefix guessing off:
-/// a word names an option exactly or not at all.
-class named_options {
- public:
-  explicit named_options(std::span<char* const> args);
-  explicit named_options(std::span<const std::string> args);
-
-  /// Whether the command line names the option `spec`, in Boost's spelling ("map-root-user,r",
-  /// ",m", "init").
-  [[nodiscard]] bool names(std::string_view spec) const;
-
-  /// Adds `spec` with `semantic` to `desc` if the command line names it. Takes `semantic` either
-  /// way, as Boost does.
-  void add(boost::program_options::options_description& desc, const char* spec,
-           const boost::program_options::value_semantic* semantic) const;
-
- private:
-  void note(std::string_view word);
-
-  std::vector<std::string> long_;
-  std::bitset<256> short_;
-};
-
-/// Whether the switch (po::bool_switch) `name` was given; false when it was not described.
-bool switch_given(const boost::program_options::variables_map& vm, const char* name);
-
-/// argv split where util-linux's "+" getopt stops: `options` are the leading options (and their
-/// values), `command` is the program and its arguments (a leading "--" is dropped).
-struct split_args {
-  std::vector<std::string> options;
-  std::vector<std::string> command;
-};
-
-/// Splits `args` (without argv[0]) at the first token that is neither an option known to `desc`
-/// nor the value of one, or after "--". Unknown options stay on the option side for Boost to
-/// reject. Optional values (implicit_value) are taken only attached ("--net=FILE", "-n/path").
-split_args split_at_command(std::span<char* const> args,
-                            const boost::program_options::options_description& desc);
-
-/// Parses the option side with `desc`: long options only in full (no prefix guessing), short
-/// options combinable ("-mfp"), repetitions as store_last_wins() takes them. Throws
-/// boost::program_options::error on bad input.
-boost::program_options::variables_map parse_options(
-    const std::vector<std::string>& options,
-    const boost::program_options::options_description& desc);
-
-/// Stores `parsed` as util-linux's getopt loop leaves options: one given more than once keeps its
-/// last value (Boost would refuse the repetition), while a composing option (a list, such as
-/// xlsns -t) collects every value. Notifies, so the map is ready to read.
-boost::program_options::variables_map store_last_wins(
-    boost::program_options::parsed_options parsed);
-
-/// Like parse_options(), but returns every occurrence in command-line order instead of a map,
-/// for tools whose options may repeat or override each other as in a getopt loop.
-std::vector<boost::program_options::option> parse_options_in_order(
-    const std::vector<std::string>& options,
-    const boost::program_options::options_description& desc);
-
 /// The text of --version: "TOOL from nsutil VERSION".
 std::string version_text(std::string_view tool);
 
 /// Runs a tool: parses, runs, and maps every error to one line on stderr ("TOOL: ...", control
 /// bytes escaped by one_line()) and an
-/// exit status: usage errors 1 (with a "Try" line), exec failures 126/127, other errors 1.
+/// exit status: parse errors 1 (with a "Try" line if they ask for one), exec failures 126/127,
+/// other errors 1.
 /// Also reports a failed write to stdout (e.g. to /dev/full) as an error.
 int main_wrapper(std::string_view tool, int argc, char* argv[],
                  const std::function<int(std::span<char* const>)>& parse_and_run);
@@ -201,7 +143,7 @@ std::string ns_option(ns_set types);
 /// (ASCII), aliases included ("KILL", "sigterm", "IOT", "CLD", "POLL"), or a real-time signal
 /// as "RTMIN+N", "RTMAX-N" or "RTN" within SIGRTMIN ... SIGRTMAX. Also takes what util-linux
 /// does not: a number 1 ... NSIG-1 ("9", as parse_number() reads it), and "RTMIN" and "RTMAX"
-/// alone. Throws usage_error "unknown signal: NAME" for anything else.
+/// alone. Throws parse_error "unknown signal: NAME" for anything else.
 int parse_signal(std::string_view name);
 
 /// The shell util-linux runs when no program is given: $SHELL, else the passwd shell, else

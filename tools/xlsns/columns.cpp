@@ -95,18 +95,33 @@ const std::optional<container>& cell_context::container_of(pid_t pid) {
   return containers_.emplace_back(pid, resolver_->of_process(pid)).second;
 }
 
+namespace {
+
+// HOLDERS: what keeps the namespace alive, one name a line (or comma-joined).
+std::string holders_text(const found_namespace& ns, bool nowrap) {
+  std::vector<std::string> names;
+  for (int h = 0; h <= static_cast<int>(ns_holder::child); ++h)
+    if (ns.holders.contains(static_cast<ns_holder>(h)))
+      names.emplace_back(to_string(static_cast<ns_holder>(h)));
+  return join(names, nowrap);
+}
+
+// A row without a process shows the creator of the namespace's owning user namespace (lsns 2.42
+// does), which the scan read (discovery_options::owner_uids): the namespace is not opened again
+// here, since its path may be another process's descriptor, which only the library takes
+// without blocking.
+std::optional<uid_t> row_uid(const row_source& row) {
+  if (row.proc != nullptr)
+    return row.proc->uid;
+  return row.ns->owner_uid;
+}
+
+}  // namespace
+
 std::string cell_context::value(column id, const row_source& row) {
   const found_namespace& ns = *row.ns;
   const scanned_process* proc = row.proc;
-  auto uid = [&]() -> std::optional<uid_t> {
-    // A row without a process shows the creator of the namespace's owning user namespace (lsns
-    // 2.42 does), which the scan read (discovery_options::owner_uids): the namespace is not
-    // opened again here, since its path may be another process's descriptor, which only the
-    // library takes without blocking.
-    if (proc != nullptr)
-      return proc->uid;
-    return ns.owner_uid;
-  };
+  auto uid = [&] { return row_uid(row); };
   switch (id) {
     case column::ns:
       return std::to_string(ns.inode.ino);
@@ -149,27 +164,25 @@ std::string cell_context::value(column id, const row_source& row) {
       return ns.id ? std::to_string(*ns.id) : std::string();
     case column::nthreads:
       return std::to_string(ns.nthreads);
-    case column::holders: {
-      std::vector<std::string> names;
-      for (int h = 0; h <= static_cast<int>(ns_holder::child); ++h)
-        if (ns.holders.contains(static_cast<ns_holder>(h)))
-          names.emplace_back(to_string(static_cast<ns_holder>(h)));
-      return join(names, nowrap_);
-    }
+    case column::holders:
+      return holders_text(ns, nowrap_);
     case column::container:
     case column::containerid:
-    case column::engine: {
-      if (proc == nullptr)
-        return {};
-      const auto& c = container_of(proc->pid);
-      if (!c)
-        return {};
-      if (id == column::container)
-        return qualified_name(*c);
-      return id == column::containerid ? c->id : std::string(to_string(c->engine));
-    }
+    case column::engine:
+      return container_value(id, proc);
   }
   return {};
+}
+
+std::string cell_context::container_value(column id, const scanned_process* proc) {
+  if (proc == nullptr)
+    return {};
+  const auto& c = container_of(proc->pid);
+  if (!c)
+    return {};
+  if (id == column::container)
+    return qualified_name(*c);
+  return id == column::containerid ? c->id : std::string(to_string(c->engine));
 }
 
 }  // namespace nsutil::xlsns

@@ -76,6 +76,8 @@ class cell_context {
   /// The container of a row's process; the resolver is made at the first container cell, so
   /// listings without CONTAINER, CONTAINERID or ENGINE read no engine state.
   const std::optional<container>& container_of(pid_t pid);
+  /// CONTAINER, CONTAINERID or ENGINE of a row's process.
+  std::string container_value(column id, const scanned_process* proc);
   bool nowrap_;
   std::unique_ptr<container_resolver> resolver_;
   std::vector<std::pair<pid_t, std::optional<container>>> containers_;

@@ -79,10 +79,26 @@ std::optional<double> as_number(std::string_view s) {
 // and may not repeat a part that can match the empty string.
 constexpr std::uint64_t max_regex_size = 300;
 
-// Why regcomp() should not be given `re`, or nullopt. Malformed parts count as literals and are
-// left for regcomp() to refuse.
-std::optional<std::string> regex_problem(std::string_view re) {
-  constexpr std::uint64_t too_big = max_regex_size + 1;
+// The walk of regex_problem(): the size of the regex with its repeats copied out, and whether a
+// repeated part can match the empty string, group by group.
+class regex_walk {
+ public:
+  explicit regex_walk(std::string_view re) : re_(re) {}
+
+  std::optional<std::string> problem() {
+    for (std::size_t i = 0; i < re_.size(); ++i) {
+      if (!step(i))
+        return "repeats a part that can match the empty string, which regcomp() may take minutes "
+               "over; write it so that the repeated part cannot match nothing";
+      if (open_.back().size >= too_big || open_.back().last >= too_big)
+        return fmt::format("is too large once its repeats are expanded (more than {} parts)",
+                           max_regex_size);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr std::uint64_t too_big = max_regex_size + 1;
   // One group, or the whole regex: its size with repeats copied out, and whether it can match
   // the empty string (some alternative of only nullable atoms).
   struct group {
@@ -97,19 +113,20 @@ std::optional<std::string> regex_problem(std::string_view re) {
     }
     [[nodiscard]] bool nullable() const { return other_alt_nullable || alt_nullable(); }
   };
-  std::vector<group> open(1);
-  auto atom = [&](std::uint64_t size, bool nullable) {
-    group& g = open.back();
+
+  void atom(std::uint64_t size, bool nullable) {
+    group& g = open_.back();
     g.before_last_nullable = g.alt_nullable();
     g.size += size;
     g.last = size;
     g.has_last = true;
     g.last_nullable = nullable;
-  };
+  }
+
   // The last atom `copies` times over; `optional`: it may now match nothing. Every size stays
-  // below too_big, so this cannot overflow.
-  auto repeat = [&](std::uint64_t copies, bool optional) {
-    group& g = open.back();
+  // below too_big, so this cannot overflow. False when the atom can match nothing.
+  bool repeat(std::uint64_t copies, bool optional) {
+    group& g = open_.back();
     if (!g.has_last)
       return true;  // nothing to repeat: regcomp() decides
     if (g.last_nullable)
@@ -118,83 +135,109 @@ std::optional<std::string> regex_problem(std::string_view re) {
     g.last *= copies;
     g.last_nullable = optional;
     return true;
-  };
-  auto digit = [&](std::size_t j) {
-    return j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]));
-  };
-  auto number = [&](std::size_t& j) {
+  }
+
+  [[nodiscard]] bool digit(std::size_t j) const {
+    return j < re_.size() && std::isdigit(static_cast<unsigned char>(re_[j]));
+  }
+
+  std::uint64_t number(std::size_t& j) const {
     std::uint64_t v = 0;
     for (; digit(j); ++j)
-      v = std::min(v * 10 + static_cast<unsigned>(re[j] - '0'), too_big);
+      v = std::min(v * 10 + static_cast<unsigned>(re_[j] - '0'), too_big);
     return v;
-  };
-  for (std::size_t i = 0; i < re.size(); ++i) {
-    char c = re[i];
-    bool repeated = true;
+  }
+
+  // The ']' that ends the bracket expression opening at i: "[]a]", "[^]a]" and "[[:alpha:]]"
+  // hold a ']' that does not end them.
+  [[nodiscard]] std::size_t bracket_end(std::size_t i) const {
+    std::size_t j = i + 1;
+    j += j < re_.size() && re_[j] == '^' ? 1 : 0;
+    j += j < re_.size() && re_[j] == ']' ? 1 : 0;
+    while (j < re_.size() && re_[j] != ']') {
+      if (re_[j] == '[' && j + 1 < re_.size() &&
+          std::string_view(":.=").find(re_[j + 1]) != std::string_view::npos) {
+        auto close = re_.find(std::string{re_[j + 1], ']'}, j + 2);
+        j = close == std::string_view::npos ? re_.size() : close + 2;
+      } else {
+        ++j;
+      }
+    }
+    return j;
+  }
+
+  // "{N}", "{N,}" or "{N,M}" at i; anything else is an atom (regcomp() takes the '{'
+  // literally or refuses it).
+  bool braces(std::size_t& i) {
+    std::size_t j = i + 1;
+    std::uint64_t least = number(j);
+    std::uint64_t copies = least;
+    if (j < re_.size() && re_[j] == ',') {
+      ++j;
+      copies = digit(j) ? std::max(least, number(j)) : least + 1;
+    }
+    if (j < re_.size() && re_[j] == '}') {
+      i = j;
+      return repeat(std::min(copies, too_big), least == 0);
+    }
+    atom(1, false);
+    return true;
+  }
+
+  void close_group() {
+    std::uint64_t size = std::max<std::uint64_t>(open_.back().size, 1);
+    bool nullable = open_.back().nullable();
+    open_.pop_back();
+    atom(size, nullable);
+  }
+
+  void alternative() {
+    group& g = open_.back();
+    g.other_alt_nullable = g.nullable();
+    g.has_last = false;
+    g.last = 0;
+    g.before_last_nullable = true;
+  }
+
+  // The character at i (and what belongs to it); false where a repeat repeats what can match
+  // nothing.
+  bool step(std::size_t& i) {
+    char c = re_[i];
     if (c == '\\') {
       ++i;
       // glibc's word and buffer anchors match no character.
-      atom(1, i < re.size() && std::string_view("bB<>`'").find(re[i]) != re.npos);
+      atom(1, i < re_.size() && std::string_view("bB<>`'").find(re_[i]) != std::string_view::npos);
     } else if (c == '[') {
-      // "[]a]", "[^]a]" and "[[:alpha:]]" hold a ']' that does not end them.
-      std::size_t j = i + 1;
-      j += j < re.size() && re[j] == '^' ? 1 : 0;
-      j += j < re.size() && re[j] == ']' ? 1 : 0;
-      while (j < re.size() && re[j] != ']') {
-        if (re[j] == '[' && j + 1 < re.size() &&
-            std::string_view(":.=").find(re[j + 1]) != re.npos) {
-          auto close = re.find(std::string{re[j + 1], ']'}, j + 2);
-          j = close == re.npos ? re.size() : close + 2;
-        } else {
-          ++j;
-        }
-      }
-      i = j;
+      i = bracket_end(i);
       atom(1, false);
     } else if (c == '(') {
-      open.emplace_back();
-    } else if (c == ')' && open.size() > 1) {
-      std::uint64_t size = std::max<std::uint64_t>(open.back().size, 1);
-      bool nullable = open.back().nullable();
-      open.pop_back();
-      atom(size, nullable);
+      open_.emplace_back();
+    } else if (c == ')' && open_.size() > 1) {
+      close_group();
     } else if (c == '|') {
-      group& g = open.back();
-      g.other_alt_nullable = g.nullable();
-      g.has_last = false;
-      g.last = 0;
-      g.before_last_nullable = true;
+      alternative();
     } else if (c == '^' || c == '$') {
       atom(1, true);
     } else if (c == '*' || c == '?') {
-      repeated = repeat(1, true);
+      return repeat(1, true);
     } else if (c == '+') {
-      repeated = repeat(2, false);
+      return repeat(2, false);
     } else if (c == '{' && digit(i + 1)) {
-      std::size_t j = i + 1;
-      std::uint64_t least = number(j);
-      std::uint64_t copies = least;
-      if (j < re.size() && re[j] == ',') {
-        ++j;
-        copies = digit(j) ? std::max(least, number(j)) : least + 1;
-      }
-      if (j < re.size() && re[j] == '}') {
-        i = j;
-        repeated = repeat(std::min(copies, too_big), least == 0);
-      } else {
-        atom(1, false);  // not a repeat: regcomp() takes the '{' literally or refuses it
-      }
+      return braces(i);
     } else {
       atom(1, false);
     }
-    if (!repeated)
-      return "repeats a part that can match the empty string, which regcomp() may take minutes "
-             "over; write it so that the repeated part cannot match nothing";
-    if (open.back().size >= too_big || open.back().last >= too_big)
-      return fmt::format("is too large once its repeats are expanded (more than {} parts)",
-                         max_regex_size);
+    return true;
   }
-  return std::nullopt;
+
+  std::string_view re_;
+  std::vector<group> open_ = std::vector<group>(1);
+};
+
+// Why regcomp() should not be given `re`, or nullopt. Malformed parts count as literals and are
+// left for regcomp() to refuse.
+std::optional<std::string> regex_problem(std::string_view re) {
+  return regex_walk(re).problem();
 }
 
 struct token {

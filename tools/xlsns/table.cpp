@@ -127,6 +127,62 @@ const scanned_process* representative(const discovery& found, const found_namesp
   return index ? &found.processes[*index] : nullptr;
 }
 
+// The parent or owner tree: each row under its parent's (or owner's) row.
+void lay_out_relations(const options& opts, const discovery& found, table_writer& out,
+                       const std::vector<const found_namespace*>& shown,
+                       const std::unordered_map<std::uint64_t, const found_namespace*>& by_ino) {
+  std::unordered_map<const found_namespace*, libscols_line*> lines;
+  auto find = [&](std::uint64_t ino) -> const found_namespace* {
+    auto it = by_ino.find(ino);
+    return ino != 0 && it != by_ino.end() ? it->second : nullptr;
+  };
+  // A row goes under its parent's (or owner's), which must exist first. lsns's parent tree
+  // also lays out the owner of a namespace without a parent before it (at the top level).
+  std::function<libscols_line*(const found_namespace*)> show =
+      [&](const found_namespace* ns) -> libscols_line* {
+    if (auto it = lines.find(ns); it != lines.end())
+      return it->second;
+    lines[ns] = nullptr;  // guards against a cycle
+    bool hierarchical = ns->type == ns_type::pid || ns->type == ns_type::user;
+    const found_namespace* up = nullptr;
+    libscols_line* parent = nullptr;
+    if (opts.tree == tree_mode::owner)
+      up = find(ns->owner_ino);
+    else if (hierarchical)
+      up = find(ns->parent_ino);
+    if (opts.tree == tree_mode::parent && up == nullptr) {
+      if (const auto* owner = find(ns->owner_ino); owner != nullptr && owner != ns)
+        show(owner);
+    }
+    if (up != nullptr && up != ns)
+      parent = show(up);
+    libscols_line* line = out.add({ns, representative(found, *ns)}, parent);
+    lines[ns] = line;
+    return line;
+  };
+  for (const auto* ns : shown)
+    show(ns);
+}
+
+// The process tree, or none: the rows in order.
+void lay_out_processes(const options& opts, const discovery& found, table_writer& out,
+                       const std::vector<const found_namespace*>& shown) {
+  // lsns's process tree: a row goes under the last row whose process is the parent of this
+  // row's process, if that row came before it.
+  std::unordered_map<pid_t, libscols_line*> outline;
+  for (const auto* ns : shown) {
+    const scanned_process* proc = representative(found, *ns);
+    libscols_line* parent = nullptr;
+    if (opts.tree == tree_mode::process && proc != nullptr) {
+      if (auto it = outline.find(proc->ppid); it != outline.end())
+        parent = it->second;
+    }
+    libscols_line* line = out.add({ns, proc}, parent);
+    if (proc != nullptr)
+      outline[proc->pid] = line;
+  }
+}
+
 }  // namespace
 
 void print_namespaces(const options& opts, const discovery& found, const filter_expr* filter) {
@@ -153,54 +209,10 @@ void print_namespaces(const options& opts, const discovery& found, const filter_
     shown.push_back(&ns);
   }
 
-  if (opts.tree == tree_mode::parent || opts.tree == tree_mode::owner) {
-    std::unordered_map<const found_namespace*, libscols_line*> lines;
-    auto find = [&](std::uint64_t ino) -> const found_namespace* {
-      auto it = by_ino.find(ino);
-      return ino != 0 && it != by_ino.end() ? it->second : nullptr;
-    };
-    // A row goes under its parent's (or owner's), which must exist first. lsns's parent tree
-    // also lays out the owner of a namespace without a parent before it (at the top level).
-    std::function<libscols_line*(const found_namespace*)> show =
-        [&](const found_namespace* ns) -> libscols_line* {
-      if (auto it = lines.find(ns); it != lines.end())
-        return it->second;
-      lines[ns] = nullptr;  // guards against a cycle
-      bool hierarchical = ns->type == ns_type::pid || ns->type == ns_type::user;
-      const found_namespace* up = nullptr;
-      libscols_line* parent = nullptr;
-      if (opts.tree == tree_mode::owner)
-        up = find(ns->owner_ino);
-      else if (hierarchical)
-        up = find(ns->parent_ino);
-      if (opts.tree == tree_mode::parent && up == nullptr) {
-        if (const auto* owner = find(ns->owner_ino); owner != nullptr && owner != ns)
-          show(owner);
-      }
-      if (up != nullptr && up != ns)
-        parent = show(up);
-      libscols_line* line = out.add({ns, representative(found, *ns)}, parent);
-      lines[ns] = line;
-      return line;
-    };
-    for (const auto* ns : shown)
-      show(ns);
-  } else {
-    // lsns's process tree: a row goes under the last row whose process is the parent of this
-    // row's process, if that row came before it.
-    std::unordered_map<pid_t, libscols_line*> outline;
-    for (const auto* ns : shown) {
-      const scanned_process* proc = representative(found, *ns);
-      libscols_line* parent = nullptr;
-      if (opts.tree == tree_mode::process && proc != nullptr) {
-        if (auto it = outline.find(proc->ppid); it != outline.end())
-          parent = it->second;
-      }
-      libscols_line* line = out.add({ns, proc}, parent);
-      if (proc != nullptr)
-        outline[proc->pid] = line;
-    }
-  }
+  if (opts.tree == tree_mode::parent || opts.tree == tree_mode::owner)
+    lay_out_relations(opts, found, out, shown, by_ino);
+  else
+    lay_out_processes(opts, found, out, shown);
   out.print();
 }
 

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/program_options.hpp>
 #include <clocale>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
@@ -13,47 +12,23 @@
 #include "filter.hpp"
 #include "table.hpp"
 
-namespace po = boost::program_options;
-
 namespace nsutil::xlsns {
 namespace {
 
 // lsns's limit is twice its number of columns; a longer list is refused, not overflowed.
 constexpr std::size_t max_columns = 32;
 
-std::string help_text() {
-  std::string text = R"(
-Usage:
- xlsns [options] [<namespace>]
-
-List system namespaces.
-
-Options:
- -J, --json             use JSON output format
- -l, --list             use list format output
- -n, --noheadings       don't print headings
- -o, --output <list>    define which output columns to use
-     --output-all       output all columns
- -P, --persistent       namespaces without processes
- -p, --task <pid>       print process namespaces
- -r, --raw              use the raw output format
- -u, --notruncate       don't truncate text in columns
- -W, --nowrap           don't use multi-line representation
- -t, --type <name>      namespace type (mnt, net, ipc, user, pid, uts, cgroup, time)
- -T, --tree[=<rel>]     use tree format (parent, owner, or process)
- -Q, --filter <expr>    print only the namespaces that match the expression
-     --source <src>     read processes from: auto, bpf (BPF iterators) or proc
-
- -H, --list-columns     list the available columns
- -h, --help             display this help
- -V, --version          display version
-
-Available output columns:
-)";
+// The column lines of --help, after the options.
+std::string column_help() {
+  std::string text = "\nAvailable output columns:\n";
   for (const auto& c : all_columns())
     text += fmt::format(" {:>11}  {}\n", c.name, c.help);
-  text += "\nFor more details see xlsns(8).\n";
   return text;
+}
+
+// A value lsns refuses with errx(): one line, no "Try --help".
+cli::parse_error bad_value(const std::string& what) {
+  return cli::parse_error(what, cli::parse_error::hint::none);
 }
 
 void append_columns(std::string_view list, std::vector<column>& out) {
@@ -63,9 +38,9 @@ void append_columns(std::string_view list, std::vector<column>& out) {
     std::string_view name = list.substr(start, comma - start);
     auto col = parse_column(name);
     if (!col)
-      throw std::runtime_error(fmt::format("unknown column: {}", cli::printable(name)));
+      throw bad_value(fmt::format("unknown column: {}", cli::printable(name)));
     if (out.size() >= max_columns)
-      throw std::runtime_error(
+      throw bad_value(
           fmt::format("too many columns specified, the limit is {} columns", max_columns));
     out.push_back(*col);
     if (comma == std::string_view::npos)
@@ -89,165 +64,178 @@ std::vector<column> default_columns(const options& opts, bool net) {
 constexpr discovery_source sources[] = {discovery_source::automatic, discovery_source::bpf,
                                         discovery_source::proc};
 
-// The options `named` names (cli::named_options says why not all), and the positional namespace.
-po::options_description describe_options(const cli::named_options& named) {
-  po::options_description d;
-  auto add = [&](const char* spec, const po::value_semantic* semantic) {
-    named.add(d, spec, semantic);
-  };
-  for (const char* spec :
-       {"json,J", "list,l", "noheadings,n", "output-all", "persistent,P", "raw,r", "notruncate,u",
-        "nowrap,W", "list-columns,H", "help,h", "version,V"})
-    add(spec, po::bool_switch());
-  for (const char* spec : {"output,o", "task,p", "filter,Q", "source"})
-    add(spec, po::value<std::string>());
-  add("type,t", po::value<std::vector<std::string>>()->composing());
-  add("tree,T", po::value<std::string>()->implicit_value("owner"));
-  d.add_options()("namespace", po::value<std::vector<std::string>>()->composing());
-  return d;
+// The options as given, before what lsns decides after its getopt loop (the columns, the
+// default tree).
+struct given {
+  options opts;
+  bool output_all = false;
+  std::optional<std::string> output;  // the last -o
+  bool tree = false;                  // -T
+  bool types = false;                 // -t
+  bool net = false;                   // -t net
+};
+
+using value = std::optional<std::string_view>;
+using cli::takes;
+
+void set_task(given& g, value v) {
+  g.opts.task = cli::parse_number<pid_t>(*v);
+  if (!g.opts.task || *g.opts.task <= 0)
+    throw bad_value(fmt::format("invalid PID argument: {}", cli::quoted(*v)));
 }
 
-}  // namespace
+void add_type(given& g, value v) {
+  auto type = parse_ns_type(*v);
+  if (!type || *v == "mount")
+    throw bad_value(fmt::format("unknown namespace type: {}", cli::printable(*v)));
+  if (!g.types)
+    g.opts.types = {};
+  g.types = true;
+  g.opts.types.add(*type);
+  g.net = g.net || *type == ns_type::net;
+}
 
-cli::parse_result<options> parse_args(std::span<char* const> args) {
-  po::positional_options_description positional;
-  positional.add("namespace", -1);
-  // -T's value must be attached (getopt's "T::"): Boost would take the next word, so a bare -T
-  // (alone or ending a cluster such as -lT) is spelt out as --tree=owner first.
-  std::vector<std::string> words;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "--") {
-      words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-      break;
-    }
-    bool cluster = a.size() > 1 && a[0] == '-' && a[1] != '-';
-    if (a == "--tree" ||
-        (cluster && a.back() == 'T' && a.substr(1, a.size() - 2).find_first_of("optQ") == a.npos)) {
-      if (cluster && a.size() > 2)
-        words.emplace_back(a.substr(0, a.size() - 1));
-      words.emplace_back("--tree=owner");
-      continue;
-    }
-    words.emplace_back(a);
+// -T[REL]: lsns strips one leading '=' ("-T=parent", getopt's optional value of a short option).
+void set_tree(given& g, value v) {
+  std::string_view rel = v.value_or("owner");
+  if (rel.starts_with('='))
+    rel.remove_prefix(1);
+  if (rel == "process")
+    g.opts.tree = tree_mode::process;
+  else if (rel == "parent")
+    g.opts.tree = tree_mode::parent;
+  else if (rel == "owner")
+    g.opts.tree = tree_mode::owner;
+  else
+    throw bad_value(fmt::format("unknown tree type: {}", cli::printable(rel)));
+  g.tree = true;
+}
+
+void set_filter(given& g, value v) {
+  try {
+    (void)filter_expr::parse(*v);  // report bad syntax before any work
+  } catch (const filter_error& e) {
+    throw bad_value(e.what());
   }
-  const po::options_description desc = describe_options(cli::named_options(words));
-  constexpr int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
-  po::variables_map vm = cli::store_last_wins(
-      po::command_line_parser(words).options(desc).positional(positional).style(style).run());
-  auto flag = [&](const char* name) { return cli::switch_given(vm, name); };
+  g.opts.filter = *v;
+}
 
-  if (flag("help"))
-    return cli::early_exit{help_text()};
-  if (flag("version"))
-    return cli::early_exit{cli::version_text("xlsns")};
+void set_source(given& g, value v) {
+  auto it = std::find_if(std::begin(sources), std::end(sources),
+                         [&](discovery_source s) { return to_string(s) == *v; });
+  if (it == std::end(sources))
+    throw bad_value(fmt::format("unknown source: {}", cli::printable(*v)));
+  g.opts.source = *it;
+}
 
-  options opts;
-  opts.json = flag("json");
-  opts.list = flag("list");
-  opts.noheadings = flag("noheadings");
-  opts.raw = flag("raw");
-  opts.notruncate = flag("notruncate");
-  opts.nowrap = flag("nowrap");
-  opts.persistent = flag("persistent");
-  opts.list_columns = flag("list-columns");
+// util-linux lsns's options, as its --help lists them, and xlsns's own.
+constexpr cli::option<given> table[] = {
+    {{"json", 'J', takes::nothing, "", "use JSON output format"},
+     [](given& g, value) { g.opts.json = true; }},
+    {{"list", 'l', takes::nothing, "", "use list format output"},
+     [](given& g, value) { g.opts.list = true; }},
+    {{"noheadings", 'n', takes::nothing, "", "don't print headings"},
+     [](given& g, value) { g.opts.noheadings = true; }},
+    {{"output", 'o', takes::value, " <list>", "define which output columns to use"},
+     [](given& g, value v) { g.output = *v; }},
+    {{"output-all", 0, takes::nothing, "", "output all columns"},
+     [](given& g, value) { g.output_all = true; }},
+    {{"persistent", 'P', takes::nothing, "", "namespaces without processes"},
+     [](given& g, value) { g.opts.persistent = true; }},
+    {{"task", 'p', takes::value, " <pid>", "print process namespaces"}, set_task},
+    {{"raw", 'r', takes::nothing, "", "use the raw output format"},
+     [](given& g, value) { g.opts.raw = true; }},
+    {{"notruncate", 'u', takes::nothing, "", "don't truncate text in columns"},
+     [](given& g, value) { g.opts.notruncate = true; }},
+    {{"nowrap", 'W', takes::nothing, "", "don't use multi-line representation"},
+     [](given& g, value) { g.opts.nowrap = true; }},
+    {{"type", 't', takes::value, " <name>",
+      "namespace type (mnt, net, ipc, user, pid, uts, cgroup, time)"},
+     add_type},
+    {{"tree", 'T', takes::optional, "[=<rel>]", "use tree format (parent, owner, or process)"},
+     set_tree},
+    {{"filter", 'Q', takes::value, " <expr>",
+      "print only the namespaces that match the expression"},
+     set_filter},
+    {{"source", 0, takes::value, " <src>",
+      "read processes from: auto, bpf (BPF iterators) or proc"},
+     set_source},
+    {{"list-columns", 'H', takes::nothing, "", "list the available columns", true},
+     [](given& g, value) { g.opts.list_columns = true; }},
+    {{"help", 'h', takes::nothing, "", "display this help"}},
+    {{"version", 'V', takes::nothing, "", "display version"}},
+};
+
+constexpr cli::help_layout help{
+    .tool = "xlsns",
+    .head = "\nUsage:\n xlsns [options] [<namespace>]\n\nList system namespaces.\n\nOptions:\n",
+    .tail = "\nFor more details see xlsns(8).\n",
+    .column = 24,
+    .indent_long_only = true,
+    .more = column_help,
+};
+
+// The namespace argument and what excludes it, as lsns checks them after its getopt loop.
+void check_operands(given& g, const std::vector<std::string>& operands) {
+  options& opts = g.opts;
   if (opts.json && opts.raw)
-    throw std::runtime_error("mutually exclusive arguments: --json --raw");
-
-  if (vm.count("namespace")) {
-    const auto& ns = vm["namespace"].as<std::vector<std::string>>();
-    if (ns.size() > 1)
-      throw cli::usage_error(fmt::format("unexpected argument: {}", cli::quoted(ns[1])));
-    opts.ns = cli::parse_number<std::uint64_t>(ns[0]);
+    throw bad_value("mutually exclusive arguments: --json --raw");
+  if (!operands.empty()) {
+    if (operands.size() > 1)
+      throw cli::parse_error(fmt::format("unexpected argument: {}", cli::quoted(operands[1])));
+    opts.ns = cli::parse_number<std::uint64_t>(operands[0]);
     if (!opts.ns)
-      throw std::runtime_error(fmt::format("invalid namespace argument: {}", cli::quoted(ns[0])));
+      throw bad_value(fmt::format("invalid namespace argument: {}", cli::quoted(operands[0])));
   }
-  if (vm.count("task")) {
-    const auto& text = vm["task"].as<std::string>();
-    opts.task = cli::parse_number<pid_t>(text);
-    if (!opts.task || *opts.task <= 0)
-      throw std::runtime_error(fmt::format("invalid PID argument: {}", cli::quoted(text)));
-    if (opts.ns)
-      throw std::runtime_error("--task is mutually exclusive with <namespace>");
-    if (opts.persistent)
-      throw std::runtime_error("mutually exclusive arguments: --persistent --task");
-  }
-  bool net = false;
-  if (vm.count("type")) {
-    opts.types = {};
-    for (const auto& name : vm["type"].as<std::vector<std::string>>()) {
-      auto type = parse_ns_type(name);
-      if (!type || name == "mount")
-        throw std::runtime_error(fmt::format("unknown namespace type: {}", cli::printable(name)));
-      opts.types.add(*type);
-      net = net || *type == ns_type::net;
-    }
-  }
+  if (opts.task && opts.ns)
+    throw bad_value("--task is mutually exclusive with <namespace>");
+  if (opts.task && opts.persistent)
+    throw bad_value("mutually exclusive arguments: --persistent --task");
+}
 
-  // As lsns: --output-all or else the defaults first, then -o (its last one, wherever it stands)
-  // replaces them, or appends to them as "+LIST".
-  bool output_all = flag("output-all");
-  if (output_all) {
+// As lsns: --output-all or else the defaults first, then -o (its last one, wherever it stands)
+// replaces them, or appends to them as "+LIST"; a process tree unless -l, or --output-all
+// without a namespace argument; an explicit -T wins over -l.
+void resolve_layout(given& g) {
+  options& opts = g.opts;
+  if (g.output_all) {
     for (const auto& c : all_columns())
       opts.columns.push_back(c.id);
   } else {
-    opts.columns = default_columns(opts, net);
+    opts.columns = default_columns(opts, g.net);
   }
-  if (vm.count("output")) {
-    std::string_view list = vm["output"].as<std::string>();
+  if (g.output) {
+    std::string_view list = *g.output;
     if (!list.empty() && list[0] == '+')
       list.remove_prefix(1);
     else
       opts.columns.clear();
     append_columns(list, opts.columns);
   }
-
-  // As lsns: a process tree unless -l, or --output-all without a namespace argument; an
-  // explicit -T wins over -l.
-  if (vm.count("tree")) {
-    const auto& rel = vm["tree"].as<std::string>();
-    if (rel == "process")
-      opts.tree = tree_mode::process;
-    else if (rel == "parent")
-      opts.tree = tree_mode::parent;
-    else if (rel == "owner")
-      opts.tree = tree_mode::owner;
-    else
-      throw std::runtime_error(fmt::format("unknown tree type: {}", cli::printable(rel)));
-  } else if (!opts.list && (opts.ns || !output_all)) {
+  if (!g.tree && !opts.list && (opts.ns || !g.output_all))
     opts.tree = tree_mode::process;
-  }
-
-  if (vm.count("filter")) {
-    opts.filter = vm["filter"].as<std::string>();
-    (void)filter_expr::parse(opts.filter);  // report bad syntax before any work
-  }
-  if (vm.count("source")) {
-    const auto& name = vm["source"].as<std::string>();
-    auto it = std::find_if(std::begin(sources), std::end(sources),
-                           [&](discovery_source s) { return to_string(s) == name; });
-    if (it == std::end(sources))
-      throw std::runtime_error(fmt::format("unknown source: {}", cli::printable(name)));
-    opts.source = *it;
-  }
-  return opts;
 }
 
-int run(const options& opts) {
-  // libsmartcols draws trees and decides what is printable from the locale, as lsns does.
-  std::setlocale(LC_ALL, "");
-  if (opts.list_columns) {
-    print_column_list(opts);
-    return cli::exit_ok;
-  }
-  std::optional<filter_expr> filter;
-  std::vector<column> needed = opts.columns;
-  if (!opts.filter.empty()) {
-    filter = filter_expr::parse(opts.filter);
-    needed.insert(needed.end(), filter->columns().begin(), filter->columns().end());
-  }
-  auto wants = [&](column c) { return std::find(needed.begin(), needed.end(), c) != needed.end(); };
+}  // namespace
 
+std::vector<const cli::option_spec*> option_specs() {
+  return cli::specs_of(std::span(table));
+}
+
+cli::parse_result<options> parse_args(std::span<char* const> args) {
+  return cli::parse(std::span(table), args, help, cli::operands::anywhere,
+                    [](given& g, std::vector<std::string> operands) {
+                      check_operands(g, operands);
+                      resolve_layout(g);
+                      return std::move(g.opts);
+                    });
+}
+
+namespace {
+
+// What the scan must find for `opts` and the columns `needed` (printed or filtered on).
+discovery_options wanted(const options& opts, const std::vector<column>& needed) {
+  auto wants = [&](column c) { return std::find(needed.begin(), needed.end(), c) != needed.end(); };
   discovery_options what;
   what.types = opts.types;
   what.relations = opts.tree == tree_mode::parent || opts.tree == tree_mode::owner ||
@@ -263,6 +251,25 @@ int run(const options& opts) {
   // a namespace that only a socket holds has no path to ask its NETNSID through later.
   what.owner_uids = wants(column::uid) || wants(column::user);
   what.netnsids = wants(column::netnsid);
+  return what;
+}
+
+}  // namespace
+
+int run(const options& opts) {
+  // libsmartcols draws trees and decides what is printable from the locale, as lsns does.
+  std::setlocale(LC_ALL, "");
+  if (opts.list_columns) {
+    print_column_list(opts);
+    return cli::exit_ok;
+  }
+  std::optional<filter_expr> filter;
+  std::vector<column> needed = opts.columns;
+  if (!opts.filter.empty()) {
+    filter = filter_expr::parse(opts.filter);
+    needed.insert(needed.end(), filter->columns().begin(), filter->columns().end());
+  }
+  const discovery_options what = wanted(opts, needed);
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 

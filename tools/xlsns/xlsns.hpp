@@ -3,7 +3,6 @@
 
 #include <sys/types.h>
 
-#include <cli.hpp>
 #include <cstdint>
 #include <nsutil/discovery.hpp>
 #include <nsutil/ns_type.hpp>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "columns.hpp"
+#include "options.hpp"
 
 namespace nsutil::xlsns {
 
@@ -42,8 +42,12 @@ struct options {
   discovery_source source = discovery_source::automatic;
 };
 
-/// Parses xlsns's command line (without argv[0]). Throws cli::usage_error or a Boost error for
-/// bad input. Does no I/O.
+/// The rows of xlsns's option table: parse_args() and --help read it, the tests compare the man
+/// page and the completions with it.
+std::vector<const cli::option_spec*> option_specs();
+
+/// Parses xlsns's command line (without argv[0]). Throws cli::parse_error for bad input. Does
+/// no I/O.
 cli::parse_result<options> parse_args(std::span<char* const> args);
 
 /// lsns's status when the kernel lacks an ioctl the parent and owner relations need (ENOTTY).

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
+#include "options.hpp"
 
 namespace nsutil::xnsenter {
 
@@ -33,8 +33,11 @@ struct options {
   std::vector<std::string> command;
 };
 
-/// Parses the arguments (without argv[0]). Pure: no I/O. Throws cli::usage_error, Boost errors,
-/// or std::invalid_argument for bad values.
+/// The rows of xnsenter's option table: parse_args() and --help read it, the tests compare the man
+/// page and the completions with it.
+std::vector<const cli::option_spec*> option_specs();
+
+/// Parses the arguments (without argv[0]). Pure: no I/O. Throws cli::parse_error.
 cli::parse_result<options> parse_args(std::span<char* const> args);
 
 /// `e` in xnsenter's words: where the library names an enter_request member and its rule

@@ -179,6 +179,29 @@ struct handshake {
   std::pair<unique_fd, unique_fd> gate;
 };
 
+// The parent's side of the handshake: once the child is ready, binds the namespaces and opens
+// the gate; if binding fails, the closed gate ends the child before it runs anything.
+void persist_and_release(handshake& hs, child& c, const options& o,
+                         std::optional<persist_helper>& binder) {
+  hs.ready.second.reset();
+  hs.gate.first.reset();
+  if (!read_byte(hs.ready.first)) {
+    c.wait();  // rethrows the child's error
+    throw_error(EIO, "child", "", "ended before running the program");
+  }
+  try {
+    persist_now(o, binder);
+  } catch (...) {
+    hs.gate.second.reset();
+    try {
+      c.wait();
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+  write_byte(hs.gate.second);
+}
+
 int run_forked(const options& o, std::optional<persist_helper>& binder) {
   std::optional<handshake> hs;
   if (!o.persist.empty())
@@ -216,23 +239,7 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
        .share_memory = share_memory});
   status.second.reset();
   if (hs) {
-    hs->ready.second.reset();
-    hs->gate.first.reset();
-    if (!read_byte(hs->ready.first)) {
-      c.wait();  // rethrows the child's error
-      throw_error(EIO, "child", "", "ended before running the program");
-    }
-    try {
-      persist_now(o, binder);
-    } catch (...) {
-      hs->gate.second.reset();
-      try {
-        c.wait();
-      } catch (const std::exception&) {
-      }
-      throw;
-    }
-    write_byte(hs->gate.second);
+    persist_and_release(*hs, c, o, binder);
     hs.reset();
   }
   child_status st = sup.wait(c);

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
+#include "options.hpp"
 
 namespace nsutil::xunshare {
 
@@ -60,7 +60,11 @@ struct options {
   std::vector<std::string> command;  // empty: the default shell
 };
 
-/// Parses the arguments after argv[0]. Pure: no I/O. Throws cli::usage_error or a Boost error.
+/// The rows of xunshare's option table: parse_args() and --help read it, the tests compare the man
+/// page and the completions with it.
+std::vector<const cli::option_spec*> option_specs();
+
+/// Parses the arguments after argv[0]. Pure: no I/O. Throws cli::parse_error.
 cli::parse_result<options> parse_args(std::span<char* const> args);
 
 /// Runs: returns the program's status (or ends by its signal). Throws nsutil::error.

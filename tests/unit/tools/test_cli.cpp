@@ -8,101 +8,174 @@
 #include <nsutil/process.hpp>
 
 #include "cli.hpp"
+#include "options.hpp"
 
-namespace po = boost::program_options;
-using nsutil::cli::split_at_command;
+using nsutil::cli::operands;
+using nsutil::cli::takes;
 
 namespace {
 
-// Every option, or with `named` only those it names, as the tools describe theirs.
-po::options_description sample(const nsutil::cli::named_options* named = nullptr) {
-  po::options_description d;
-  auto add = [&](const char* spec, const po::value_semantic* semantic) {
-    if (named != nullptr)
-      named->add(d, spec, semantic);
-    else
-      d.add_options()(spec, semantic, "");
-  };
-  add("mount,m", po::value<std::string>()->implicit_value(""));
-  add("fork,f", po::bool_switch());
-  add("root,R", po::value<std::string>());
-  add("kill-child", po::value<std::string>()->implicit_value("KILL"));
-  return d;
+// A table with the shapes of every tool's options: unshare's "-m" beside "--mount[=FILE]", long
+// names that are prefixes of others, required and optional values.
+const nsutil::cli::option_spec sample_rows[] = {
+    {"mount", 'm', takes::optional_long, "[=<file>]", "unshare mounts namespace"},
+    {"mount-proc", 0, takes::optional, "[=<dir>]", "mount proc filesystem first"},
+    {"fork", 'f', takes::nothing, "", "fork before launching <program>", true},
+    {"forward-signals", 0, takes::nothing, "", "forward signals to the forked child"},
+    {"root", 'R', takes::value, " <dir>", "run the command with root directory set to <dir>"},
+    {"net", 'n', takes::optional, "[=<file>]", "enter the network namespace\n(or a file's)"},
+    {"propagation", 0, takes::value, " slave|shared|private|unchanged",
+     "modify mount propagation in mount namespace"},
+    {"", 'x', takes::nothing, "", "a letter alone"},
+};
+
+std::vector<const nsutil::cli::option_spec*> sample() {
+  std::vector<const nsutil::cli::option_spec*> rows;
+  for (const auto& row : sample_rows)
+    rows.push_back(&row);
+  return rows;
 }
 
-// What parse_options_in_order() makes of `words`: "key=value;" per option, or the error.
-std::string parsed(const std::vector<std::string>& words, const po::options_description& desc) {
+// What read_options() makes of `words`: "name=value;" per option, "|" and the operands, or
+// "error: " and the message.
+std::string read(std::vector<std::string> words, operands where = operands::end_options) {
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
   try {
+    auto r = nsutil::cli::read_options(sample(), std::span<char* const>(argv.data(), argv.size()),
+                                       where);
     std::string out;
-    for (const auto& o : nsutil::cli::parse_options_in_order(words, desc)) {
-      out += o.string_key;
-      for (const auto& v : o.value)
-        out += "=" + v;
+    for (const auto& o : r.options) {
+      const auto& row = sample_rows[o.row];
+      out += row.name.empty() ? std::string(1, row.letter) : std::string(row.name);
+      if (o.value)
+        out += "=" + *o.value;
       out += ';';
     }
-    return out;
-  } catch (const po::error& e) {
+    return out + "|" + fmt::format("{}", fmt::join(r.operands, " "));
+  } catch (const nsutil::cli::parse_error& e) {
+    CHECK(e.try_help());
     return std::string("error: ") + e.what();
   }
 }
 
-nsutil::cli::split_args split(std::initializer_list<const char*> args) {
-  std::vector<char*> v;
-  for (const char* a : args)
-    v.push_back(const_cast<char*>(a));
-  return split_at_command(std::span<char* const>(v.data(), v.size()), sample());
-}
-
 }  // namespace
 
-TEST_CASE("splitting stops at the program name", "[cli]") {
-  auto s = split({"-m", "ls", "-l"});
-  CHECK(s.options == std::vector<std::string>{"-m"});
-  CHECK(s.command == std::vector<std::string>{"ls", "-l"});
+TEST_CASE("options: a long option by an unambiguous prefix, as getopt_long", "[cli]") {
+  CHECK(read({"--prop=private"}) == "propagation=private;|");
+  CHECK(read({"--prop", "private", "true"}) == "propagation=private;|true");
+  CHECK(read({"--ro", "/srv", "sh"}) == "root=/srv;|sh");
+  CHECK(read({"--forw"}) == "forward-signals;|");
+  CHECK(read({"--mount-p"}) == "mount-proc;|");
+  // A whole name wins over the longer names it is a prefix of.
+  CHECK(read({"--mount", "prog"}) == "mount;|prog");
+  // A prefix of several names is refused, with them.
+  CHECK(read({"--mou"}) ==
+        "error: option '--mou' is ambiguous and matches '--mount', and '--mount-proc'");
+  CHECK(read({"--fo", "true"}).starts_with("error: option '--fo' is ambiguous"));
+  CHECK(read({"--", "--fo"}) == "|--fo");
 }
 
-TEST_CASE("an optional value is taken only attached", "[cli]") {
-  auto s = split({"--mount", "prog"});
-  CHECK(s.options == std::vector<std::string>{"--mount"});
-  CHECK(s.command == std::vector<std::string>{"prog"});
-  s = split({"--mount=/x", "prog"});
-  CHECK(s.options == std::vector<std::string>{"--mount=/x"});
+TEST_CASE("options: short options group, a value ends the group", "[cli]") {
+  CHECK(read({"-mfR/srv", "sh"}) == "mount;fork;root=/srv;|sh");
+  CHECK(read({"-fR", "/srv", "sh"}) == "fork;root=/srv;|sh");
+  CHECK(read({"-R", "-q"}) == "root=-q;|");  // a required value may start with '-'...
+  // ... but not be one of the letters: Boost refuses that where getopt takes the word.
+  CHECK(read({"-R", "-f"}).starts_with("error: the required argument for option '--root'"));
+  CHECK(read({"-R", "--"}) == "root=--;|");
+  CHECK(read({"-nfx"}) == "net=fx;|");  // an optional value takes the rest of the word
+  CHECK(read({"-x"}) == "x;|");
 }
 
-TEST_CASE("a required value may be the next word or attached", "[cli]") {
-  auto s = split({"-R", "/srv", "sh"});
-  CHECK(s.options == std::vector<std::string>{"-R", "/srv"});
-  CHECK(s.command == std::vector<std::string>{"sh"});
-  s = split({"-fR/srv", "sh"});
-  CHECK(s.options == std::vector<std::string>{"-fR/srv"});
-  s = split({"--root", "/srv", "sh"});
-  CHECK(s.options == std::vector<std::string>{"--root", "/srv"});
+TEST_CASE("options: an optional value is taken only attached", "[cli]") {
+  CHECK(read({"--net", "ip", "link"}) == "net;|ip link");
+  CHECK(read({"-n", "ip"}) == "net;|ip");
+  CHECK(read({"--net=/f", "ip"}) == "net=/f;|ip");
+  CHECK(read({"-n/f"}) == "net=/f;|");
+  // The operand after a bare optional option stays an operand where operands may stand
+  // anywhere too (lsns's "-T 123": the namespace argument, not -T's value).
+  CHECK(read({"-n", "x", "-f"}, operands::anywhere) == "net;fork;|x");
+  CHECK(read({"--net", "x", "y"}, operands::anywhere) == "net;|x y");
+  CHECK(read({"-fn", "x"}, operands::anywhere) == "fork;net;|x");
+  CHECK(read({"--mount-proc", "x"}, operands::anywhere) == "mount-proc;|x");
 }
 
-TEST_CASE("-- ends the options and is dropped", "[cli]") {
-  auto s = split({"-f", "--", "-m"});
-  CHECK(s.options == std::vector<std::string>{"-f"});
-  CHECK(s.command == std::vector<std::string>{"-m"});
+TEST_CASE("options: where the operands start", "[cli]") {
+  // getopt's "+": the first operand is the program, everything after it is the program's.
+  CHECK(read({"-f", "ls", "-l", "--bogus"}) == "fork;|ls -l --bogus");
+  CHECK(read({"-f", "--", "-m"}) == "fork;|-m");
+  CHECK(read({"--", "--"}) == "|--");
+  CHECK(read({"-"}) == "|-");
+  // Otherwise operands may stand between options; "--" still ends them.
+  CHECK(read({"1", "-f", "2"}, operands::anywhere) == "fork;|1 2");
+  CHECK(read({"-f", "--", "-m"}, operands::anywhere) == "fork;|-m");
 }
 
-TEST_CASE("unknown options stay on the option side", "[cli]") {
-  auto s = split({"--bogus", "x"});
-  CHECK(s.options == std::vector<std::string>{"--bogus"});
-  CHECK_THROWS_AS(nsutil::cli::parse_options(s.options, sample()), po::error);
+TEST_CASE("options: bad input is one parse_error", "[cli]") {
+  CHECK(read({"--bogus"}) == "error: unrecognised option '--bogus'");
+  CHECK(read({"-z"}) == "error: unrecognised option '-z'");
+  CHECK(read({"--fork=1"}) == "error: option '--fork' does not take any arguments");
+  CHECK(read({"-R"}) == "error: the required argument for option '--root' is missing");
+  CHECK(read({"--root"}).starts_with("error: the required argument for option '--root'"));
+  CHECK(read({"--net="}).starts_with("error: "));
+  CHECK(read({"-mq"}).starts_with("error: "));  // -m takes no value: q is an option
 }
 
-TEST_CASE("long options are never guessed from a prefix", "[cli]") {
-  CHECK_THROWS_AS(nsutil::cli::parse_options({"--mou"}, sample()), po::error);
-  auto vm = nsutil::cli::parse_options({"-fm"}, sample());
-  CHECK(vm["fork"].as<bool>());
-  CHECK(vm.count("mount") == 1);
+TEST_CASE("options: applied in command-line order, the last value wins", "[cli]") {
+  using value = std::optional<std::string_view>;
+  const nsutil::cli::option<std::string> rows[] = {
+      {{"root", 'R', takes::value, " <dir>", "the root"},
+       [](std::string& s, value v) { s = "root " + std::string(*v); }},
+      {{"net", 'n', takes::optional, "[=<file>]", "the net"},
+       [](std::string& s, value v) { s = "net " + std::string(v.value_or("(none)")); }},
+      {{"help", 'h', takes::nothing, "", "display this help"}},
+      {{"version", 'V', takes::nothing, "", "display version"}},
+  };
+  const nsutil::cli::help_layout layout{.tool = "tool", .head = "Usage: tool\n", .tail = ""};
+  auto apply = [&](std::vector<std::string> words) {
+    std::vector<char*> argv;
+    for (auto& w : words)
+      argv.push_back(w.data());
+    auto r = nsutil::cli::parse(std::span(rows), std::span<char* const>(argv), layout,
+                                operands::end_options,
+                                [](std::string& out, std::vector<std::string> operands) {
+                                  return out + "|" + fmt::format("{}", fmt::join(operands, " "));
+                                });
+    if (auto* early = std::get_if<nsutil::cli::early_exit>(&r))
+      return early->text;
+    return std::get<std::string>(r);
+  };
+  CHECK(apply({"-R", "/a", "--net=/n", "--root=/b", "x"}) == "root /b|x");
+  CHECK(apply({"-R/a", "-n"}) == "net (none)|");
+  CHECK(apply({"-V", "--help"}) == "tool from nsutil " NSUTIL_VERSION "\n");
+  CHECK(apply({"-R/a", "--he"}).starts_with("Usage: tool\n -R, --root <dir>"));
+  // The whole command line is read before any option is applied.
+  CHECK_THROWS_AS(apply({"--help", "--bogus"}), nsutil::cli::parse_error);
 }
 
-TEST_CASE("a short option with an optional value takes the rest of its cluster", "[cli]") {
-  // getopt's "m::": "-mf" is -m with the value "f", as with nsenter's "-n/path".
-  auto vm = nsutil::cli::parse_options({"-mf"}, sample());
-  CHECK(vm["mount"].as<std::string>() == "f");
-  CHECK_FALSE(vm["fork"].as<bool>());
+TEST_CASE("options: --help is written from the table", "[cli]") {
+  const nsutil::cli::help_layout layout{
+      .tool = "tool", .head = "Usage:\n", .tail = "End.\n", .column = 24};
+  CHECK(nsutil::cli::help_text(sample(), layout) ==
+        "Usage:\n"
+        " -m, --mount[=<file>]   unshare mounts namespace\n"
+        "     --mount-proc[=<dir>]\n"
+        "                        mount proc filesystem first\n"
+        "\n"
+        " -f, --fork             fork before launching <program>\n"
+        "     --forward-signals  forward signals to the forked child\n"
+        " -R, --root <dir>       run the command with root directory set to <dir>\n"
+        " -n, --net[=<file>]     enter the network namespace\n"
+        "                          (or a file's)\n"
+        "     --propagation slave|shared|private|unchanged\n"
+        "                        modify mount propagation in mount namespace\n"
+        " -x                     a letter alone\n"
+        "End.\n");
+  const nsutil::cli::help_layout flush{
+      .tool = "tool", .head = "", .tail = "", .column = 27, .indent_long_only = false};
+  CHECK(nsutil::cli::help_text(sample(), flush).find("\n --mount-proc[=<dir>]      mount proc") !=
+        std::string::npos);
 }
 
 TEST_CASE("signals parse by name, SIG name and number", "[cli]") {
@@ -112,11 +185,11 @@ TEST_CASE("signals parse by name, SIG name and number", "[cli]") {
   CHECK(nsutil::cli::parse_signal("9") == 9);
   CHECK(nsutil::cli::parse_signal("+9") == 9);
   CHECK(nsutil::cli::parse_signal(" 15") == 15);
-  CHECK_THROWS_AS(nsutil::cli::parse_signal("9 "), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(nsutil::cli::parse_signal("BOGUS"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(nsutil::cli::parse_signal("0"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(nsutil::cli::parse_signal("999"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(nsutil::cli::parse_signal(""), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("9 "), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("BOGUS"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("0"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal("999"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(nsutil::cli::parse_signal(""), nsutil::cli::parse_error);
 }
 
 TEST_CASE("signals: util-linux's whole table, aliases and any case", "[cli]") {
@@ -133,17 +206,17 @@ TEST_CASE("signals: util-linux's whole table, aliases and any case", "[cli]") {
   CHECK(parse_signal("WINCH") == SIGWINCH);
   CHECK(parse_signal("sIgKiLl") == SIGKILL);
   // One "SIG" only, and a name in full.
-  CHECK_THROWS_AS(parse_signal("SIG"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal("SIGSIGKILL"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal("SIG9"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal("KIL"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal("KILLX"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal(" KILL"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("SIG"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal("SIGSIGKILL"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal("SIG9"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal("KIL"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal("KILLX"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal(" KILL"), nsutil::cli::parse_error);
   // Not in util-linux's table (glibc has no SIGUNUSED, Linux no SIGINFO or SIGLOST).
-  CHECK_THROWS_AS(parse_signal("UNUSED"), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse_signal("EXIT"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("UNUSED"), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse_signal("EXIT"), nsutil::cli::parse_error);
   // A non-ASCII case fold is no match: the comparison ignores the locale.
-  CHECK_THROWS_AS(parse_signal("K\xc4\xb0LL"), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse_signal("K\xc4\xb0LL"), nsutil::cli::parse_error);
 }
 
 TEST_CASE("signals: real-time ones as RTMIN+N, RTMAX-N and RTN", "[cli]") {
@@ -242,46 +315,4 @@ TEST_CASE("ns_option names a namespace type by util-linux's long option", "[cli]
   CHECK(nsutil::cli::ns_option({ns_type::net}) == "--net");
   CHECK(nsutil::cli::ns_option({ns_type::time, ns_type::cgroup}) == "--cgroup");
   CHECK(nsutil::cli::ns_option({}).empty());
-}
-
-TEST_CASE("named_options names every option a word can name", "[cli]") {
-  const std::vector<std::string> words{"-fR/srv", "--kill-child=TERM", "ls", "--color"};
-  nsutil::cli::named_options named(words);
-  CHECK(named.names("fork,f"));
-  CHECK(named.names("root,R"));
-  CHECK(named.names("kill-child"));
-  CHECK(named.names("color"));  // the command's own: a superset is enough
-  CHECK(named.names(",s"));     // from the value "/srv"
-  CHECK_FALSE(named.names("mount,m"));
-  CHECK_FALSE(named.names("kill"));  // no prefixes
-  CHECK_FALSE(named.names("init"));
-  po::options_description d = sample(&named);
-  CHECK(d.options().size() == 3);
-  CHECK(d.find_nothrow("mount", false) == nullptr);
-}
-
-TEST_CASE("describing only the named options parses the same as describing all", "[cli]") {
-  const std::vector<std::vector<std::string>> lines{{"-fm"},
-                                                    {"-mf"},
-                                                    {"--mount=/x", "-R", "/srv"},
-                                                    {"--mou"},
-                                                    {"--bogus"},
-                                                    {"-x"},
-                                                    {"-R"},
-                                                    {"--root"},
-                                                    {"--kill-child"},
-                                                    {"--fork=1"},
-                                                    {"-f", "-f"},
-                                                    {"-fR/srv"},
-                                                    {"--kill-child=TERM", "-m"},
-                                                    {"-"},
-                                                    {"--"}};
-  for (const auto& words : lines) {
-    INFO(fmt::format("{}", fmt::join(words, " ")));
-    nsutil::cli::named_options named(words);
-    CHECK(parsed(words, sample(&named)) == parsed(words, sample()));
-  }
-  // and the words really were parsed
-  CHECK(parsed({"-fR/srv"}, sample()) == "fork;root=/srv;");
-  CHECK(parsed({"--bogus"}, sample()).starts_with("error: "));
 }

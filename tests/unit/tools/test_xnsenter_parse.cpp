@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,12 +56,12 @@ TEST_CASE("xnsenter: bad PIDs are refused", "[xnsenter]") {
                           "1 ", "+-1", "4294967297"})
     CHECK_THROWS(parse({"-t", bad}));
   CHECK_THROWS_WITH(parse({"-t", "abc"}), "failed to parse pid: 'abc'");
-  CHECK_THROWS_AS(parse({"-t"}), boost::program_options::error);
+  CHECK_THROWS_AS(parse({"-t"}), nsutil::cli::parse_error);
   std::string huge(100000, '7');
   try {
     parse({"-t", huge});
     FAIL("accepted");
-  } catch (const std::invalid_argument& e) {
+  } catch (const nsutil::cli::parse_error& e) {
     CHECK(std::string(e.what()).size() < 200);
   }
 }
@@ -115,8 +114,8 @@ TEST_CASE("xnsenter: a malformed namespace ID is one clear error", "[xnsenter]")
   for (const char* bad : {":", ":abc", ":-1", ":+-1", ":1 ", ":1x", ":0x10", ":1.5",
                           ":18446744073709551616", "::1"}) {
     INFO(bad);
-    CHECK_THROWS_AS(parse({std::string("--net=") + bad, "true"}), std::invalid_argument);
-    CHECK_THROWS_AS(parse({std::string("-u") + bad, "true"}), std::invalid_argument);
+    CHECK_THROWS_AS(parse({std::string("--net=") + bad, "true"}), nsutil::cli::parse_error);
+    CHECK_THROWS_AS(parse({std::string("-u") + bad, "true"}), nsutil::cli::parse_error);
   }
   CHECK_THROWS_WITH(parse({"--net=:abc"}),
                     "failed to parse namespace ID: ':abc' (--net=:ID takes a number, as xlsns -o "
@@ -127,10 +126,10 @@ TEST_CASE("xnsenter: a malformed namespace ID is one clear error", "[xnsenter]")
   try {
     parse({"--net=" + huge});
     FAIL("accepted");
-  } catch (const std::invalid_argument& e) {
+  } catch (const nsutil::cli::parse_error& e) {
     CHECK(std::string(e.what()).size() < 400);
   }
-  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=:5"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=:5"}), nsutil::cli::parse_error);
 }
 
 TEST_CASE("xnsenter: switches", "[xnsenter]") {
@@ -180,7 +179,7 @@ TEST_CASE("xnsenter: root and working directories", "[xnsenter]") {
   CHECK(o.request.wdns == "");
   o = opts({"-w/x"});
   CHECK(o.request.wd == "/x");
-  CHECK_THROWS_AS(parse({"-w", "-W"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"-w", "-W"}), nsutil::cli::parse_error);
 }
 
 TEST_CASE("xnsenter: --net-socket and --netns", "[xnsenter]") {
@@ -189,7 +188,7 @@ TEST_CASE("xnsenter: --net-socket and --netns", "[xnsenter]") {
   for (const char* bad : {"x", "-1", ""})
     CHECK_THROWS(parse({"-N", bad}));
   CHECK(opts({"--netns", "blue", "ip", "a"}).netns == "blue");
-  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=/x"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"--netns", "blue", "--net=/x"}), nsutil::cli::parse_error);
 }
 
 TEST_CASE("xnsenter: parsing stops at the program", "[xnsenter]") {
@@ -200,10 +199,15 @@ TEST_CASE("xnsenter: parsing stops at the program", "[xnsenter]") {
   CHECK(opts({"-t", "1"}).command.empty());
 }
 
-TEST_CASE("xnsenter: unknown options, guesses, help and version", "[xnsenter]") {
-  CHECK_THROWS_AS(parse({"-x"}), boost::program_options::error);
-  CHECK_THROWS_AS(parse({"--mo"}), boost::program_options::error);
-  CHECK_THROWS_AS(parse({"--bogus"}), boost::program_options::error);
+TEST_CASE("xnsenter: unknown options, prefixes, help and version", "[xnsenter]") {
+  CHECK_THROWS_AS(parse({"-x"}), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse({"--bogus"}), nsutil::cli::parse_error);
+  // As getopt_long: a prefix of one long option is that option, of several is refused.
+  CHECK(opts({"--mo"}).request.source(ns_type::mnt).enabled);
+  CHECK(opts({"--targ", "7", "--ut=/f"}).request.target == 7);
+  CHECK(opts({"--ut=/f"}).request.source(ns_type::uts).file == "/f");
+  CHECK_THROWS_AS(parse({"--n"}), nsutil::cli::parse_error);    // --net, --netns, --no-fork...
+  CHECK(opts({"--net"}).request.source(ns_type::net).enabled);  // a whole name wins
   auto h = parse({"--help"});
   REQUIRE(std::holds_alternative<nsutil::cli::early_exit>(h));
   CHECK(std::get<nsutil::cli::early_exit>(h).text.find("Usage:\n xnsenter [options]") == 0);
@@ -284,10 +288,10 @@ TEST_CASE("xnsenter: --container is a target; alone it enters every namespace", 
 }
 
 TEST_CASE("xnsenter: --container refuses -t and an empty name", "[xnsenter]") {
-  CHECK_THROWS_AS(parse({"--container", "web", "-t", "1"}), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse({"-t", "1", "--container=web"}), nsutil::cli::usage_error);
-  CHECK_THROWS_AS(parse({"--container", ""}), std::invalid_argument);
-  CHECK_THROWS_AS(parse({"--container"}), std::exception);
+  CHECK_THROWS_AS(parse({"--container", "web", "-t", "1"}), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse({"-t", "1", "--container=web"}), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse({"--container", ""}), nsutil::cli::parse_error);
+  CHECK_THROWS_AS(parse({"--container"}), nsutil::cli::parse_error);
 }
 
 TEST_CASE("xnsenter: --keep-userns goes with --container", "[xnsenter]") {
@@ -295,7 +299,7 @@ TEST_CASE("xnsenter: --keep-userns goes with --container", "[xnsenter]") {
   auto o = opts({"--container", "alice/web", "--keep-userns", "-n"});
   CHECK(o.keep_userns);
   CHECK(o.container == "alice/web");
-  CHECK_THROWS_AS(parse({"--keep-userns", "-t", "1", "-n"}), nsutil::cli::usage_error);
+  CHECK_THROWS_AS(parse({"--keep-userns", "-t", "1", "-n"}), nsutil::cli::parse_error);
 }
 
 TEST_CASE("xnsenter: a namespace must be chosen, as util-linux 2.41 requires", "[xnsenter]") {
