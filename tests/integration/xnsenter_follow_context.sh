@@ -9,12 +9,6 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 plan 10
 
 T=10
-# both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "output:status".
-both() {
-  UL="$(timeout $T nsenter "$@" 2>/dev/null; echo ":$?")"
-  OURS="$(timeout $T "$XNSENTER" "$@" 2>/dev/null; echo ":$?")"
-}
-same() { local what=$1; shift; both "$@"; check_eq "$what: same as nsenter" "$UL" "$OURS"; }
 # says TEXT DESCRIPTION ARGS...: xnsenter ARGS fails (status 1) with TEXT in its one line.
 says() {
   local text=$1 what=$2 out rc; shift 2

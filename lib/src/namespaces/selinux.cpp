@@ -24,17 +24,11 @@ struct libselinux_api {
 
 // Nothing where libselinux is not installed: no SELinux policy can be running without it.
 const libselinux_api* libselinux() {
-  static const std::optional<libselinux_api> api = []() -> std::optional<libselinux_api> {
-    void* lib = ::dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr)
-      return std::nullopt;
-    libselinux_api a{};
-    auto bind = [lib](auto& fn, const char* name) { return detail::bind_symbol(lib, fn, name); };
-    if (!bind(a.enabled, "is_selinux_enabled") || !bind(a.get_pid_context, "getpidcon") ||
-        !bind(a.set_exec_context, "setexeccon") || !bind(a.free_context, "freecon"))
-      return std::nullopt;
-    return a;
-  }();
+  static const std::optional<libselinux_api> api =
+      detail::load_api<libselinux_api>("libselinux.so.1", [](libselinux_api& a, auto bind) {
+        return bind(a.enabled, "is_selinux_enabled") && bind(a.get_pid_context, "getpidcon") &&
+               bind(a.set_exec_context, "setexeccon") && bind(a.free_context, "freecon");
+      });
   return api ? &*api : nullptr;
 }
 
