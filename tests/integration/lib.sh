@@ -129,6 +129,14 @@ ends_like() {
   fi
 }
 
+# both ARGS...: runs util-linux nsenter and xnsenter with ARGS, each within $T s (default 10);
+# sets UL and OURS to "output:status". same DESCRIPTION ARGS...: a check that the two are equal.
+both() {
+  UL="$(timeout "${T:-10}" nsenter "$@" 2>/dev/null; echo ":$?")"
+  OURS="$(timeout "${T:-10}" "$XNSENTER" "$@" 2>/dev/null; echo ":$?")"
+}
+same() { local what=$1; shift; both "$@"; check_eq "$what: same as nsenter" "$UL" "$OURS"; }
+
 # start_bg CMD...: starts CMD in the background, sets BG_PID, and kills it on exit.
 start_bg() {
   "$@" &

@@ -8,13 +8,7 @@ command -v nsenter >/dev/null || skip_all "util-linux nsenter is not installed"
 plan 71
 
 T=10
-# both ARGS...: runs nsenter and xnsenter with ARGS; sets UL and OURS to "status:output".
-both() {
-  UL="$(timeout $T nsenter "$@" 2>/dev/null; echo ":$?")"
-  OURS="$(timeout $T "$XNSENTER" "$@" 2>/dev/null; echo ":$?")"
-}
 matches() { [[ $1 == $2 ]]; }
-same() { local what=$1; shift; both "$@"; check_eq "$what: same as nsenter" "$UL" "$OURS"; }
 ns_links='readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net
   /proc/self/ns/pid /proc/self/ns/cgroup /proc/self/ns/user /proc/self/ns/time'
 

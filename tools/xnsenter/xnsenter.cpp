@@ -34,13 +34,6 @@ namespace {
   throw_error(EINVAL, "--target", path, "takes a PID; namespace files go to --net=FILE etc.");
 }
 
-[[noreturn]] void no_selinux() {
-  bool enabled = ::access("/sys/fs/selinux/enforce", F_OK) == 0;
-  throw_error(EOPNOTSUPP, "--follow-context", "",
-              enabled ? "xnsenter is built without SELinux support"
-                      : "SELinux is not enabled on this system, so there is no context to follow");
-}
-
 // Our option for the enter_request member an error names: a member is named after nsenter's
 // long option, '_' for '-', but for a namespace ("ns") and `follow` ("uid", "gid").
 std::string option_for(const error& e) {
@@ -60,6 +53,14 @@ error in_our_words(const error& e) {
     return error(e.errno_value(), std::move(op), e.path(), std::move(detail), e.reason(),
                  e.namespaces());
   };
+  // -Z's two steps, in nsenter's words.
+  const char* why = std::strerror(e.errno_value());
+  if (e.op() == "getpidcon")
+    return error(e.errno_value(), "--follow-context", "",
+                 fmt::format("failed to get {} SELinux context: {}", e.path(), why));
+  if (e.op() == "setexeccon")
+    return error(e.errno_value(), "--follow-context", "",
+                 fmt::format("failed to set exec context to '{}': {}", e.path(), why));
   switch (e.reason()) {
     case error_reason::no_target:
       return say(option_for(e), e.namespaces().empty()
@@ -182,8 +183,6 @@ void choose_user_namespace(const options& o, const process& container, enter_req
 int run_plan(const options& o) {
   if (!o.target_path.empty())
     explain_path_target(o.target_path);
-  if (o.follow_context)
-    no_selinux();
   enter_request req = o.request;
   req.open_by_id = [](std::uint64_t id, ns_type type) { return open_namespace_by_id(id, type); };
   if (o.netns) {
@@ -197,6 +196,9 @@ int run_plan(const options& o) {
     choose_user_namespace(o, *container, req);
   }
   enter_plan plan = enter_plan::open(req);
+  // Before entering anything, as nsenter: the target's context is read from our /proc.
+  if (o.follow_context)
+    plan.follow_context();
   if (!chooses_namespace(o))
     throw std::runtime_error("no namespace specified");
   // Everything of the target is open now: if its main process still runs, it was the

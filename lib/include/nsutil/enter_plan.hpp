@@ -114,6 +114,21 @@ class NSUTIL_API enter_plan {
   /// no user namespace was entered has error_reason::needs_owner_userns.
   void enter();
 
+  /// nsenter -Z: the program runs in the target's SELinux security context. Reads the target's
+  /// context (getpidcon, /proc/PID/attr/current) and sets it for the calling thread's next
+  /// execve (setexeccon, /proc/thread-self/attr/exec; the setting is inherited by a child forked
+  /// afterwards and applies to its execve). Call between open() and enter(), while /proc is the
+  /// caller's. Returns the context set; std::nullopt, changing nothing and needing no target,
+  /// where SELinux is off (is_selinux_enabled() is 0) or libselinux (libselinux.so.1, loaded on
+  /// the first call, never by a program that does not call this) is not installed. Needs
+  /// SELinux's `setexec` permission, and at the execve the policy must allow the transition
+  /// (enforcing mode). Throws nsutil::error: EINVAL with error_reason::no_target and op()
+  /// "follow_context" when the plan has no target; ("getpidcon", "PID") when the target's
+  /// context cannot be read; ESRCH when the target exited or its PID was reused meanwhile;
+  /// ("setexeccon", CONTEXT) when the context is refused (EINVAL: not valid in the policy
+  /// loaded; EACCES: not permitted).
+  std::optional<std::string> follow_context();
+
   /// After enter(): chroot, change the working directory, replace the environment, join the
   /// cgroup, in nsenter's order. Changes the calling process. Throws nsutil::error.
   void setup();

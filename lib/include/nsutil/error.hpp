@@ -19,8 +19,9 @@ enum class error_reason : std::uint8_t {
   /// enter_plan::open(): the request needs a target process and enter_request::target is 0.
   /// op() names the enter_request member that needs it ("all", "net_socket", "user_parent",
   /// "root", "wd", "wdns", "env", "join_cgroup", "uid" or "gid" for `follow`, or "ns" for a
-  /// namespace with neither file nor ID); namespaces() is the namespace type that member was to
-  /// enter ("ns", "all", "net_socket", "user_parent"), empty for the others.
+  /// namespace with neither file nor ID; enter_plan::follow_context() names "follow_context");
+  /// namespaces() is the namespace type that member was to enter ("ns", "all", "net_socket",
+  /// "user_parent"), empty for the others.
   no_target,
   /// enter_plan::open(): enter_request::user_parent names the caller's own user namespace.
   /// op() is "user_parent", path() the namespace whose parent that is.

@@ -1,9 +1,11 @@
-// Optional libraries loaded with dlopen() on first use (libmount, libcurl): what only one rarely
-// taken path needs is not linked, so no run of any tool loads it otherwise. Private to libnsutil.
+// Optional libraries loaded with dlopen() on first use (libmount, libcurl, libselinux): what only
+// one rarely taken path needs is not linked, so no run of any tool loads it otherwise. Private to
+// libnsutil.
 #pragma once
 
 #include <dlfcn.h>
 
+#include <optional>
 #include <type_traits>
 
 namespace nsutil::detail {
@@ -14,6 +16,21 @@ template <class Fn>
 bool bind_symbol(void* lib, Fn& fn, const char* name) {
   fn = reinterpret_cast<std::remove_reference_t<Fn>>(::dlsym(lib, name));
   return fn != nullptr;
+}
+
+// The functions `bind_all(api, bind)` binds, from the library `soname` (dlopen()ed once by the
+// caller's static): std::nullopt when the library is not installed or lacks one of them. `bind`
+// is bind_symbol on that library.
+template <class Api, class BindAll>
+std::optional<Api> load_api(const char* soname, BindAll bind_all) {
+  void* lib = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr)
+    return std::nullopt;
+  Api api{};
+  auto bind = [lib](auto& fn, const char* name) { return bind_symbol(lib, fn, name); };
+  if (!bind_all(api, bind))
+    return std::nullopt;
+  return api;
 }
 
 }  // namespace nsutil::detail

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -330,4 +331,45 @@ TEST_CASE("credentials switch IDs and keep the death signal", "[enter_plan][root
     return fmt::format("{} {} {} {}", ::getuid(), ::getgid(), ::getgroups(0, nullptr), sig);
   });
   CHECK(got == fmt::format("65534 65534 0 {}", SIGKILL));
+}
+
+TEST_CASE(
+    "enter_plan::follow_context sets the target's SELinux context, or nothing where it is off",
+    "[enter_plan][selinux]") {
+  // libselinux's rule (is_selinux_enabled): selinuxfs mounted and /etc/selinux/config present.
+  bool on = false;
+  struct statfs fs {};
+  if (::statfs("/sys/fs/selinux", &fs) == 0 && fs.f_type == SELINUX_MAGIC)
+    on = ::access("/etc/selinux/config", F_OK) == 0;
+  nsutil::test::sandbox box("plan-context");
+  std::string got = nsutil::test::in_child([&] {
+    enter_request r;
+    r.target = box.pid();
+    r.source(ns_type::uts).enabled = true;
+    auto plan = enter_plan::open(r);
+    auto context = plan.follow_context();
+    return context.value_or("none");
+  });
+  if (on) {
+    std::string theirs = nsutil::read_file(fmt::format("/proc/{}/attr/current", box.pid()));
+    CHECK(got == theirs.substr(0, theirs.find('\0')));
+  } else {
+    CHECK(got == "none");
+  }
+  // Without a target: refused where SELinux is on, nothing to do where it is off.
+  enter_request no_target;
+  no_target.source(ns_type::uts).file = "/proc/self/ns/uts";
+  no_target.source(ns_type::uts).enabled = true;
+  auto plan = enter_plan::open(no_target);
+  if (on) {
+    try {
+      (void)plan.follow_context();
+      FAIL("follow_context without a target did not throw");
+    } catch (const nsutil::error& e) {
+      CHECK(e.reason() == nsutil::error_reason::no_target);
+      CHECK(e.op() == "follow_context");
+    }
+  } else {
+    CHECK_FALSE(plan.follow_context().has_value());
+  }
 }
