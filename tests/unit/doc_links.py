@@ -66,14 +66,10 @@ def main():
         print(__doc__.splitlines()[2].strip(), file=sys.stderr)
         return 2
     root = sys.argv[1]
-    bad = 0
-    checked = 0
-    for doc in sorted(documents(root)):
-        checked += 1
-        for number, target in broken(root, doc):
-            print(f"{os.path.relpath(doc, root)}:{number}: {target}")
-            bad += 1
-    print(f"{checked} documents, {bad} broken references")
+    docs = sorted(documents(root))
+    bad = [f"{os.path.relpath(doc, root)}:{number}: {target}"
+           for doc in docs for number, target in broken(root, doc)]
+    print("\n".join(bad + [f"{len(docs)} documents, {len(bad)} broken references"]))
     return 1 if bad else 0
 
 
