@@ -1,5 +1,5 @@
 #!/bin/bash
-# What the link costs per call (README: Linking). Runs, interleaved call by call (the order
+# What the link costs per call (lib/README.md). Runs, interleaved call by call (the order
 # rotates every round, so no command always gets the warmer cache):
 #  - four floors compiled here: an empty C program that execs its arguments, the same in C++
 #    linked with libstdc++, with libboost_program_options too, and with libfmt too;

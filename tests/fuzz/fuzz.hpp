@@ -1,4 +1,4 @@
-// What the libFuzzer harnesses share (README: "Fuzzing"). Each harness is one file that defines
+// What the libFuzzer harnesses share (tests/README.md). Each harness is one file that defines
 // LLVMFuzzerTestOneInput, calls a parser of nsutil on the input, and lets through only the
 // exceptions that parser documents: any other exception, a sanitizer report or a failed check
 // ends the run and libFuzzer saves the input.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# How the programs are linked (README: Linking). The default build: each program loads the shared
+# How the programs are linked (lib/README.md). The default build: each program loads the shared
 # libnsutil by its soname, read from the built library (from the build tree through meson's rpath;
 # once installed, from the system's library path, with no rpath at all), and nothing it does not
 # use; -Dself_contained=true: only libc (and libsmartcols for xlsns). Either way none of nsutil's

@@ -22,7 +22,8 @@ wait_until pgrep -P "$BG_PID" >/dev/null
 P=$(pgrep -P "$BG_PID")
 
 # The program counts SIGINT and SIGTERM in a handler and exits with 40 + the count once its
-# sleep ends; the sleep has a session of its own, so a signal to our group does not end it early.
+# sleep ends; the sleep runs under setsid(), outside our process group, so a signal to our group
+# does not end it early.
 # It writes $1 when its handler is in place.
 prog='n=0; trap "n=\$((n+1))" INT TERM; setsid sleep '$(scaled 1.5)' & echo ready >"$1"
 until wait; do :; done; exit $((40 + n))'

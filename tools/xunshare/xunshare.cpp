@@ -212,7 +212,7 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
   supervisor sup(supervise_options{.pid1_default_action = !o.init});
   // A child that only prepares and execs can share our memory until its exec: a forked one
   // spent its time between fork and exec in page faults, which made -fp --mount-proc slower
-  // than util-linux unshare (fork_options::share_memory, tests/bench/README-xunshare.md). One
+  // than util-linux unshare (fork_options::share_memory, tests/bench/README.md). One
   // that waits for us (the handshake) or lives on as init (--init) must be forked.
   bool share_memory = !hs && !o.init;
   child c = fork_child(

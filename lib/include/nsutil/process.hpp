@@ -74,7 +74,7 @@ struct fork_options {
   /// thread is suspended until the child has exec'd or ended (clone(2) with CLONE_VM and
   /// CLONE_VFORK, as posix_spawn(3) does). That saves copying page tables and the copy-on-write
   /// and code page faults a forked child takes before its exec: the start of a short program
-  /// is measurably faster (tests/bench/README-xunshare.md). The body then runs with every
+  /// is measurably faster (tests/bench/README.md). The body then runs with every
   /// signal blocked; right before the exec, exec_program() resets every signal the caller
   /// catches to its default action in the child (a handler of the caller's must not run on the
   /// caller's memory; posix_spawn(3) does the same, one sigaction(2) per signal, about 20 us)

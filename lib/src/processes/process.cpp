@@ -281,7 +281,7 @@ constexpr bool can_share_memory = true;
 // forked child of this program took about 40 page faults (copy-on-write of the stack, heap and
 // GOT pages it writes, and every page of code it runs, which fork() does not map in the child)
 // against 17 for util-linux unshare's; that made xunshare -fp --mount-proc 3 to 6 % slower than
-// unshare (tests/bench/README-xunshare.md). A child sharing our memory takes none of them.
+// unshare (tests/bench/README.md). A child sharing our memory takes none of them.
 // Returns -1, with nothing started, when the kernel refuses such a child (see below).
 pid_t start_sharing_memory(child_start& s) {
   // The child starts with every signal blocked: a handler of ours must not run in it (on our

@@ -8,8 +8,8 @@
 using namespace std::string_view_literals;
 
 TEST_CASE("the cgroup v2 entry is the line that starts with 0::", "[proc_text]") {
-  CHECK(nsutil::detail::cgroup2_path("0::/user.slice/session-1.scope\n") ==
-        "/user.slice/session-1.scope");
+  CHECK(nsutil::detail::cgroup2_path("0::/user.slice/user-1000.slice\n") ==
+        "/user.slice/user-1000.slice");
   CHECK(nsutil::detail::cgroup2_path("12:memory:/a\n0::/init.scope") == "/init.scope");
   CHECK_FALSE(nsutil::detail::cgroup2_path("12:memory:/a\n1:name=systemd:/b\n"));
   // A v1 line whose path holds "0::" is not the v2 entry (the reader once took "b" here).

@@ -320,7 +320,7 @@ TEST_CASE("machined and LXC name their containers in the path", "[containers]") 
   CHECK_FALSE(classify_cgroup_path("/lxc"));
   CHECK_FALSE(classify_cgroup_path("/"));
   CHECK_FALSE(classify_cgroup_path(""));
-  CHECK_FALSE(classify_cgroup_path("/user.slice/user-0.slice/session-1.scope"));
+  CHECK_FALSE(classify_cgroup_path("/user.slice/user-0.slice/user@0.service/init.scope"));
 }
 
 TEST_CASE("systemd unit-name unescaping", "[containers]") {
