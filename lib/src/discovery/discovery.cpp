@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/net_namespace.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -12,30 +13,13 @@
 #include <nsutil/error.hpp>
 
 #include "base/compat.hpp"
+#include "base/proc_files.hpp"
 #include "base/proc_text.hpp"
 #include "discovery/scanner.hpp"
 #include "namespaces/netnsid_batch.hpp"
 
 namespace nsutil {
 namespace detail {
-
-// /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so the
-// fields are found from the last ')'.
-std::optional<pid_t> parse_ppid(std::string_view text) {
-  auto close = text.rfind(')');
-  if (close == std::string_view::npos)
-    return std::nullopt;
-  std::string_view rest = text.substr(close + 1);  // " S 123 ..."
-  auto state = rest.find_first_not_of(' ');
-  auto start = state == std::string_view::npos ? state : rest.find_first_not_of(' ', state + 1);
-  if (start == std::string_view::npos)
-    return std::nullopt;
-  pid_t ppid = 0;
-  auto [p, ec] = std::from_chars(rest.data() + start, rest.data() + rest.size(), ppid);
-  if (ec != std::errc() || (p != rest.data() + rest.size() && *p != ' '))
-    return std::nullopt;
-  return ppid;
-}
 
 // Within one scan an inode names one namespace, unless the kernel freed it and gave its inode to
 // a new one while the scan ran. Where a source knows the namespace's ID (the task iterator, listns)
@@ -391,13 +375,11 @@ bool read_details(scanned_process& proc, bool ppid) noexcept {
   if (!ppid)
     return true;
   std::memcpy(end, "stat", 5);
-  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return false;
   char buf[1024];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  auto parent =
-      n > 0 ? detail::parse_ppid(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  auto text = detail::read_once(path, buf);
+  if (!text)
+    return false;
+  auto parent = detail::parse_ppid(*text);
   if (!parent) {
     proc.detailed = false;
     return false;
@@ -427,24 +409,13 @@ discovery discover(const discovery_options& opts, discovery_source source, disco
 }
 
 std::string process_command(pid_t pid) {
-  std::string base = "/proc/" + std::to_string(pid) + "/";
-  auto read = [](const std::string& path) {
-    try {
-      return read_file(path);
-    } catch (const error&) {
-      return std::string();  // gone, or not ours to read
-    }
-  };
-  std::string text = read(base + "cmdline");
-  while (!text.empty() && text.back() == '\0')
-    text.pop_back();
-  std::replace(text.begin(), text.end(), '\0', ' ');
-  if (text.empty()) {
-    text = read(base + "comm");
-    if (!text.empty() && text.back() == '\n')
-      text.pop_back();
-  }
-  return text;
+  auto args = detail::read_command_line(detail::pid_path("/proc", pid, "cmdline"));
+  // A process that rewrote its command line may leave NULs after it, which are no arguments.
+  while (!args.empty() && args.back().empty())
+    args.pop_back();
+  if (args.empty())
+    return detail::read_comm(detail::pid_path("/proc", pid, "comm"));
+  return fmt::format("{}", fmt::join(args, " "));
 }
 
 }  // namespace nsutil

@@ -432,6 +432,50 @@ TEST_CASE("Docker's data root from the container's /etc/hostname bind mount", "[
   CHECK(other.of_process(300)->name.empty());
 }
 
+TEST_CASE("a cgroup's owner: its hierarchy found in the reader's mount table", "[containers]") {
+  fake_proc proc;
+  auto opts = fixture_options();
+  opts.proc_root = proc.root;
+  // A v1 hierarchy of two controllers, mounted where the path holds a space (mountinfo's \040).
+  fs::path top = proc.root / "cg x";
+  fs::create_directories(top / "docker" / docker_web);
+  fs::create_directories(proc.root / "self");
+  auto table = [&](const std::string& root, const std::string& options) {
+    std::ofstream(proc.root / "self/mountinfo")
+        << "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        << "30 22 0:27 " << root << " " << proc.root.string() << "/cg\\040x rw - cgroup cgroup "
+        << options << "\n";
+  };
+  const std::string v1 = "4:cpu,cpuacct:/docker/" + docker_web + "\n";
+  table("/", "rw,cpuacct,cpu");
+  {
+    nsutil::container_resolver r(opts);
+    auto c = r.of_cgroup(v1);
+    REQUIRE(c);
+    // Every directory on the way is this test's.
+    CHECK(c->owner == ::geteuid());
+  }
+  // A hierarchy without one of the controllers is another one.
+  table("/", "rw,cpu");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK_FALSE(r.of_cgroup(v1)->owner);
+  }
+  // The hierarchy mounted from below the cgroup's path does not hold it.
+  table("/system.slice", "rw,cpu,cpuacct");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK_FALSE(r.of_cgroup(v1)->owner);
+  }
+  // Mounted from the path's first component: the rest is walked below the mount point.
+  fs::create_directories(top / docker_web);
+  table("/docker", "rw,cpu,cpuacct");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK(r.of_cgroup(v1)->owner == ::geteuid());
+  }
+}
+
 TEST_CASE("Podman names from containers.json, by driver and conmon's bundle", "[containers]") {
   no_engine_sockets sockets;
   auto opts = fixture_options();
