@@ -29,24 +29,16 @@ struct libmount_api {
   decltype(&mnt_fs_get_fs_options) fs_get_fs_options;
 };
 
-std::optional<libmount_api> load_libmount() {
-  void* lib = ::dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr)
-    return std::nullopt;
-  libmount_api a{};
-  auto bind = [lib](auto& fn, const char* name) { return bind_symbol(lib, fn, name); };
-  if (!bind(a.new_table, "mnt_new_table") || !bind(a.unref_table, "mnt_unref_table") ||
-      !bind(a.table_parse_stream, "mnt_table_parse_stream") || !bind(a.new_iter, "mnt_new_iter") ||
-      !bind(a.free_iter, "mnt_free_iter") || !bind(a.table_next_fs, "mnt_table_next_fs") ||
-      !bind(a.fs_get_devno, "mnt_fs_get_devno") || !bind(a.fs_get_root, "mnt_fs_get_root") ||
-      !bind(a.fs_get_target, "mnt_fs_get_target") || !bind(a.fs_get_fstype, "mnt_fs_get_fstype") ||
-      !bind(a.fs_get_fs_options, "mnt_fs_get_fs_options"))
-    return std::nullopt;
-  return a;
-}
-
 const libmount_api& libmount() {
-  static const std::optional<libmount_api> api = load_libmount();
+  static const auto api = load_library<libmount_api>("libmount.so.1", [](auto& a, auto bind) {
+    return bind(a.new_table, "mnt_new_table") && bind(a.unref_table, "mnt_unref_table") &&
+           bind(a.table_parse_stream, "mnt_table_parse_stream") &&
+           bind(a.new_iter, "mnt_new_iter") && bind(a.free_iter, "mnt_free_iter") &&
+           bind(a.table_next_fs, "mnt_table_next_fs") && bind(a.fs_get_devno, "mnt_fs_get_devno") &&
+           bind(a.fs_get_root, "mnt_fs_get_root") && bind(a.fs_get_target, "mnt_fs_get_target") &&
+           bind(a.fs_get_fstype, "mnt_fs_get_fstype") &&
+           bind(a.fs_get_fs_options, "mnt_fs_get_fs_options");
+  });
   if (!api)
     throw_error(ELIBACC, "dlopen", "libmount.so.1", "util-linux's libmount is not installed");
   return *api;

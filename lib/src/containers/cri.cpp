@@ -5,40 +5,40 @@
 namespace nsutil {
 namespace {
 
-// The spec's annotations, as a JSON object (empty when there are none); `found` says whether
-// the spec could be read at all, which is what says whose container a cri one is.
-nlohmann::json annotations_of(const std::string& config_path, uid_t owner, bool& found) {
-  auto text = detail::read_engine_file(config_path, owner);
-  found = text.has_value();
+// Where a runtime's annotations keep a container's name and its pod's.
+struct cri_keys {
+  const char* name;
+  const char* pod_name;
+  const char* pod_namespace;
+};
+
+// The names in the annotations of the OCI runtime spec at `spec_path`, for container `c`; false
+// when the spec cannot be read at all, which is what says whose container a cri one is.
+bool annotated_names(container& c, const std::string& spec_path, const cri_keys& keys) {
+  auto text = detail::read_engine_file(spec_path, detail::trusted(c));
   if (!text)
-    return nlohmann::json();
+    return false;
   nlohmann::json spec = detail::parse_json(*text);
-  if (!spec.is_object())
-    return nlohmann::json();
-  auto it = spec.find("annotations");
-  return it != spec.end() && it->is_object() ? *it : nlohmann::json();
+  auto it = spec.is_object() ? spec.find("annotations") : spec.end();
+  nlohmann::json annotations = it != spec.end() && it->is_object() ? *it : nlohmann::json();
+  c.name = detail::string_at(annotations, keys.name);
+  c.pod_name = detail::string_at(annotations, keys.pod_name);
+  c.pod_namespace = detail::string_at(annotations, keys.pod_namespace);
+  return true;
 }
 
 }  // namespace
 
 bool container_resolver::state::resolve_containerd(container& c) {
-  bool found = false;
-  auto a = annotations_of(opts.containerd_state + "/k8s.io/" + c.id + "/config.json",
-                          detail::trusted(c), found);
-  c.name = detail::string_at(a, "io.kubernetes.cri.container-name");
-  c.pod_name = detail::string_at(a, "io.kubernetes.cri.sandbox-name");
-  c.pod_namespace = detail::string_at(a, "io.kubernetes.cri.sandbox-namespace");
-  return found;
+  return annotated_names(c, opts.containerd_state + "/k8s.io/" + c.id + "/config.json",
+                         {"io.kubernetes.cri.container-name", "io.kubernetes.cri.sandbox-name",
+                          "io.kubernetes.cri.sandbox-namespace"});
 }
 
 bool container_resolver::state::resolve_crio(container& c) {
-  bool found = false;
-  auto a = annotations_of(opts.crio_state + "/overlay-containers/" + c.id + "/userdata/config.json",
-                          detail::trusted(c), found);
-  c.name = detail::string_at(a, "io.kubernetes.container.name");
-  c.pod_name = detail::string_at(a, "io.kubernetes.pod.name");
-  c.pod_namespace = detail::string_at(a, "io.kubernetes.pod.namespace");
-  return found;
+  return annotated_names(
+      c, opts.crio_state + "/overlay-containers/" + c.id + "/userdata/config.json",
+      {"io.kubernetes.container.name", "io.kubernetes.pod.name", "io.kubernetes.pod.namespace"});
 }
 
 }  // namespace nsutil

@@ -29,18 +29,11 @@ struct libcurl_api {
 };
 
 const libcurl_api* libcurl() {
-  static const std::optional<libcurl_api> api = []() -> std::optional<libcurl_api> {
-    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr)
-      return std::nullopt;
-    libcurl_api a{};
-    auto bind = [lib](auto& fn, const char* name) { return bind_symbol(lib, fn, name); };
-    if (!bind(a.easy_init, "curl_easy_init") || !bind(a.easy_setopt, "curl_easy_setopt") ||
-        !bind(a.easy_perform, "curl_easy_perform") || !bind(a.easy_getinfo, "curl_easy_getinfo") ||
-        !bind(a.easy_cleanup, "curl_easy_cleanup"))
-      return std::nullopt;
-    return a;
-  }();
+  static const auto api = load_library<libcurl_api>("libcurl.so.4", [](auto& a, auto bind) {
+    return bind(a.easy_init, "curl_easy_init") && bind(a.easy_setopt, "curl_easy_setopt") &&
+           bind(a.easy_perform, "curl_easy_perform") && bind(a.easy_getinfo, "curl_easy_getinfo") &&
+           bind(a.easy_cleanup, "curl_easy_cleanup");
+  });
   return api ? &*api : nullptr;
 }
 

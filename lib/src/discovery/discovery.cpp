@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -332,33 +333,18 @@ discovery scanner::run() {
 }  // namespace detail
 
 std::string_view to_string(discovery_source source) noexcept {
-  switch (source) {
-    case discovery_source::automatic:
-      return "auto";
-    case discovery_source::bpf:
-      return "bpf";
-    case discovery_source::proc:
-      return "proc";
-  }
-  return "?";
+  // In the enum's order.
+  constexpr std::array<std::string_view, 3> names{"auto", "bpf", "proc"};
+  auto i = static_cast<std::size_t>(source);
+  return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(ns_holder holder) noexcept {
-  switch (holder) {
-    case ns_holder::process:
-      return "process";
-    case ns_holder::thread:
-      return "thread";
-    case ns_holder::descriptor:
-      return "fd";
-    case ns_holder::socket:
-      return "socket";
-    case ns_holder::bind_mount:
-      return "mount";
-    case ns_holder::child:
-      return "child";
-  }
-  return "";
+  // In the enum's order.
+  constexpr std::array<std::string_view, 6> names{"process", "thread", "fd",
+                                                  "socket",  "mount",  "child"};
+  auto i = static_cast<std::size_t>(holder);
+  return i < names.size() ? names[i] : "";
 }
 
 bool read_details(scanned_process& proc, bool ppid) noexcept {

@@ -18,6 +18,7 @@
 #include "base/directory.hpp"
 #include "base/mountinfo.hpp"
 #include "base/proc_files.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::string_view_literals;
@@ -25,20 +26,9 @@ using nsutil::detail::directory;
 
 namespace {
 
-// A directory of the test's own under /tmp, removed with what it holds.
-struct scratch {
-  fs::path root;
-  scratch() {
-    char tmpl[] = "/tmp/nsutil-proc-files.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
+// A directory of the test's own, and files written in it.
+struct scratch : nsutil::test::temp_dir {
+  scratch() : temp_dir("nsutil-proc-files") {}
   std::string write(const std::string& name, std::string_view text) const {
     fs::create_directories((root / name).parent_path());
     std::ofstream(root / name, std::ios::binary) << text;

@@ -96,22 +96,20 @@ TEST_CASE("a decimal number is the whole text, in the type's range", "[proc_text
   CHECK_FALSE(parse_decimal<std::uint32_t>("4294967296"));
   CHECK_FALSE(parse_decimal<std::uint32_t>("-1"));
   CHECK(parse_decimal<int>("-1") == -1);
-  CHECK_FALSE(parse_decimal<int>(""));
-  CHECK_FALSE(parse_decimal<int>("12 "));
-  CHECK_FALSE(parse_decimal<int>(" 12"));
-  CHECK_FALSE(parse_decimal<int>("+12"));
-  CHECK_FALSE(parse_decimal<int>("0x12"));
+  for (std::string_view other : {"", "12 ", " 12", "+12", "0x12"}) {
+    INFO(other);
+    CHECK_FALSE(parse_decimal<int>(other));
+  }
 }
 
 TEST_CASE("a /proc entry is a PID when its name is a positive number", "[proc_text]") {
   using nsutil::detail::parse_pid;
   CHECK(parse_pid("1") == 1);
   CHECK(parse_pid("4194304") == 4194304);
-  CHECK_FALSE(parse_pid("0"));
-  CHECK_FALSE(parse_pid("-1"));
-  CHECK_FALSE(parse_pid("self"));
-  CHECK_FALSE(parse_pid("1a"));
-  CHECK_FALSE(parse_pid(""));
+  for (std::string_view other : {"0", "-1", "self", "1a", ""}) {
+    INFO(other);
+    CHECK_FALSE(parse_pid(other));
+  }
 }
 
 TEST_CASE("a command line is split at the NUL that ends each argument", "[proc_text]") {

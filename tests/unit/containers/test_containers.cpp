@@ -24,6 +24,7 @@
 #include "base/proc_text.hpp"
 #include "containers/cgroup.hpp"
 #include "containers/engine_api.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using nsutil::container_engine;
@@ -74,19 +75,8 @@ void check_path(std::string_view path, container_engine engine, const std::strin
 }
 
 // A fake /proc for running() and the daemon searches: PID -> {comm, ppid, cgroup, cmdline}.
-struct fake_proc {
-  fs::path root;
-  fake_proc() {
-    char tmpl[] = "/tmp/nsutil-fake-proc.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-  }
-  ~fake_proc() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  fake_proc(const fake_proc&) = delete;
-  fake_proc& operator=(const fake_proc&) = delete;
+struct fake_proc : nsutil::test::temp_dir {
+  fake_proc() : temp_dir("nsutil-fake-proc") {}
   void add(pid_t pid, const std::string& comm, pid_t ppid, const std::string& cgroup,
            const std::string& cmdline = {}) {
     auto dir = root / std::to_string(pid);
