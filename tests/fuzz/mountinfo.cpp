@@ -2,6 +2,8 @@
 // discover() does on kernels without listmount (the input is the file, in a memfd), and by
 // detail::parse_mountinfo(), libnsutil's one mount table reader, as the container resolver reads
 // every table, with or without an nsfs mount.
+#include "base/mountinfo.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 #include <nsutil/mounts.hpp>
 #include <nsutil/unique_fd.hpp>
 
-#include "base/mountinfo.hpp"
 #include "fuzz.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

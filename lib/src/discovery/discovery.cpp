@@ -172,40 +172,40 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
     if (errno == ENOTTY && out_.unsupported_ioctl.empty())
       out_.unsupported_ioctl = name;
   };
-  if (type == ns_type::user) {
+  // The UID that owns a user namespace.
+  auto owner_uid = [&](const unique_fd& userns) {
     uid_t uid = 0;
-    if (::ioctl(fd.get(), NS_GET_OWNER_UID, &uid) == 0)
+    if (::ioctl(userns.get(), NS_GET_OWNER_UID, &uid) == 0)
       out_.namespaces[index].owner_uid = uid;
     else
       unknown("NS_GET_OWNER_UID");
-  }
-  if (type == ns_type::pid || type == ns_type::user) {
-    unique_fd parent(::ioctl(fd.get(), NS_GET_PARENT));
-    if (!parent)
-      unknown("NS_GET_PARENT");
+  };
+  // The namespace an ioctl relates this one to, its inode stored in `ino`; empty when there is
+  // none or it cannot be read.
+  auto related = [&](unsigned long request, std::string_view name, std::uint64_t& ino) {
+    unique_fd other(::ioctl(fd.get(), request));
+    if (!other)
+      unknown(name);
     struct stat st {};
-    if (parent && ::fstat(parent.get(), &st) == 0) {
-      out_.namespaces[index].parent_ino = st.st_ino;
-      if (opts_.types.contains(type))
-        add_ancestor(type, std::move(parent));
-    }
+    if (!other || ::fstat(other.get(), &st) < 0)
+      return unique_fd();
+    ino = st.st_ino;
+    return other;
+  };
+  if (type == ns_type::user)
+    owner_uid(fd);
+  if (type == ns_type::pid || type == ns_type::user) {
+    unique_fd parent = related(NS_GET_PARENT, "NS_GET_PARENT", out_.namespaces[index].parent_ino);
+    if (parent && opts_.types.contains(type))
+      add_ancestor(type, std::move(parent));
   }
-  unique_fd owner(::ioctl(fd.get(), NS_GET_USERNS));
+  unique_fd owner = related(NS_GET_USERNS, "NS_GET_USERNS", out_.namespaces[index].owner_ino);
   if (!owner)
-    unknown("NS_GET_USERNS");
-  struct stat st {};
-  if (owner && ::fstat(owner.get(), &st) == 0) {
-    out_.namespaces[index].owner_ino = st.st_ino;
-    if (type != ns_type::user) {
-      uid_t uid = 0;
-      if (::ioctl(owner.get(), NS_GET_OWNER_UID, &uid) == 0)
-        out_.namespaces[index].owner_uid = uid;
-      else
-        unknown("NS_GET_OWNER_UID");
-    }
-    if (opts_.types.contains(ns_type::user) || opts_.owners_of_any_type)
-      add_ancestor(ns_type::user, std::move(owner));
-  }
+    return;
+  if (type != ns_type::user)
+    owner_uid(owner);
+  if (opts_.types.contains(ns_type::user) || opts_.owners_of_any_type)
+    add_ancestor(ns_type::user, std::move(owner));
 }
 
 // The NETNSID of each network namespace that a process or thread is in, asked by its PID, all in
