@@ -1,5 +1,9 @@
 // Mount tables (/proc/PID/mountinfo), read by read_ns_mounts_from_mountinfo() with libmount as
-// discover() does on kernels without listmount: the input is the file, in a memfd.
+// discover() does on kernels without listmount (the input is the file, in a memfd), and by
+// detail::parse_mountinfo(), libnsutil's one mount table reader, as the container resolver reads
+// every table, with or without an nsfs mount.
+#include "base/mountinfo.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -17,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     nsutil::fuzz::broken("memfd");
   try {
     (void)nsutil::read_ns_mounts_from_mountinfo(file, "mountinfo");
+  } catch (const nsutil::error&) {
+  }
+  try {
+    (void)nsutil::detail::parse_mountinfo(nsutil::fuzz::text_of(data, size), "mountinfo");
   } catch (const nsutil::error&) {
   }
   return 0;

@@ -1,6 +1,5 @@
-// Optional libraries loaded with dlopen() on first use (libmount, libcurl, libselinux): what only
-// one rarely taken path needs is not linked, so no run of any tool loads it otherwise. Private to
-// libnsutil.
+// Optional libraries loaded with dlopen() on first use (libmount, libcurl, libselinux): what only one rarely
+// taken path needs is not linked, so no run of any tool loads it otherwise. Private to libnsutil.
 #pragma once
 
 #include <dlfcn.h>
@@ -18,11 +17,11 @@ bool bind_symbol(void* lib, Fn& fn, const char* name) {
   return fn != nullptr;
 }
 
-// The functions `bind_all(api, bind)` binds, from the library `soname` (dlopen()ed once by the
-// caller's static): std::nullopt when the library is not installed or lacks one of them. `bind`
-// is bind_symbol on that library.
+// The functions of `soname` that `bind_all(api, bind)` binds into an Api (a struct of function
+// pointers) with bind(api.member, "symbol"), returning whether every one was found; nullopt when
+// the library cannot be loaded or lacks one. The library stays loaded.
 template <class Api, class BindAll>
-std::optional<Api> load_api(const char* soname, BindAll bind_all) {
+std::optional<Api> load_library(const char* soname, BindAll bind_all) {
   void* lib = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr)
     return std::nullopt;

@@ -31,15 +31,15 @@ struct cgroup_container {
 // container component, as the host's engines see it (a container inside a container is the
 // outer one's business), or nullopt. A monitor beside a container (libpod-conmon-ID.scope,
 // crio-conmon-ID.scope, lxc.monitor.NAME) is in the host's namespaces and is no container.
-// Defined in containers.cpp.
+// Defined in cgroup.cpp.
 std::optional<cgroup_container> classify_cgroup_path(std::string_view path);
 
 // /proc/PID/cgroup: classify_cgroup_path() of the v2 entry ("0::PATH"), else of the v1 lines in
-// order; the first that names a container. Defined in containers.cpp.
+// order; the first that names a container. Defined in cgroup.cpp.
 std::optional<cgroup_container> classify_cgroup(std::string_view cgroup_text);
 
 // systemd's unit-name unescaping of one name ("my\\x2dbox" -> "my-box": each \\xNN is that byte),
-// as machined escapes a machine name into its scope's name. Defined in containers.cpp.
+// as machined escapes a machine name into its scope's name. Defined in cgroup.cpp.
 std::string unescape_unit_name(std::string_view escaped);
 
 }  // namespace nsutil::detail

@@ -1,6 +1,7 @@
 #include "containers/engine_api.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -18,7 +19,7 @@ namespace {
 // libcurl, loaded on first use. Only this fallback needs it, and it is rarely taken: linking it
 // would load it, and through it OpenSSL, its HTTP/2, SSH, LDAP, Kerberos and IDN libraries, into
 // every run of every tool. The soname is libcurl's ABI, stable since 2006 (the same pattern as
-// libmount in mounts.cpp).
+// libmount in base/mountinfo.cpp).
 struct libcurl_api {
   decltype(&curl_easy_init) easy_init;
   decltype(&curl_easy_setopt) easy_setopt;
@@ -28,18 +29,11 @@ struct libcurl_api {
 };
 
 const libcurl_api* libcurl() {
-  static const std::optional<libcurl_api> api = []() -> std::optional<libcurl_api> {
-    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr)
-      return std::nullopt;
-    libcurl_api a{};
-    auto bind = [lib](auto& fn, const char* name) { return bind_symbol(lib, fn, name); };
-    if (!bind(a.easy_init, "curl_easy_init") || !bind(a.easy_setopt, "curl_easy_setopt") ||
-        !bind(a.easy_perform, "curl_easy_perform") || !bind(a.easy_getinfo, "curl_easy_getinfo") ||
-        !bind(a.easy_cleanup, "curl_easy_cleanup"))
-      return std::nullopt;
-    return a;
-  }();
+  static const auto api = load_library<libcurl_api>("libcurl.so.4", [](auto& a, auto bind) {
+    return bind(a.easy_init, "curl_easy_init") && bind(a.easy_setopt, "curl_easy_setopt") &&
+           bind(a.easy_perform, "curl_easy_perform") && bind(a.easy_getinfo, "curl_easy_getinfo") &&
+           bind(a.easy_cleanup, "curl_easy_cleanup");
+  });
   return api ? &*api : nullptr;
 }
 
@@ -86,20 +80,28 @@ std::string unix_socket_of(std::string_view host) {
   return std::string(host.substr(scheme.size()));
 }
 
-std::string docker_socket(const char* docker_host, std::optional<uid_t> user) {
-  if (docker_host != nullptr && *docker_host != '\0')
-    return unix_socket_of(docker_host);
+namespace {
+
+// The socket of an engine whose address variable reads `host` (null when unset), for a
+// container of `user`: the variable's when set, else `rootful` for root and `rootless`
+// under /run/user/UID for another user.
+std::string engine_socket(const char* host, std::optional<uid_t> user, std::string_view rootful,
+                          std::string_view rootless) {
+  if (host != nullptr && *host != '\0')
+    return unix_socket_of(host);
   if (user && *user != 0)
-    return "/run/user/" + std::to_string(*user) + "/docker.sock";
-  return "/run/docker.sock";
+    return fmt::format("/run/user/{}/{}", *user, rootless);
+  return std::string(rootful);
+}
+
+}  // namespace
+
+std::string docker_socket(const char* docker_host, std::optional<uid_t> user) {
+  return engine_socket(docker_host, user, "/run/docker.sock", "docker.sock");
 }
 
 std::string podman_socket(const char* container_host, std::optional<uid_t> user) {
-  if (container_host != nullptr && *container_host != '\0')
-    return unix_socket_of(container_host);
-  if (user && *user != 0)
-    return "/run/user/" + std::to_string(*user) + "/podman/podman.sock";
-  return "/run/podman/podman.sock";
+  return engine_socket(container_host, user, "/run/podman/podman.sock", "podman/podman.sock");
 }
 
 std::string name_from_inspect(std::string_view body, std::string_view id) {

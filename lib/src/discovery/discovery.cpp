@@ -1,41 +1,26 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/net_namespace.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <nsutil/error.hpp>
 
 #include "base/compat.hpp"
+#include "base/proc_files.hpp"
 #include "base/proc_text.hpp"
 #include "discovery/scanner.hpp"
 #include "namespaces/netnsid_batch.hpp"
 
 namespace nsutil {
 namespace detail {
-
-// /proc/PID/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so the
-// fields are found from the last ')'.
-std::optional<pid_t> parse_ppid(std::string_view text) {
-  auto close = text.rfind(')');
-  if (close == std::string_view::npos)
-    return std::nullopt;
-  std::string_view rest = text.substr(close + 1);  // " S 123 ..."
-  auto state = rest.find_first_not_of(' ');
-  auto start = state == std::string_view::npos ? state : rest.find_first_not_of(' ', state + 1);
-  if (start == std::string_view::npos)
-    return std::nullopt;
-  pid_t ppid = 0;
-  auto [p, ec] = std::from_chars(rest.data() + start, rest.data() + rest.size(), ppid);
-  if (ec != std::errc() || (p != rest.data() + rest.size() && *p != ' '))
-    return std::nullopt;
-  return ppid;
-}
 
 // Within one scan an inode names one namespace, unless the kernel freed it and gave its inode to
 // a new one while the scan ran. Where a source knows the namespace's ID (the task iterator, listns)
@@ -187,40 +172,40 @@ void scanner::resolve_one(std::size_t index, unique_fd fd) {
     if (errno == ENOTTY && out_.unsupported_ioctl.empty())
       out_.unsupported_ioctl = name;
   };
-  if (type == ns_type::user) {
+  // The UID that owns a user namespace.
+  auto owner_uid = [&](const unique_fd& userns) {
     uid_t uid = 0;
-    if (::ioctl(fd.get(), NS_GET_OWNER_UID, &uid) == 0)
+    if (::ioctl(userns.get(), NS_GET_OWNER_UID, &uid) == 0)
       out_.namespaces[index].owner_uid = uid;
     else
       unknown("NS_GET_OWNER_UID");
-  }
-  if (type == ns_type::pid || type == ns_type::user) {
-    unique_fd parent(::ioctl(fd.get(), NS_GET_PARENT));
-    if (!parent)
-      unknown("NS_GET_PARENT");
+  };
+  // The namespace an ioctl relates this one to, its inode stored in `ino`; empty when there is
+  // none or it cannot be read.
+  auto related = [&](unsigned long request, std::string_view name, std::uint64_t& ino) {
+    unique_fd other(::ioctl(fd.get(), request));
+    if (!other)
+      unknown(name);
     struct stat st {};
-    if (parent && ::fstat(parent.get(), &st) == 0) {
-      out_.namespaces[index].parent_ino = st.st_ino;
-      if (opts_.types.contains(type))
-        add_ancestor(type, std::move(parent));
-    }
+    if (!other || ::fstat(other.get(), &st) < 0)
+      return unique_fd();
+    ino = st.st_ino;
+    return other;
+  };
+  if (type == ns_type::user)
+    owner_uid(fd);
+  if (type == ns_type::pid || type == ns_type::user) {
+    unique_fd parent = related(NS_GET_PARENT, "NS_GET_PARENT", out_.namespaces[index].parent_ino);
+    if (parent && opts_.types.contains(type))
+      add_ancestor(type, std::move(parent));
   }
-  unique_fd owner(::ioctl(fd.get(), NS_GET_USERNS));
+  unique_fd owner = related(NS_GET_USERNS, "NS_GET_USERNS", out_.namespaces[index].owner_ino);
   if (!owner)
-    unknown("NS_GET_USERNS");
-  struct stat st {};
-  if (owner && ::fstat(owner.get(), &st) == 0) {
-    out_.namespaces[index].owner_ino = st.st_ino;
-    if (type != ns_type::user) {
-      uid_t uid = 0;
-      if (::ioctl(owner.get(), NS_GET_OWNER_UID, &uid) == 0)
-        out_.namespaces[index].owner_uid = uid;
-      else
-        unknown("NS_GET_OWNER_UID");
-    }
-    if (opts_.types.contains(ns_type::user) || opts_.owners_of_any_type)
-      add_ancestor(ns_type::user, std::move(owner));
-  }
+    return;
+  if (type != ns_type::user)
+    owner_uid(owner);
+  if (opts_.types.contains(ns_type::user) || opts_.owners_of_any_type)
+    add_ancestor(ns_type::user, std::move(owner));
 }
 
 // The NETNSID of each network namespace that a process or thread is in, asked by its PID, all in
@@ -348,33 +333,18 @@ discovery scanner::run() {
 }  // namespace detail
 
 std::string_view to_string(discovery_source source) noexcept {
-  switch (source) {
-    case discovery_source::automatic:
-      return "auto";
-    case discovery_source::bpf:
-      return "bpf";
-    case discovery_source::proc:
-      return "proc";
-  }
-  return "?";
+  // In the enum's order.
+  constexpr std::array<std::string_view, 3> names{"auto", "bpf", "proc"};
+  auto i = static_cast<std::size_t>(source);
+  return i < names.size() ? names[i] : "?";
 }
 
 std::string_view to_string(ns_holder holder) noexcept {
-  switch (holder) {
-    case ns_holder::process:
-      return "process";
-    case ns_holder::thread:
-      return "thread";
-    case ns_holder::descriptor:
-      return "fd";
-    case ns_holder::socket:
-      return "socket";
-    case ns_holder::bind_mount:
-      return "mount";
-    case ns_holder::child:
-      return "child";
-  }
-  return "";
+  // In the enum's order.
+  constexpr std::array<std::string_view, 6> names{"process", "thread", "fd",
+                                                  "socket",  "mount",  "child"};
+  auto i = static_cast<std::size_t>(holder);
+  return i < names.size() ? names[i] : "";
 }
 
 bool read_details(scanned_process& proc, bool ppid) noexcept {
@@ -391,13 +361,11 @@ bool read_details(scanned_process& proc, bool ppid) noexcept {
   if (!ppid)
     return true;
   std::memcpy(end, "stat", 5);
-  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return false;
   char buf[1024];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  auto parent =
-      n > 0 ? detail::parse_ppid(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  auto text = detail::read_once(path, buf);
+  if (!text)
+    return false;
+  auto parent = detail::parse_ppid(*text);
   if (!parent) {
     proc.detailed = false;
     return false;
@@ -427,24 +395,13 @@ discovery discover(const discovery_options& opts, discovery_source source, disco
 }
 
 std::string process_command(pid_t pid) {
-  std::string base = "/proc/" + std::to_string(pid) + "/";
-  auto read = [](const std::string& path) {
-    try {
-      return read_file(path);
-    } catch (const error&) {
-      return std::string();  // gone, or not ours to read
-    }
-  };
-  std::string text = read(base + "cmdline");
-  while (!text.empty() && text.back() == '\0')
-    text.pop_back();
-  std::replace(text.begin(), text.end(), '\0', ' ');
-  if (text.empty()) {
-    text = read(base + "comm");
-    if (!text.empty() && text.back() == '\n')
-      text.pop_back();
-  }
-  return text;
+  auto args = detail::read_command_line(detail::pid_path("/proc", pid, "cmdline"));
+  // A process that rewrote its command line may leave NULs after it, which are no arguments.
+  while (!args.empty() && args.back().empty())
+    args.pop_back();
+  if (args.empty())
+    return detail::read_comm(detail::pid_path("/proc", pid, "comm"));
+  return fmt::format("{}", fmt::join(args, " "));
 }
 
 }  // namespace nsutil

@@ -1,18 +1,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <libmount.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <memory>
 #include <nsutil/error.hpp>
 #include <nsutil/mounts.hpp>
 #include <optional>
 
 #include "base/compat.hpp"
-#include "base/dl.hpp"
+#include "base/mountinfo.hpp"
 
 namespace nsutil {
 namespace {
@@ -118,41 +116,6 @@ std::optional<std::vector<ns_mount>> read_ns_mounts(std::uint64_t mnt_ns_id) {
   return out;
 }
 
-namespace {
-
-// libmount, loaded on first use. Only this fallback needs it, and linking it would map it with
-// libblkid, libselinux and libpcre2 into every xlsns run, where Linux 6.12's listmount and
-// statmount already did the job. The same pattern
-// as systemd's optional libraries: the soname is libmount's ABI, which util-linux keeps stable.
-struct libmount_api {
-  decltype(&mnt_new_table) new_table;
-  decltype(&mnt_unref_table) unref_table;
-  decltype(&mnt_table_parse_stream) table_parse_stream;
-  decltype(&mnt_new_iter) new_iter;
-  decltype(&mnt_free_iter) free_iter;
-  decltype(&mnt_table_next_fs) table_next_fs;
-  decltype(&mnt_fs_get_fstype) fs_get_fstype;
-  decltype(&mnt_fs_get_root) fs_get_root;
-  decltype(&mnt_fs_get_target) fs_get_target;
-};
-
-const libmount_api& libmount() {
-  static const std::optional<libmount_api> api =
-      detail::load_api<libmount_api>("libmount.so.1", [](libmount_api& a, auto bind) {
-        return bind(a.new_table, "mnt_new_table") && bind(a.unref_table, "mnt_unref_table") &&
-               bind(a.table_parse_stream, "mnt_table_parse_stream") &&
-               bind(a.new_iter, "mnt_new_iter") && bind(a.free_iter, "mnt_free_iter") &&
-               bind(a.table_next_fs, "mnt_table_next_fs") &&
-               bind(a.fs_get_fstype, "mnt_fs_get_fstype") &&
-               bind(a.fs_get_root, "mnt_fs_get_root") && bind(a.fs_get_target, "mnt_fs_get_target");
-      });
-  if (!api)
-    throw_error(ELIBACC, "dlopen", "libmount.so.1", "util-linux's libmount is not installed");
-  return *api;
-}
-
-}  // namespace
-
 std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string& path) {
   return read_ns_mounts_from_mountinfo(open_fd(path, O_RDONLY), path);
 }
@@ -161,36 +124,16 @@ std::vector<ns_mount> read_ns_mounts_from_mountinfo(const unique_fd& file,
                                                     const std::string& name) {
   // Most mount tables hold no nsfs mount (`ip netns add` and persisted namespaces make them),
   // and one without is answered without loading libmount and with it libblkid, libselinux and
-  // libpcre2 (a million instructions and four libraries to map). The fields before " - " escape
-  // their spaces (\040), so " - nsfs " can only be the separator and that file system type.
+  // libpcre2. The fields before " - " escape their spaces (\040), so " - nsfs " can only be the
+  // separator and that file system type.
   std::string text = read_all(file, name);
   if (text.find(" - nsfs ") == std::string::npos)
     return {};
-  const auto& mnt = libmount();
-  std::unique_ptr<libmnt_table, void (*)(libmnt_table*)> table(mnt.new_table(), mnt.unref_table);
-  if (!table)
-    throw_error(ENOMEM, "read", name);
-  // The text already read, not the file again: a second read could see another table.
-  std::unique_ptr<FILE, int (*)(FILE*)> stream(::fmemopen(text.data(), text.size(), "r"), ::fclose);
-  if (!stream)
-    throw_error(errno, "read", name);
-  int rc = mnt.table_parse_stream(table.get(), stream.get(), name.c_str());
-  if (rc != 0)
-    throw_error(rc < 0 ? -rc : EINVAL, "read", name);
   std::vector<ns_mount> out;
-  std::unique_ptr<libmnt_iter, void (*)(libmnt_iter*)> iter(mnt.new_iter(MNT_ITER_FORWARD),
-                                                            mnt.free_iter);
-  libmnt_fs* fs = nullptr;
-  while (mnt.table_next_fs(table.get(), iter.get(), &fs) == 0) {
-    const char* fstype = mnt.fs_get_fstype(fs);
-    const char* root = mnt.fs_get_root(fs);
-    const char* target = mnt.fs_get_target(fs);
-    if (fstype == nullptr || root == nullptr || target == nullptr ||
-        std::string_view(fstype) != "nsfs")
-      continue;
-    if (auto link = parse_ns_link(root))
-      out.push_back({link->first, link->second, target});
-  }
+  for (const auto& m : detail::parse_mountinfo(text, name))
+    if (m.fstype == "nsfs" && !m.target.empty())
+      if (auto link = parse_ns_link(m.root))
+        out.push_back({link->first, link->second, m.target});
   return out;
 }
 

@@ -21,7 +21,6 @@
 #include <sys/sysmacros.h>
 
 #include <cerrno>
-#include <charconv>
 
 #include "base/compat.hpp"
 #include "base/proc_text.hpp"
@@ -36,24 +35,6 @@ bool cached_attributes(int dir, const char* path, struct statx& stx) noexcept {
 }
 
 }  // namespace
-
-std::optional<std::pair<pid_t, int>> parse_fd_path(std::string_view path) {
-  constexpr std::string_view proc = "/proc/";
-  constexpr std::string_view fd_dir = "/fd/";
-  if (!path.starts_with(proc))
-    return std::nullopt;
-  const char* end = path.data() + path.size();
-  pid_t pid = 0;
-  auto [p, ec] = std::from_chars(path.data() + proc.size(), end, pid);
-  if (ec != std::errc() || pid <= 0 || !std::string_view(p, end).starts_with(fd_dir))
-    return std::nullopt;
-  int fd = -1;
-  const char* first = p + fd_dir.size();
-  auto [q, ec2] = std::from_chars(first, end, fd);
-  if (ec2 != std::errc() || q != end || fd < 0)
-    return std::nullopt;
-  return std::pair{pid, fd};
-}
 
 std::uint64_t nsfs_inode_at(int dir, const char* path, std::uint64_t dev) {
   struct statx stx {};

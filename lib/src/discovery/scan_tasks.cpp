@@ -1,40 +1,23 @@
 // Processes, threads, namespace descriptors and sockets: from /proc, or as root from the BPF
 // iterators.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
-#include <memory>
 #include <nsutil/error.hpp>
 
 #include "base/compat.hpp"
+#include "base/directory.hpp"
+#include "base/proc_files.hpp"
 #include "base/proc_text.hpp"
 #include "discovery/scanner.hpp"
 
 namespace nsutil::detail {
 namespace {
-
-using dir_ptr = std::unique_ptr<DIR, int (*)(DIR*)>;
-
-dir_ptr open_dir(const char* path) {
-  return {::opendir(path), &::closedir};
-}
-
-std::optional<pid_t> parse_pid(const char* name) noexcept {
-  pid_t pid = 0;
-  const char* end = name + std::strlen(name);
-  auto [p, ec] = std::from_chars(name, end, pid);
-  if (ec != std::errc() || p != end || pid <= 0)
-    return std::nullopt;
-  return pid;
-}
 
 std::optional<std::pair<ns_type, std::uint64_t>> read_ns_link(const char* path, int& err) {
   char buf[64];
@@ -54,38 +37,12 @@ bool bpf_preferred() noexcept {
   char buf[128];
   if (::readlink("/proc/1/ns/pid", buf, sizeof buf) < 0 && (errno == EACCES || errno == EPERM))
     return true;
-  unique_fd f(::open("/proc/loadavg", O_RDONLY | O_CLOEXEC));
-  ssize_t n = f ? ::read(f.get(), buf, sizeof buf) : -1;
-  auto threads =
-      n > 0 ? parse_thread_count(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  auto text = read_once("/proc/loadavg", buf);
+  auto threads = text ? parse_thread_count(*text) : std::nullopt;
   return !threads || *threads >= bpf_min_threads;
 }
 
 }  // namespace
-
-std::optional<std::size_t> parse_thread_count(std::string_view text) {
-  // The fourth field is "RUNNABLE/THREADS"; comm-like free text never appears in this file.
-  std::size_t field = 0;
-  std::size_t pos = 0;
-  while (field < 3) {
-    pos = text.find(' ', pos);
-    if (pos == std::string_view::npos)
-      return std::nullopt;
-    ++pos;
-    ++field;
-  }
-  auto slash = text.find('/', pos);
-  auto end = text.find(' ', pos);
-  if (slash == std::string_view::npos || (end != std::string_view::npos && slash > end))
-    return std::nullopt;
-  const char* first = text.data() + slash + 1;
-  const char* last = end == std::string_view::npos ? text.data() + text.size() : text.data() + end;
-  std::size_t threads = 0;
-  auto [p, ec] = std::from_chars(first, last, threads);
-  if (ec != std::errc() || p != last || first == last)
-    return std::nullopt;
-  return threads;
-}
 
 // A "/proc/PID/" prefix built once per process; entries are appended without allocating, since
 // the scan makes a dozen calls per process and runs over thousands of them.
@@ -131,7 +88,7 @@ void scanner::scan_processes() {
     descriptors_ = std::move(all->descriptors);
     add_listed_tasks(all->tasks);
   } else {
-    dir_ptr proc = open_dir("/proc");
+    directory proc("/proc", directory::kind::proc);
     if (!proc)
       throw_errno("open", "/proc");
     // This process first: the scan opens namespace descriptors of its own (the network
@@ -139,8 +96,8 @@ void scanner::scan_processes() {
     // held by it. The iterators read every descriptor before any is opened.
     const pid_t self = ::getpid();
     scan_process(self);
-    while (dirent* de = ::readdir(proc.get()))
-      if (auto pid = parse_pid(de->d_name); pid && *pid != self)
+    while (const char* name = proc.next())
+      if (auto pid = parse_pid(name); pid && *pid != self)
         scan_process(*pid);
   }
   std::sort(out_.processes.begin(), out_.processes.end(),
@@ -185,15 +142,15 @@ void scanner::scan_process(pid_t pid) {
 
 void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
   std::string task_dir = std::string(path.base()) + "task";
-  dir_ptr dir = open_dir(task_dir.c_str());
+  directory dir(task_dir.c_str(), directory::kind::proc);
   if (!dir)
     return;
   proc_path tpath(task_dir);
-  while (dirent* de = ::readdir(dir.get())) {
-    auto tid = parse_pid(de->d_name);
+  while (const char* name = dir.next()) {
+    auto tid = parse_pid(name);
     if (!tid || *tid == pid)
       continue;  // the main thread was counted with the process
-    tpath.set(task_dir + "/" + de->d_name + "/ns/");
+    tpath.set(task_dir + "/" + name + "/ns/");
     process_ns thread;
     for (const auto& row : ns_types) {
       int err = 0;
@@ -202,7 +159,7 @@ void scanner::scan_threads(pid_t pid, proc_path& path, const process_ns& own) {
       if (auto link = read_ns_link(tpath.with(row.proc_entry), err))
         thread.ino[static_cast<std::size_t>(row.type)] = link->second;
     }
-    add_thread(pid, de->d_name, thread, own);
+    add_thread(pid, name, thread, own);
   }
 }
 
@@ -241,52 +198,38 @@ void scanner::add_listed_tasks(std::vector<detail::task_namespaces>& tasks) {
 }
 
 void scanner::scan_descriptors(pid_t pid, proc_path& path, const process_ns& own) {
-  unique_fd dir(::open(path.with("fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  directory dir(path.with("fd"), directory::kind::proc);
   if (!dir)
     return;
   process_pidfd proc(pid);
   std::vector<int> sockets;
-  alignas(dirent64) char buf[16384];
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, dir.get(), buf, sizeof buf);
-    if (n <= 0)
-      break;
-    for (long off = 0; off < n;) {
-      const auto* de = reinterpret_cast<const dirent64*>(buf + off);
-      off += de->d_reclen;
-      if (de->d_name[0] == '.')
-        continue;
-      char target[64];
-      ssize_t len = ::readlinkat(dir.get(), de->d_name, target, sizeof target);
-      if (len <= 0)
-        continue;
-      std::string_view link(target, static_cast<std::size_t>(len));
-      if (link.starts_with("socket:[")) {
-        if (opts_.sockets && own.ino[static_cast<std::size_t>(ns_type::net)] != 0)
-          sockets.push_back(std::atoi(de->d_name));
-        continue;
-      }
-      if (!opts_.descriptors)
-        continue;
-      auto ns_link = parse_ns_link(link);
-      if (!ns_link) {
-        // Opened through a bind mount, the link reads as its path, or as "/" once unmounted.
-        if (link == "/" || (link[0] == '/' && nsfs_targets_.count(std::string(link)) != 0))
-          add_nsfs_descriptor(dir.get(), de->d_name, proc, path);
-        continue;
-      }
-      if (!opts_.types.contains(ns_link->first))
-        continue;
-      bool created = false;
-      auto& ns = record(ns_link->first, ns_link->second, created);
-      if (created)
-        ns.path = std::string(path.base()) + "fd/" + de->d_name;
-      ns.holders.add(ns_holder::descriptor);
+  while (const char* name = dir.next()) {
+    char target[64];
+    ssize_t len = ::readlinkat(dir.fd().get(), name, target, sizeof target);
+    if (len <= 0)
+      continue;
+    std::string_view link(target, static_cast<std::size_t>(len));
+    if (link.starts_with("socket:[")) {
+      if (opts_.sockets && own.ino[static_cast<std::size_t>(ns_type::net)] != 0)
+        sockets.push_back(std::atoi(name));
+      continue;
     }
-    // /proc fills the buffer as far as the entries go: a short read was the last one, and
-    // saves the getdents call that would return 0.
-    if (static_cast<std::size_t>(n) + 512 < sizeof buf)
-      break;
+    if (!opts_.descriptors)
+      continue;
+    auto ns_link = parse_ns_link(link);
+    if (!ns_link) {
+      // Opened through a bind mount, the link reads as its path, or as "/" once unmounted.
+      if (link == "/" || (link[0] == '/' && nsfs_targets_.count(std::string(link)) != 0))
+        add_nsfs_descriptor(dir.fd().get(), name, proc, path);
+      continue;
+    }
+    if (!opts_.types.contains(ns_link->first))
+      continue;
+    bool created = false;
+    auto& ns = record(ns_link->first, ns_link->second, created);
+    if (created)
+      ns.path = std::string(path.base()) + "fd/" + name;
+    ns.holders.add(ns_holder::descriptor);
   }
   if (!sockets.empty())
     scan_sockets(proc, sockets);

@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,6 +16,7 @@
 #include <nsutil/error.hpp>
 
 #include "base/compat.hpp"
+#include "base/directory.hpp"
 #include "base/proc_text.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -94,22 +94,6 @@ ns_handle socket_netns(const process& target, int fd) {
 }
 
 }  // namespace
-
-namespace detail {
-
-// The v2 entry is the line that starts with "0::": a v1 line's path may hold "0::" too.
-std::optional<std::string_view> cgroup2_path(std::string_view text) {
-  while (!text.empty()) {
-    auto eol = std::min(text.find('\n'), text.size());
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(std::min(eol + 1, text.size()));
-    if (line.starts_with("0::"))
-      return line.substr(3);
-  }
-  return std::nullopt;
-}
-
-}  // namespace detail
 
 enter_plan enter_plan::open(const enter_request& req) {
   enter_plan p;
@@ -373,13 +357,11 @@ void enter_plan::setup() {
     std::string text = read_all(environ_, "environ");
     environ_.reset();
     ::clearenv();
-    std::string_view rest(text);
-    while (!rest.empty()) {
-      std::string entry(rest.substr(0, rest.find('\0')));
-      rest.remove_prefix(std::min(entry.size() + 1, rest.size()));
+    for (std::string_view entry : detail::split(text, '\0')) {
       auto eq = entry.find('=');
-      if (eq != std::string::npos && eq > 0)
-        ::setenv(entry.substr(0, eq).c_str(), entry.c_str() + eq + 1, 1);
+      if (eq != std::string_view::npos && eq > 0)
+        ::setenv(std::string(entry.substr(0, eq)).c_str(),
+                 std::string(entry.substr(eq + 1)).c_str(), 1);
     }
   }
   if (cgroup_procs_) {
@@ -401,12 +383,10 @@ std::string netns_path(const std::string& name) {
   if (e != ENOENT)
     throw_error(e, "netns", path);
   std::vector<std::string> names;
-  if (DIR* d = ::opendir(std::string(dir).c_str())) {
-    while (const dirent* ent = ::readdir(d))
-      if (ent->d_name[0] != '.')
-        names.emplace_back(ent->d_name);
-    ::closedir(d);
-  }
+  detail::directory listing(std::string(dir).c_str());
+  while (const char* entry = listing.next())
+    if (entry[0] != '.')
+      names.emplace_back(entry);
   std::sort(names.begin(), names.end());
   throw_error(ENOENT, "netns", name,
               names.empty() ? "no such network namespace (there are none in /run/netns)"

@@ -2,10 +2,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <nsutil/error.hpp>
 #include <nsutil/idmap.hpp>
 #include <nsutil/unique_fd.hpp>
+
+#include "base/proc_text.hpp"
 
 namespace nsutil {
 namespace {
@@ -22,11 +23,7 @@ bool reaches_no_id(const id_range& r) {
 }
 
 std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
-  std::uint32_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
-  return v;
+  return detail::parse_decimal<std::uint32_t>(text);
 }
 
 // Splits "a<sep>b<sep>c" into exactly three numbers.
@@ -95,10 +92,7 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> find_subids(std::string_v
                                                                    std::string_view name,
                                                                    std::uint32_t id) noexcept {
   std::string number = std::to_string(id);
-  while (!file_text.empty()) {
-    auto eol = std::min(file_text.find('\n'), file_text.size());
-    std::string_view line = file_text.substr(0, eol);
-    file_text.remove_prefix(std::min(eol + 1, file_text.size()));
+  for (std::string_view line : detail::lines(file_text)) {
     auto c1 = line.find(':');
     auto c2 = line.find(':', c1 == std::string_view::npos ? line.size() : c1 + 1);
     if (c2 == std::string_view::npos)
@@ -157,10 +151,7 @@ void check_ranges(const std::vector<id_range>& ranges) {
 
 std::vector<id_range> identity_of(std::string_view map_text) {
   std::vector<id_range> out;
-  while (!map_text.empty()) {
-    auto eol = std::min(map_text.find('\n'), map_text.size());
-    std::string_view line = map_text.substr(0, eol);
-    map_text.remove_prefix(std::min(eol + 1, map_text.size()));
+  for (std::string_view line : detail::lines(map_text)) {
     std::uint32_t f[3];
     int n = 0;
     while (n < 3) {

@@ -4,6 +4,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <nsutil/error.hpp>
@@ -17,25 +18,14 @@ namespace nsutil {
 namespace {
 
 unsigned long pidfd_ioctl_for(ns_type type) {
-  switch (type) {
-    case ns_type::mnt:
-      return compat::pidfd_get_mnt_namespace;
-    case ns_type::net:
-      return compat::pidfd_get_net_namespace;
-    case ns_type::pid:
-      return compat::pidfd_get_pid_namespace;
-    case ns_type::uts:
-      return compat::pidfd_get_uts_namespace;
-    case ns_type::ipc:
-      return compat::pidfd_get_ipc_namespace;
-    case ns_type::user:
-      return compat::pidfd_get_user_namespace;
-    case ns_type::cgroup:
-      return compat::pidfd_get_cgroup_namespace;
-    case ns_type::time:
-      return compat::pidfd_get_time_namespace;
-  }
-  return 0;
+  // In ns_type's order.
+  constexpr std::array<unsigned long, 8> requests{
+      compat::pidfd_get_mnt_namespace,    compat::pidfd_get_net_namespace,
+      compat::pidfd_get_pid_namespace,    compat::pidfd_get_uts_namespace,
+      compat::pidfd_get_ipc_namespace,    compat::pidfd_get_user_namespace,
+      compat::pidfd_get_cgroup_namespace, compat::pidfd_get_time_namespace};
+  auto i = static_cast<std::size_t>(type);
+  return i < requests.size() ? requests[i] : 0;
 }
 
 // Before Linux 4.11 there is no NS_GET_NSTYPE; the magic link text ("net:[...]") names the type.

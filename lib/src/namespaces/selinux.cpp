@@ -25,7 +25,7 @@ struct libselinux_api {
 // Nothing where libselinux is not installed: no SELinux policy can be running without it.
 const libselinux_api* libselinux() {
   static const std::optional<libselinux_api> api =
-      detail::load_api<libselinux_api>("libselinux.so.1", [](libselinux_api& a, auto bind) {
+      detail::load_library<libselinux_api>("libselinux.so.1", [](libselinux_api& a, auto bind) {
         return bind(a.enabled, "is_selinux_enabled") && bind(a.get_pid_context, "getpidcon") &&
                bind(a.set_exec_context, "setexeccon") && bind(a.free_context, "freecon");
       });

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <nsutil/error.hpp>
 #include <nsutil/supervise.hpp>
@@ -15,43 +14,6 @@
 #include "base/proc_text.hpp"
 
 namespace nsutil {
-namespace detail {
-
-// "SigCgt:\t0000000000004a02" -> bit (sig - 1) of the hex mask.
-bool mask_has(std::string_view status, std::string_view key, int sig) {
-  auto pos = status.find(key);
-  if (pos == std::string_view::npos)
-    return false;
-  auto value = status.substr(pos + key.size());
-  value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
-  std::uint64_t mask = 0;
-  std::from_chars(value.data(), value.data() + value.size(), mask, 16);
-  return sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1U) != 0;
-}
-
-// "NSpid:\t4242\t1": more than one field, the last being 1, means init of a nested namespace.
-bool is_nested_init(std::string_view status) {
-  auto pos = status.find("\nNSpid:");
-  if (pos == std::string_view::npos)
-    return false;
-  auto line = status.substr(pos + 7);
-  line = line.substr(0, line.find('\n'));
-  int fields = 0;
-  std::string_view last;
-  while (!line.empty()) {
-    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
-    if (line.empty())
-      break;
-    auto end = std::min(line.find_first_of(" \t"), line.size());
-    last = line.substr(0, end);
-    line.remove_prefix(end);
-    ++fields;
-  }
-  return fields > 1 && last == "1";
-}
-
-}  // namespace detail
-
 namespace {
 
 // Signals whose default action ends the process (the ones worth turning into SIGKILL).

@@ -1,7 +1,10 @@
 // libnsutil's private parsers of /proc text (lib/src/base/proc_text.hpp), which tests/fuzz also
 // runs.
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/proc_text.hpp"
 
@@ -59,4 +62,64 @@ TEST_CASE("a descriptor path names its process and descriptor", "[proc_text]") {
   CHECK_FALSE(parse_fd_path("/proc/-1/fd/3"));
   CHECK_FALSE(parse_fd_path("/run/netns/a"));
   CHECK_FALSE(parse_fd_path("/proc/self/fd/3"));
+}
+
+namespace {
+std::vector<std::string_view> pieces(std::string_view text, char separator) {
+  std::vector<std::string_view> out;
+  for (std::string_view piece : nsutil::detail::split(text, separator))
+    out.push_back(piece);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("split: a last separator ends a piece, empty pieces between separators stay",
+          "[proc_text]") {
+  using v = std::vector<std::string_view>;
+  CHECK(pieces("a\nb\n", '\n') == v{"a", "b"});
+  CHECK(pieces("a\nb", '\n') == v{"a", "b"});
+  CHECK(pieces("a\n\nb\n\n", '\n') == v{"a", "", "b", ""});
+  CHECK(pieces("\n", '\n') == v{""});
+  CHECK(pieces("", '\n').empty());
+  CHECK(pieces("no separator", '\n') == v{"no separator"});
+  CHECK(pieces("/sys/fs//cgroup", '/') == v{"", "sys", "fs", "", "cgroup"});
+  CHECK(pieces("a\0b\0"sv, '\0') == v{"a", "b"});
+  std::vector<std::string_view> lines;
+  for (std::string_view line : nsutil::detail::lines("x\ny\n"))
+    lines.push_back(line);
+  CHECK(lines == v{"x", "y"});
+}
+
+TEST_CASE("a decimal number is the whole text, in the type's range", "[proc_text]") {
+  using nsutil::detail::parse_decimal;
+  CHECK(parse_decimal<std::uint32_t>("4294967295") == 4294967295U);
+  CHECK_FALSE(parse_decimal<std::uint32_t>("4294967296"));
+  CHECK_FALSE(parse_decimal<std::uint32_t>("-1"));
+  CHECK(parse_decimal<int>("-1") == -1);
+  for (std::string_view other : {"", "12 ", " 12", "+12", "0x12"}) {
+    INFO(other);
+    CHECK_FALSE(parse_decimal<int>(other));
+  }
+}
+
+TEST_CASE("a /proc entry is a PID when its name is a positive number", "[proc_text]") {
+  using nsutil::detail::parse_pid;
+  CHECK(parse_pid("1") == 1);
+  CHECK(parse_pid("4194304") == 4194304);
+  for (std::string_view other : {"0", "-1", "self", "1a", ""}) {
+    INFO(other);
+    CHECK_FALSE(parse_pid(other));
+  }
+}
+
+TEST_CASE("a command line is split at the NUL that ends each argument", "[proc_text]") {
+  using nsutil::detail::parse_command_line;
+  using v = std::vector<std::string>;
+  CHECK(parse_command_line("dockerd\0--data-root\0/srv/docker\0"sv) ==
+        v{"dockerd", "--data-root", "/srv/docker"});
+  CHECK(parse_command_line("a\0\0b\0"sv) == v{"a", "", "b"});
+  // setproctitle() style: one string, padded with NULs.
+  CHECK(parse_command_line("nginx: worker process\0\0"sv) == v{"nginx: worker process", ""});
+  CHECK(parse_command_line("no nul") == v{"no nul"});
+  CHECK(parse_command_line("").empty());
 }

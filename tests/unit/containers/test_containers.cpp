@@ -24,6 +24,7 @@
 #include "base/proc_text.hpp"
 #include "containers/cgroup.hpp"
 #include "containers/engine_api.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using nsutil::container_engine;
@@ -74,19 +75,8 @@ void check_path(std::string_view path, container_engine engine, const std::strin
 }
 
 // A fake /proc for running() and the daemon searches: PID -> {comm, ppid, cgroup, cmdline}.
-struct fake_proc {
-  fs::path root;
-  fake_proc() {
-    char tmpl[] = "/tmp/nsutil-fake-proc.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    root = tmpl;
-  }
-  ~fake_proc() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  fake_proc(const fake_proc&) = delete;
-  fake_proc& operator=(const fake_proc&) = delete;
+struct fake_proc : nsutil::test::temp_dir {
+  fake_proc() : temp_dir("nsutil-fake-proc") {}
   void add(pid_t pid, const std::string& comm, pid_t ppid, const std::string& cgroup,
            const std::string& cmdline = {}) {
     auto dir = root / std::to_string(pid);
@@ -430,6 +420,50 @@ TEST_CASE("Docker's data root from the container's /etc/hostname bind mount", "[
       << "/hostname /etc/hostname rw - ext4 /dev/sdb rw\n";
   nsutil::container_resolver other(opts);
   CHECK(other.of_process(300)->name.empty());
+}
+
+TEST_CASE("a cgroup's owner: its hierarchy found in the reader's mount table", "[containers]") {
+  fake_proc proc;
+  auto opts = fixture_options();
+  opts.proc_root = proc.root;
+  // A v1 hierarchy of two controllers, mounted where the path holds a space (mountinfo's \040).
+  fs::path top = proc.root / "cg x";
+  fs::create_directories(top / "docker" / docker_web);
+  fs::create_directories(proc.root / "self");
+  auto table = [&](const std::string& root, const std::string& options) {
+    std::ofstream(proc.root / "self/mountinfo")
+        << "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        << "30 22 0:27 " << root << " " << proc.root.string() << "/cg\\040x rw - cgroup cgroup "
+        << options << "\n";
+  };
+  const std::string v1 = "4:cpu,cpuacct:/docker/" + docker_web + "\n";
+  table("/", "rw,cpuacct,cpu");
+  {
+    nsutil::container_resolver r(opts);
+    auto c = r.of_cgroup(v1);
+    REQUIRE(c);
+    // Every directory on the way is this test's.
+    CHECK(c->owner == ::geteuid());
+  }
+  // A hierarchy without one of the controllers is another one.
+  table("/", "rw,cpu");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK_FALSE(r.of_cgroup(v1)->owner);
+  }
+  // The hierarchy mounted from below the cgroup's path does not hold it.
+  table("/system.slice", "rw,cpu,cpuacct");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK_FALSE(r.of_cgroup(v1)->owner);
+  }
+  // Mounted from the path's first component: the rest is walked below the mount point.
+  fs::create_directories(top / docker_web);
+  table("/docker", "rw,cpu,cpuacct");
+  {
+    nsutil::container_resolver r(opts);
+    CHECK(r.of_cgroup(v1)->owner == ::geteuid());
+  }
 }
 
 TEST_CASE("Podman names from containers.json, by driver and conmon's bundle", "[containers]") {
