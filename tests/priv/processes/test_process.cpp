@@ -241,6 +241,7 @@ TEST_CASE("a child is a copy: it has memory of its own and a pidfd", "[userns][p
   auto [r, w] = nsutil::make_pipe();
   auto c = fork_child([&] {
     seen = 1;
+    w.reset();  // the child's copy, so that the caller's closing ends the read
     char b;
     (void)::read(r.get(), &b, 1);  // still running while the caller looks
   });
