@@ -210,15 +210,10 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
   if (o.init)
     status = make_pipe();
   supervisor sup(supervise_options{.pid1_default_action = !o.init});
-  // A child that only prepares and execs can share our memory until its exec: a forked one
-  // spent its time between fork and exec in page faults, which made -fp --mount-proc slower
-  // than util-linux unshare (fork_options::share_memory, tests/bench/README.md). One
-  // that waits for us (the handshake) or lives on as init (--init) must be forked.
-  bool share_memory = !hs && !o.init;
   child c = fork_child(
       [&] {
         if (o.init)
-          status.first.reset();  // a forked child's copy (a sharing one must not touch ours)
+          status.first.reset();  // the child's copy of our read end
         prepare(o);
         if (hs) {
           hs->ready.first.reset();
@@ -234,9 +229,7 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
           run_init([&] { exec_command(o); }, std::move(status.second));
         exec_command(o);
       },
-      {.death_signal = o.kill_child,
-       .signal_mask = sup.child_mask(),
-       .share_memory = share_memory});
+      {.death_signal = o.kill_child, .signal_mask = sup.child_mask()});
   status.second.reset();
   if (hs) {
     persist_and_release(*hs, c, o, binder);

@@ -70,35 +70,6 @@ struct fork_options {
   /// When set, the child's signal mask is set to this before `body` runs (a supervisor blocks
   /// signals in the parent before forking; the program must not inherit that).
   const sigset_t* signal_mask = nullptr;
-  /// When set, the child runs in the caller's memory, on a stack of its own, and the calling
-  /// thread is suspended until the child has exec'd or ended (clone(2) with CLONE_VM and
-  /// CLONE_VFORK, as posix_spawn(3) does). That saves copying page tables and the copy-on-write
-  /// and code page faults a forked child takes before its exec: the start of a short program
-  /// is measurably faster (tests/bench/README.md). The body then runs with every
-  /// signal blocked; right before the exec, exec_program() resets every signal the caller
-  /// catches to its default action in the child (a handler of the caller's must not run on the
-  /// caller's memory; posix_spawn(3) does the same, one sigaction(2) per signal, about 20 us)
-  /// and restores the mask the program gets (`signal_mask`, else the caller's). So until then a
-  /// signal waits (SIGKILL excepted), and one the caller catches then has its default action: a
-  /// body that may block for long (on a hung file system, say) should not share memory.
-  /// Contract for `body`: end in exec_program() or throw; never wait for the caller, fork, or
-  /// use stdio; change no memory the caller uses afterwards (reading is fine, and what it
-  /// allocates stays allocated in the caller; close descriptors with ::close(), not through
-  /// the caller's unique_fd objects).
-  ///
-  /// Threads: only the calling thread is suspended; the caller's other threads run on and see
-  /// nothing of the child. It has signal actions, a signal mask, descriptors, directories and
-  /// credentials of its own (clone(2) without CLONE_SIGHAND, CLONE_FILES, CLONE_FS); the
-  /// library's state for it lives in the calling thread's thread-local storage, which the child
-  /// uses and fork_child() restores; a body that threw leaves no exception behind in that
-  /// thread. What the caller must guarantee while fork_child() runs: other threads change or
-  /// free nothing the body reads (its captures, the environment), and none of them waits for
-  /// the calling thread while it holds a lock the body may take (malloc's, for the body's
-  /// allocations and exceptions): the body waits for such a lock, and the calling thread for
-  /// the body. A child killed (SIGKILL) or stopped (SIGSTOP) from outside before its exec can
-  /// leave such a lock taken, for every thread of the caller. Builds with AddressSanitizer or
-  /// ThreadSanitizer fork as usual.
-  bool share_memory = false;
 };
 
 /// A forked child that has not been reaped yet.
@@ -133,14 +104,25 @@ class NSUTIL_API child {
 
 /// Forks a child that runs `body` and then _exit(0)s; `body` usually ends in exec_program().
 ///
-/// The child never unwinds into the parent's copy of the stack: if `body` throws, the error
-/// (errno, operation, path, text, reason and namespaces) is written to a close-on-exec pipe and the
-/// child _exit(1)s; the parent gets the same error rethrown from child::wait_started() or
-/// child::wait(). So a failed set-up step or exec in the child is an ordinary exception in the
-/// parent (the operation, path and text together are cut to 4 KiB). Another exception type comes
-/// back as nsutil::error(EIO) with an empty op and path, whose what() is the original what(); a
-/// report cut short (a body that wrote to the pipe itself) as nsutil::error(EIO) "child failed".
-/// Throws nsutil::error("fork") when fork(2) fails. Changes nothing in the calling process.
+/// The child is a copy of the caller made by fork(2), so `body` may be any code: what it
+/// allocates, throws or changes stays in the child's copy. As with any fork(2), the child has
+/// only the calling thread: a lock another thread of the caller held at that moment stays taken
+/// in the child, except malloc's and stdio's, which glibc's fork() makes usable again. The child
+/// has the caller's descriptors, signal actions and credentials; the library's own descriptors
+/// are close-on-exec. It never unwinds into the caller's code: if
+/// `body` throws, the error (errno, operation, path, text, reason and namespaces) is written to
+/// a close-on-exec pipe and the child _exit(1)s; the parent gets the same error rethrown from
+/// child::wait_started() or child::wait(). So a failed set-up step or exec in the child is an
+/// ordinary exception in the parent (the operation, path and text together are cut to 4 KiB).
+/// Another exception type comes back as nsutil::error(EIO) with an empty op and path, whose
+/// what() is the original what(); a report cut short (a body that wrote to the pipe itself) as
+/// nsutil::error(EIO) "child failed".
+///
+/// After unshare() of a PID namespace the child is that namespace's first process (PID 1).
+/// The returned handle holds a pidfd on Linux 5.3 and later (pidfd_open(2) on the unreaped
+/// child, whose PID cannot be reused before it is reaped). Throws nsutil::error("fork") when
+/// fork(2) fails, or ("pipe") when the error pipe cannot be made. Needs no privilege. Changes
+/// nothing in the calling process; the child must be reaped (child::wait()).
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
 
 /// A helper process forked before the caller changes its namespaces, which waits at a gate (a
@@ -171,8 +153,8 @@ class NSUTIL_API gated_helper {
 /// For the body of a fork_child() child that will not exec (an init, a long-running helper):
 /// closes the child's end of the error pipe now, so that the parent's child::wait_started()
 /// returns; an error thrown by the body after this call is no longer sent to the parent (the
-/// child just exits with status 1). Does nothing outside the body (in any thread of
-/// fork_child()'s caller, also while a share_memory child runs) or when called twice.
+/// child just exits with status 1). Does nothing outside the body (in fork_child()'s caller)
+/// or when called twice.
 NSUTIL_API void report_started() noexcept;
 
 /// The `op` of the error exec_program() throws, so a tool can tell exec failures (exit status 126,

@@ -1,7 +1,5 @@
 #include <fmt/format.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,9 +46,8 @@ void write_all(int fd, const void* data, std::size_t size) noexcept {
 }
 
 // One write of at most PIPE_BUF bytes (the strings are cut to fit): that always fits in an empty
-// pipe, so the child never blocks on a parent that does not read yet. With share_memory the
-// parent cannot read before the child has ended. Built on the stack: no allocation in a child
-// that may be sharing the parent's heap.
+// pipe, so the child never blocks on a parent that waits for it to end before reading. Built on
+// the stack: reporting a failed allocation must not need one.
 void send_report(int fd, int errno_value, std::string_view op, std::string_view path,
                  std::string_view detail, error_reason reason = error_reason::none,
                  ns_set namespaces = {}) noexcept {
@@ -91,8 +88,8 @@ void arm_death_signal(int sig, int parent_pidfd, pid_t parent) noexcept {
     parent_gone = ::getppid() != parent;
   }
   if (parent_gone) {
-    // A share_memory child runs with every signal blocked (see start_sharing_memory), and a
-    // handler of the caller's must not run in it (see drop_handlers).
+    // The signal's default action, as a child that only execs would get it: not a handler or
+    // a mask inherited from the caller.
     ::signal(sig, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
@@ -103,13 +100,9 @@ void arm_death_signal(int sig, int parent_pidfd, pid_t parent) noexcept {
   }
 }
 
-// In a child of fork_child(): the write end of its error pipe, until report_started(); and, in a
-// share_memory child, the signal mask exec_program() restores right before the exec. A
-// share_memory child runs on the thread-local storage of the thread that called fork_child()
-// (clone without CLONE_SETTLS), which is suspended meanwhile: it sets that thread's copies, which
-// the parent puts back, and other threads of the caller never see them.
-thread_local int report_fd = -1;
-thread_local const sigset_t* exec_mask = nullptr;
+// In a child of fork_child(): the write end of its error pipe, until report_started(). Only the
+// child's copy is ever set, so the caller's stays -1.
+int report_fd = -1;
 
 }  // namespace
 
@@ -218,37 +211,24 @@ child_status child::wait() {
 
 namespace {
 
-// What the child of fork_child() starts from. A share_memory child runs in its parent's memory,
-// so it only reads this and closes its copies of the descriptors with ::close(): it must not
-// change objects the parent goes on using (the parent's unique_fds among them).
-struct child_start {
-  const std::function<void()>* body;
-  const fork_options* opts;
-  int report_read;
-  int report_write;
-  int parent_pidfd;
-  pid_t parent;
-  const sigset_t* exec_mask;  // share_memory: what exec_program() restores
-};
-
-[[noreturn]] void run_child(const child_start& s) noexcept {
-  ::close(s.report_read);
-  if (s.opts->death_signal != 0)
-    arm_death_signal(s.opts->death_signal, s.parent_pidfd, s.parent);
-  if (s.parent_pidfd >= 0)
-    ::close(s.parent_pidfd);
-  exec_mask = s.exec_mask;
-  if (s.exec_mask == nullptr && s.opts->signal_mask != nullptr)
-    ::sigprocmask(SIG_SETMASK, s.opts->signal_mask, nullptr);
+// In the child: the body, then _exit(). `report_read` and `parent_pidfd` are the child's copies
+// of the parent's descriptors.
+[[noreturn]] void run_child(const std::function<void()>& body, const fork_options& opts,
+                            int report_read, int report_write, int parent_pidfd,
+                            pid_t parent) noexcept {
+  ::close(report_read);
+  if (opts.death_signal != 0)
+    arm_death_signal(opts.death_signal, parent_pidfd, parent);
+  if (parent_pidfd >= 0)
+    ::close(parent_pidfd);
+  if (opts.signal_mask != nullptr)
+    ::sigprocmask(SIG_SETMASK, opts.signal_mask, nullptr);
   // From here on the child must leave through _exit(): unwinding or exit() would run the
-  // parent's destructors and flush its stdio buffers a second time. It leaves after the catch
-  // block, not in it: the C++ runtime keeps the exceptions being handled in the thread's
-  // storage, which a share_memory child shares with the caller; ending the catch takes its
-  // exception off again, so the caller does not find it there (std::current_exception()).
-  report_fd = s.report_write;
+  // parent's destructors and flush its stdio buffers a second time.
+  report_fd = report_write;
   int status = 0;
   try {
-    (*s.body)();
+    body();
   } catch (const error& e) {
     send_report(report_fd, e.errno_value(), e.op(), e.path(), e.detail(), e.reason(),
                 e.namespaces());
@@ -263,90 +243,24 @@ struct child_start {
   ::_exit(status);
 }
 
-int run_shared_child(void* start) {
-  run_child(*static_cast<const child_start*>(start));
-}
-
-// ASan keeps each thread's stack bounds and fake stacks in thread-local state, which a child on
-// a stack of its own in the same memory would confuse (false reports, warnings on every throw):
-// sanitizer builds fork.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool can_share_memory = false;
-#else
-constexpr bool can_share_memory = true;
-#endif
-
-// clone(CLONE_VM | CLONE_VFORK) as posix_spawn(3) does: the child runs on a stack of its own in
-// our memory, and we are suspended until it has exec'd or ended. Between fork() and exec() a
-// forked child of this program took about 40 page faults (copy-on-write of the stack, heap and
-// GOT pages it writes, and every page of code it runs, which fork() does not map in the child)
-// against 17 for util-linux unshare's; that made xunshare -fp --mount-proc 3 to 6 % slower than
-// unshare (tests/bench/README.md). A child sharing our memory takes none of them.
-// Returns -1, with nothing started, when the kernel refuses such a child (see below).
-pid_t start_sharing_memory(child_start& s) {
-  // The child starts with every signal blocked: a handler of ours must not run in it (on our
-  // memory), and no signal may end it halfway through a malloc() in our heap. exec_program()
-  // restores the mask the program is to get right before the exec, when the child makes only
-  // system calls.
-  sigset_t all;
-  sigset_t old;
-  sigfillset(&all);
-  ::sigprocmask(SIG_BLOCK, &all, &old);
-  s.exec_mask = s.opts->signal_mask != nullptr ? s.opts->signal_mask : &old;
-  constexpr std::size_t stack_size = std::size_t{1} << 20;  // only the pages it touches count
-  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-  if (stack == MAP_FAILED) {
-    int e = errno;
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    throw_error(e, "mmap", "", "child stack");
-  }
-  // A guard page: an overflow faults instead of writing over our memory below the stack.
-  ::mprotect(stack, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), PROT_NONE);
-  int saved_report_fd = report_fd;
-  const sigset_t* saved_exec_mask = exec_mask;
-  pid_t pid = ::clone(run_shared_child, static_cast<char*>(stack) + stack_size,
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
-  int e = errno;
-  report_fd = saved_report_fd;
-  exec_mask = saved_exec_mask;
-  ::munmap(stack, stack_size);
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  // Before Linux 6.3 (which switches the time namespace at exec), a child that shares our
-  // memory is refused while a time namespace we unshared waits for our children: the caller
-  // forks instead, with none of the sharing child's set-up (its `old` is gone with this frame).
-  if (pid < 0 && e == EINVAL) {
-    s.exec_mask = nullptr;
-    return -1;
-  }
-  if (pid < 0)
-    throw_error(e, "clone");
-  return pid;
-}
-
 }  // namespace
 
+// glibc's fork() rather than a raw clone3(CLONE_PIDFD): it runs the atfork handlers and leaves
+// malloc's, stdio's and the dynamic loader's locks usable in the child, which runs the caller's
+// C++ code. The pidfd comes right after from pidfd_open(), as systemd's safe_fork() gets it:
+// the child is ours and unreaped, so its PID cannot name another process yet.
 child fork_child(const std::function<void()>& body, const fork_options& opts) {
   auto [report_read, report_write] = make_pipe();
   pid_t parent = ::getpid();
   unique_fd parent_pidfd;
   if (opts.death_signal != 0)
     parent_pidfd.reset(compat::pidfd_open(parent, 0));
-  child_start start{&body,  &opts,  report_read.get(), report_write.get(), parent_pidfd.get(),
-                    parent, nullptr};
-
-  pid_t pid = -1;
-  if (opts.share_memory && can_share_memory)
-    pid = start_sharing_memory(start);
-  if (pid < 0) {
-    pid = ::fork();
-    if (pid < 0)
-      throw_errno("fork");
-    if (pid == 0)
-      run_child(start);
-  }
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw_errno("fork");
+  if (pid == 0)
+    run_child(body, opts, report_read.get(), report_write.get(), parent_pidfd.get(), parent);
   report_write.reset();
-  // The child is ours and unreaped, so its PID cannot be recycled before this pidfd_open().
   unique_fd pidfd(compat::pidfd_open(pid, 0));
   return child(process(pid, std::move(pidfd)), std::move(report_read));
 }
@@ -416,48 +330,6 @@ int search_path(const std::string& file, const char* path_env, const Attempt& at
   }
 }
 
-// In a share_memory child, before a signal may be let in: a handler of the caller's would run
-// on the caller's memory, thread-local storage included, while its other threads run (it would
-// set the caller's flags, write to its pipes, take its locks). Caught signals go back to their
-// default action, as posix_spawn(3) does; the exec would reset them anyway, and ignored ones
-// stay ignored. The child has a table of actions of its own (no CLONE_SIGHAND): the caller's
-// is unchanged.
-void drop_handlers() noexcept {
-  for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction sa {};
-    // glibc refuses its own signals (EINVAL), which nothing sends to the child.
-    if (::sigaction(sig, nullptr, &sa) < 0 || sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
-      continue;
-    sa = {};
-    sa.sa_handler = SIG_DFL;
-    ::sigaction(sig, &sa, nullptr);
-  }
-}
-
-// Around the exec attempts of a share_memory child (no-ops elsewhere): the program's signal
-// mask goes on only once everything is allocated and no handler of the caller's is left, and
-// every signal is blocked again before the error is built (see start_sharing_memory).
-class exec_signal_window {
- public:
-  exec_signal_window() noexcept {
-    if (exec_mask == nullptr)
-      return;
-    drop_handlers();
-    ::sigprocmask(SIG_SETMASK, exec_mask, nullptr);
-  }
-  ~exec_signal_window() {
-    if (exec_mask == nullptr)
-      return;
-    sigset_t all;
-    sigfillset(&all);
-    int saved = errno;
-    ::sigprocmask(SIG_BLOCK, &all, nullptr);
-    errno = saved;
-  }
-  exec_signal_window(const exec_signal_window&) = delete;
-  exec_signal_window& operator=(const exec_signal_window&) = delete;
-};
-
 // The value of PATH in `env` ("NAME=value" entries), or null.
 const char* path_in(const std::vector<std::string>& env) {
   for (const auto& entry : env)
@@ -492,19 +364,16 @@ void check_program(const std::string& file, const char* path_env) {
   const char* path_env = env != nullptr ? path_in(*env) : std::getenv("PATH");
   std::vector<char*> sh_args;
   sh_args.reserve(args.size() + 2);
+  char* const* chosen = env != nullptr ? envp.data() : nullptr;
   int e;
-  {
-    exec_signal_window window;
-    char* const* chosen = env != nullptr ? envp.data() : nullptr;
-    if (file.find('/') != std::string::npos) {
-      exec_file(file.c_str(), args, sh_args, chosen);
-      e = errno;
-    } else {
-      e = search_path(file, path_env, [&](const char* candidate) {
-        exec_file(candidate, args, sh_args, chosen);
-        return errno;
-      });
-    }
+  if (file.find('/') != std::string::npos) {
+    exec_file(file.c_str(), args, sh_args, chosen);
+    e = errno;
+  } else {
+    e = search_path(file, path_env, [&](const char* candidate) {
+      exec_file(candidate, args, sh_args, chosen);
+      return errno;
+    });
   }
   throw_error(e, exec_op, file);
 }
