@@ -122,8 +122,12 @@ void scanner::scan_processes() {
         types |= 1U << static_cast<unsigned>(row.type);
     all = detail::iterate_tasks(files, &err, types);
     if (!all && wanted_source_ == discovery_source::bpf)
-      // The errno says why, but for the PID namespace, which no errno names.
-      throw error(err, "bpf", "", err == EXDEV ? "not in the initial PID namespace" : "",
+      // The errno says why, but for the PID namespace, which no errno names, and for a kernel
+      // too old for the loader, whose E2BIG alone ("Argument list too long") would mislead.
+      throw error(err, "bpf", "",
+                  err == EXDEV   ? "not in the initial PID namespace"
+                  : err == E2BIG ? detail::bpf_needs_kernel
+                                 : "",
                   error_reason::no_bpf);
   }
   if (all) {
