@@ -39,8 +39,14 @@ std::optional<pid_t> parse_pid(const char* name) noexcept {
 std::optional<std::pair<ns_type, std::uint64_t>> read_ns_link(const char* path, int& err) {
   char buf[64];
   ssize_t n = ::readlink(path, buf, sizeof buf);
-  if (n <= 0) {
+  if (n < 0) {
     err = errno;
+    return std::nullopt;
+  }
+  if (n == 0) {
+    // Linux 5.10 answers a link of a process the caller may not trace with an empty name where
+    // later kernels say EACCES.
+    err = EACCES;
     return std::nullopt;
   }
   err = 0;
