@@ -1,8 +1,9 @@
 // /proc/PID/cgroup, as the container resolver reads it: detail::classify_cgroup().
 #include <algorithm>
 
+#include "base/proc_text.hpp"
+#include "containers/cgroup.hpp"
 #include "fuzz.hpp"
-#include "proc_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = nsutil::fuzz::text_of(data, size);

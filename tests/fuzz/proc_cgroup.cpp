@@ -1,6 +1,6 @@
 // /proc/PID/cgroup, as xnsenter --join-cgroup reads it: detail::cgroup2_path().
+#include "base/proc_text.hpp"
 #include "fuzz.hpp"
-#include "proc_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = nsutil::fuzz::text_of(data, size);

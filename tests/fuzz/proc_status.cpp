@@ -1,7 +1,7 @@
 // /proc/PID/status, as signal_disposition_of() reads it: the SigCgt/SigIgn masks
 // (detail::mask_has) and the NSpid line (detail::is_nested_init).
+#include "base/proc_text.hpp"
 #include "fuzz.hpp"
-#include "proc_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = nsutil::fuzz::text_of(data, size);

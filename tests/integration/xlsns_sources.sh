@@ -215,7 +215,7 @@ same() {
 }
 same "every column" -r -o "$all"
 same "JSON of every column" -J -o "$all"
-# Each type alone loads a program of its own (lib/bpf/gen-skeleton.sh).
+# Each type alone loads a program of its own (lib/src/discovery/bpf/gen-skeleton.sh).
 for t in mnt net pid uts ipc user cgroup time; do
   same "-t $t" -r -o "$all" -t "$t"
 done

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nsutil/containers.hpp>
 #include <nsutil/credentials.hpp>
+#include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <nsutil/persist.hpp>
 #include <nsutil/supervise.hpp>
@@ -184,6 +185,7 @@ int run_plan(const options& o) {
   if (o.follow_context)
     no_selinux();
   enter_request req = o.request;
+  req.open_by_id = [](std::uint64_t id, ns_type type) { return open_namespace_by_id(id, type); };
   if (o.netns) {
     req.source(ns_type::net).enabled = true;
     req.source(ns_type::net).file = netns_file(*o.netns);

@@ -104,7 +104,8 @@ enum class discovery_source : std::uint8_t {
   /// what the /proc walk of 130 threads does) or see more (/proc/1/ns cannot be read), else
   /// /proc, without saying why.
   automatic,
-  /// The BPF task and task_file iterators of libnsutil's own BPF programs (lib/bpf), in one read
+  /// The BPF task and task_file iterators of libnsutil's own BPF programs (lib/src/discovery/bpf),
+  /// in one read
   /// each: needs kernel BTF (/sys/kernel/btf/vmlinux), CAP_BPF (or CAP_SYS_ADMIN) and
   /// CAP_PERFMON, bpf(2) not refused by seccomp, and the initial PID namespace (the iterators
   /// report global PIDs). discover() throws error_reason::no_bpf where they cannot be used.
@@ -200,5 +201,16 @@ NSUTIL_API discovery discover(const discovery_options& opts, discovery_source so
 /// The command line of process `pid` as lsns prints it (arguments joined by spaces), falling
 /// back to its name (/proc/PID/comm) when the command line is empty. Empty when unreadable.
 NSUTIL_API std::string process_command(pid_t pid);
+
+/// The namespace whose 64-bit ID is `id`, on every kernel that opens namespaces by ID: where
+/// the kernel takes the ID alone (Linux 6.19), as ns_handle::open_by_id(id, expected); on
+/// Linux 6.18, which also wants the type and inode, after a discover() that looks for the ID
+/// among every process, thread, descriptor, socket and bind mount the caller can see, and their
+/// parents and owners (a namespace that nothing visible holds is not found).
+///
+/// Privilege and errors: as ns_handle::open_by_id; on Linux 6.18 ENOENT says how many places
+/// could not be read when some could not, and a namespace that is still there but refused is
+/// EPERM. Does not change the calling process.
+NSUTIL_API ns_handle open_namespace_by_id(std::uint64_t id, std::optional<ns_type> expected = {});
 
 }  // namespace nsutil

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <nsutil/credentials.hpp>
 #include <nsutil/export.hpp>
 #include <nsutil/ns_handle.hpp>
@@ -26,8 +27,8 @@ struct ns_source {
   /// A namespace file (/proc/PID/ns/net, /run/netns/NAME, a persisted file); empty: the
   /// target's namespace (or `id`).
   std::string file;
-  /// The namespace with this 64-bit ID (NS_GET_ID), opened by ns_handle::open_by_id (Linux
-  /// 6.18; see there for the privilege it needs). Takes precedence over `file`.
+  /// The namespace with this 64-bit ID (NS_GET_ID), opened by enter_request::open_by_id (see
+  /// ns_handle::open_by_id for the privilege it needs). Takes precedence over `file`.
   std::optional<std::uint64_t> id;
 };
 
@@ -72,6 +73,9 @@ struct enter_request {
   std::optional<id_choice> gid;
   bool preserve_credentials = false;
   bool keep_caps = false;
+  /// Opens ns_source::id. Unset: ns_handle::open_by_id, which needs a kernel that opens by the
+  /// ID alone (Linux 6.19); nsutil::open_namespace_by_id (discovery.hpp) also serves Linux 6.18.
+  std::function<ns_handle(std::uint64_t id, ns_type type)> open_by_id;
 
   [[nodiscard]] ns_source& source(ns_type t) { return ns[static_cast<std::size_t>(t)]; }
   [[nodiscard]] const ns_source& source(ns_type t) const { return ns[static_cast<std::size_t>(t)]; }

@@ -64,8 +64,4 @@ NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const std::string
 NSUTIL_API std::vector<ns_mount> read_ns_mounts_from_mountinfo(const unique_fd& file,
                                                                const std::string& name);
 
-/// Parses the root field of an nsfs mount ("net:[4026532001]"): type and inode, or nullopt.
-NSUTIL_API std::optional<std::pair<ns_type, std::uint64_t>> parse_ns_link(
-    std::string_view text) noexcept;
-
 }  // namespace nsutil

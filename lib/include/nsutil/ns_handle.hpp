@@ -28,6 +28,13 @@ struct ns_inode {
 /// Holding a handle keeps the namespace alive. All descriptors are O_CLOEXEC. Opening needs the
 /// rights to open the file (for /proc/PID/ns/X: ptrace-read access to PID); nothing else needs
 /// privilege. No function here changes the calling process; see enter.hpp for that.
+/// How the running kernel opens a namespace by its ID (ns_handle::by_id_rule()).
+enum class open_by_id_rule {
+  unsupported,     ///< before Linux 6.18: no nsfs file handles
+  type_and_inode,  ///< Linux 6.18: the handle holds the ID, the type and the inode
+  id_alone,        ///< Linux 6.19 and later: the ID alone
+};
+
 class NSUTIL_API ns_handle {
  public:
   /// Opens the namespace file at `path` (/proc/PID/ns/net, /run/netns/NAME, a bind mount made
@@ -47,12 +54,15 @@ class NSUTIL_API ns_handle {
   /// the handle never belongs to a process that replaced `target` under the same PID.
   static ns_handle of_process(const process& target, ns_type type);
 
+  /// How this kernel opens a namespace by its ID (probed once on the caller's own UTS
+  /// namespace; never throws for want of support).
+  static open_by_id_rule by_id_rule();
+
   /// The namespace whose 64-bit ID (NS_GET_ID, what id() and xlsns's NSID column give) is `id`,
-  /// opened through an nsfs file handle (open_by_handle_at on FD_NSFS_ROOT). Its name() is
-  /// ":ID". Needs Linux 6.18 (probed once). From Linux 6.19 on the ID alone opens it; Linux 6.18
-  /// also wants its type and inode, so there discover() looks for the ID first (every process,
-  /// thread, descriptor, socket and bind mount the caller can see, and their parents and
-  /// owners; a namespace that nothing visible holds is not found).
+  /// opened through an nsfs file handle (open_by_handle_at on FD_NSFS_ROOT) where the kernel
+  /// takes the ID alone (open_by_id_rule::id_alone, Linux 6.19). Its name() is ":ID". Linux 6.18
+  /// also wants the namespace's type and inode: use the overload below, or
+  /// nsutil::open_namespace_by_id() (discovery.hpp), which looks them up.
   ///
   /// Privilege: none for a namespace the caller is in; for any other, CAP_SYS_ADMIN in the
   /// initial user namespace (the kernel's rule for nsfs handles in later 6.18 releases, 6.18.44
@@ -61,10 +71,16 @@ class NSUTIL_API ns_handle {
   ///
   /// Throws nsutil::error("open", ":ID"): ENOENT "no namespace with ID N" (none, or none the
   /// caller may see), EINVAL "namespace N is a uts namespace, not net" when `expected` differs,
-  /// EPERM when the kernel refuses to open it (with the privilege it needs), ENOSYS "opening a
-  /// namespace by ID needs Linux 6.18" on older kernels; any other refusal as
-  /// nsutil::error("open_by_handle_at", ":ID").
+  /// EPERM when the kernel refuses to open it (with the privilege it needs), EOPNOTSUPP where
+  /// the kernel also wants the type and inode, ENOSYS "opening a namespace by ID needs Linux
+  /// 6.18" on older kernels; any other refusal as nsutil::error("open_by_handle_at", ":ID").
   static ns_handle open_by_id(std::uint64_t id, std::optional<ns_type> expected = {});
+
+  /// The namespace with ID `id`, of `type`, whose nsfs inode is `inode`: what Linux 6.18's file
+  /// handles hold (from 6.19 on the ID alone is used). A handle whose type or inode is not the
+  /// namespace's names no namespace (ENOENT), as does one of a gone namespace; Linux 6.18 also
+  /// answers so (ESTALE) when the caller lacks the privilege above. Otherwise as above.
+  static ns_handle open_by_id(std::uint64_t id, ns_type type, std::uint64_t inode);
 
   /// Takes ownership of an open descriptor and checks it as open() does; `name` is used in
   /// error messages.

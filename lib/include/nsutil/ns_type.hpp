@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace nsutil {
 
@@ -109,5 +110,10 @@ class NSUTIL_API ns_set {
 
 /// Formats a set as a comma-separated list of names in table order ("mnt,pid").
 NSUTIL_API std::string to_string(const ns_set& set);
+
+/// Parses a namespace link's text, as readlink gives it for /proc/PID/ns/X and as an nsfs
+/// mount's root field holds it ("net:[4026532001]"): type and inode, or nullopt.
+NSUTIL_API std::optional<std::pair<ns_type, std::uint64_t>> parse_ns_link(
+    std::string_view text) noexcept;
 
 }  // namespace nsutil

@@ -1,0 +1,179 @@
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <nsutil/error.hpp>
+#include <nsutil/supervise.hpp>
+#include <nsutil/unique_fd.hpp>
+#include <string_view>
+
+#include "base/proc_text.hpp"
+
+namespace nsutil {
+namespace detail {
+
+// "SigCgt:\t0000000000004a02" -> bit (sig - 1) of the hex mask.
+bool mask_has(std::string_view status, std::string_view key, int sig) {
+  auto pos = status.find(key);
+  if (pos == std::string_view::npos)
+    return false;
+  auto value = status.substr(pos + key.size());
+  value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+  std::uint64_t mask = 0;
+  std::from_chars(value.data(), value.data() + value.size(), mask, 16);
+  return sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1U) != 0;
+}
+
+// "NSpid:\t4242\t1": more than one field, the last being 1, means init of a nested namespace.
+bool is_nested_init(std::string_view status) {
+  auto pos = status.find("\nNSpid:");
+  if (pos == std::string_view::npos)
+    return false;
+  auto line = status.substr(pos + 7);
+  line = line.substr(0, line.find('\n'));
+  int fields = 0;
+  std::string_view last;
+  while (!line.empty()) {
+    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
+    if (line.empty())
+      break;
+    auto end = std::min(line.find_first_of(" \t"), line.size());
+    last = line.substr(0, end);
+    line.remove_prefix(end);
+    ++fields;
+  }
+  return fields > 1 && last == "1";
+}
+
+}  // namespace detail
+
+namespace {
+
+// Signals whose default action ends the process (the ones worth turning into SIGKILL).
+bool default_terminates(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+    case SIGCONT:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGURG:
+    case SIGWINCH:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+signal_disposition signal_disposition_of(pid_t pid, int sig) {
+  return signal_disposition_of(open_fd("/proc", O_PATH | O_DIRECTORY), pid, sig);
+}
+
+signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, int sig) {
+  std::string status = read_file_at(proc_dir, fmt::format("{}/status", pid));
+  return {detail::is_nested_init(status), detail::mask_has(status, "\nSigCgt:", sig),
+          detail::mask_has(status, "\nSigIgn:", sig)};
+}
+
+supervisor::supervisor(supervise_options opts)
+    // A child that mounts a proc of its own PID namespace on /proc (unshare --mount-proc, in a
+    // mount namespace the caller shares) would hide its PID from a later open of /proc/PID.
+    // Only the PID 1 rewrite reads it: a caller in a root without /proc (nsenter -p --root)
+    // needs none.
+    : opts_(std::move(opts)),
+      proc_(opts_.pid1_default_action ? open_fd("/proc", O_PATH | O_DIRECTORY) : unique_fd()) {
+  sigset_t block;
+  sigemptyset(&block);
+  for (int sig : opts_.forward)
+    sigaddset(&block, sig);
+  sigaddset(&block, SIGCHLD);
+  if (opts_.mirror_stops)
+    sigaddset(&block, SIGCONT);
+  if (::sigprocmask(SIG_BLOCK, &block, &old_mask_) < 0)
+    throw_errno("sigprocmask");
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &dfl, &old_chld_);
+  int fd = ::signalfd(-1, &block, SFD_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    ::sigaction(SIGCHLD, &old_chld_, nullptr);
+    throw_error(e, "signalfd");
+  }
+  signals_.reset(fd);
+}
+
+supervisor::~supervisor() {
+  signals_.reset();
+  ::sigaction(SIGCHLD, &old_chld_, nullptr);
+  ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+bool supervisor::handle_for_pid1(const child& c, int sig) {
+  if (!opts_.pid1_default_action || !default_terminates(sig))
+    return false;
+  signal_disposition d;
+  try {
+    d = signal_disposition_of(proc_, c.pid(), sig);
+  } catch (const error&) {
+    return false;  // gone already; SIGCHLD follows
+  }
+  if (!d.is_namespace_init || d.caught || d.ignored)
+    return false;
+  // The kernel would drop `sig` for this init; do what its default action would have done.
+  pid1_kill_signal_ = sig;
+  c.proc().send_signal(SIGKILL);
+  return true;
+}
+
+void supervisor::on_signal(child& c, int sig, int code) {
+  if (handle_for_pid1(c, sig))
+    return;
+  // SI_KERNEL: the terminal sent it to the whole foreground process group, the child included.
+  bool reached_child = code == SI_KERNEL && ::getpgid(c.pid()) == ::getpgrp();
+  if (!reached_child)
+    c.proc().send_signal(sig);
+}
+
+child_status supervisor::wait(child& c) {
+  c.wait_started();
+  for (;;) {
+    // Reap first: SIGCHLD may have arrived before we started reading.
+    int status = 0;
+    pid_t r = ::waitpid(c.pid(), &status, WNOHANG | (opts_.mirror_stops ? WUNTRACED : 0));
+    if (r < 0 && errno != EINTR)
+      throw_errno("waitpid", std::to_string(c.pid()));
+    if (r == c.pid()) {
+      if (WIFSTOPPED(status)) {
+        ::kill(::getpid(), SIGSTOP);  // returns once we are continued
+        c.proc().send_signal(SIGCONT);
+        continue;
+      }
+      child_status st = child_status::from_wait_status(status);
+      if (st.signaled && st.value == SIGKILL && pid1_kill_signal_ != 0)
+        st = {true, pid1_kill_signal_, false};
+      return st;
+    }
+    signalfd_siginfo info{};
+    ssize_t n = ::read(signals_.get(), &info, sizeof info);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n != sizeof info)
+      throw_errno("read", "signalfd");
+    int sig = static_cast<int>(info.ssi_signo);
+    if (sig == SIGCHLD || sig == SIGCONT)
+      continue;
+    on_signal(c, sig, info.ssi_code);
+  }
+}
+
+}  // namespace nsutil
