@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <clocale>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
@@ -279,8 +280,13 @@ int run(const options& opts) {
     } catch (const error& e) {
       if (e.reason() != error_reason::no_bpf)
         throw;
-      throw std::runtime_error(
-          fmt::format("--source=bpf: the BPF iterators cannot be used here: {}", e.what()));
+      auto message =
+          fmt::format("--source=bpf: the BPF iterators cannot be used here: {}", e.what());
+      if (e.errno_value() == E2BIG)
+        throw cli::noted_error(message,
+                               "on this kernel xlsns reads /proc: leave out --source, or "
+                               "give --source=proc");
+      throw std::runtime_error(message);
     }
   }();
   if (!found.unsupported_ioctl.empty()) {

@@ -41,8 +41,8 @@ enum class error_reason : std::uint8_t {
   /// namespaces().
   holds_namespace,
   /// discover(): discovery_options::source is bpf, and the BPF iterators cannot be used here
-  /// (no kernel BTF, no CAP_BPF or CAP_PERFMON, bpf(2) refused, or not the initial PID
-  /// namespace). op() is "bpf".
+  /// (no kernel BTF, no CAP_BPF or CAP_PERFMON, bpf(2) refused, not the initial PID
+  /// namespace, or E2BIG: a kernel before 5.17, which refuses the loader). op() is "bpf".
   no_bpf,
 };
 

@@ -53,8 +53,16 @@ struct task_listing {
 /// global PIDs); then
 /// `*error`, if given, is the errno of the failure (EXDEV for the PID namespace). `types`, a mask
 /// of 1 << ns_type, are the namespace types the tasks must carry (the others may be 0): one type
-/// alone loads a program that reads only that one, a millisecond or two faster. Never throws.
+/// alone loads a program that reads only that one, a millisecond or two faster. E2BIG is the
+/// kernel refusing the light skeleton's loader: its BPF_PROG_LOAD sets fd_array, which a kernel
+/// before 5.14 has not (nor BPF_PROG_TYPE_SYSCALL), and the loads it makes set core_relos, which
+/// one before 5.17 has not; bpf_needs_kernel says so. Never throws.
 std::optional<task_listing> iterate_tasks(bool descriptors, int* error = nullptr,
                                           unsigned types = 0xff) noexcept;
+
+/// Why iterate_tasks() fails with E2BIG, as a fact for the error that reports it.
+inline constexpr const char* bpf_needs_kernel =
+    "the BPF source needs Linux 5.17 (BPF_PROG_TYPE_SYSCALL, kernel-side CO-RE); this kernel "
+    "refused the loader: E2BIG";
 
 }  // namespace nsutil::detail

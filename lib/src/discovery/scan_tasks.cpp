@@ -22,8 +22,14 @@ namespace {
 std::optional<std::pair<ns_type, std::uint64_t>> read_ns_link(const char* path, int& err) {
   char buf[64];
   ssize_t n = ::readlink(path, buf, sizeof buf);
-  if (n <= 0) {
+  if (n < 0) {
     err = errno;
+    return std::nullopt;
+  }
+  if (n == 0) {
+    // Linux 5.10 answers a link of a process the caller may not trace with an empty name where
+    // later kernels say EACCES.
+    err = EACCES;
     return std::nullopt;
   }
   err = 0;
@@ -79,8 +85,12 @@ void scanner::scan_processes() {
         types |= 1U << static_cast<unsigned>(row.type);
     all = detail::iterate_tasks(files, &err, types);
     if (!all && wanted_source_ == discovery_source::bpf)
-      // The errno says why, but for the PID namespace, which no errno names.
-      throw error(err, "bpf", "", err == EXDEV ? "not in the initial PID namespace" : "",
+      // The errno says why, but for the PID namespace, which no errno names, and for a kernel
+      // too old for the loader, whose E2BIG alone ("Argument list too long") would mislead.
+      throw error(err, "bpf", "",
+                  err == EXDEV   ? "not in the initial PID namespace"
+                  : err == E2BIG ? detail::bpf_needs_kernel
+                                 : "",
                   error_reason::no_bpf);
   }
   if (all) {

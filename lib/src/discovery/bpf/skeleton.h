@@ -13,7 +13,8 @@ extern "C" {
  * the task records must carry: for one type alone a program that reads only that one is loaded,
  * faster (the others are then 0); for any other mask, every type. Every other descriptor the load
  * made (programs, links, the loader's) is closed before returning: nothing outlives the
- * iterators. 0, or a negative errno with nothing open. */
+ * iterators. 0, or a negative errno with nothing open: -E2BIG when the kernel refused the
+ * loader program or a load it made (a bpf_attr field it does not know, fd_array or core_relos). */
 int nsutil_bpf_start(int want_files, unsigned types, int* tasks, int* files);
 
 #ifdef __cplusplus
