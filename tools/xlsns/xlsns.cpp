@@ -263,12 +263,13 @@ int run(const options& opts) {
   // a namespace that only a socket holds has no path to ask its NETNSID through later.
   what.owner_uids = wants(column::uid) || wants(column::user);
   what.netnsids = wants(column::netnsid);
+  what.source = opts.source;
   if (opts.task && ::access(fmt::format("/proc/{}", *opts.task).c_str(), F_OK) != 0)
     throw std::runtime_error(fmt::format("no process with PID {}", *opts.task));
 
   discovery found = [&] {
     try {
-      return discover(what, opts.source);
+      return discover(what);
     } catch (const error& e) {
       if (e.reason() != error_reason::no_bpf)
         throw;

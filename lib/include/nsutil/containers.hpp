@@ -81,6 +81,9 @@ struct running_container {
 /// Where the resolver reads. Each empty member means "as the engine itself decides": see
 /// each one. Tests point them at fixtures.
 struct container_options {
+  /// sizeof(container_options) in the caller's build; leave it as it is. The library refuses
+  /// another size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(container_options);
   /// The proc filesystem processes are read from.
   std::string proc_root = "/proc";
   /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the root

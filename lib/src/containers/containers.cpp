@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 #include "base/trusted_path.hpp"
 #include "containers/cgroup.hpp"
 #include "containers/engine_api.hpp"
@@ -775,6 +776,7 @@ bool container_resolver::state::resolve_crio(container& c) {
 }
 
 container_resolver::container_resolver(container_options opts) : state_(std::make_unique<state>()) {
+  detail::check_struct_size(opts, "container_options");
   state_->opts = std::move(opts);
 }
 container_resolver::container_resolver(container_resolver&&) noexcept = default;

@@ -18,6 +18,7 @@
 
 #include "base/compat.hpp"
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #  define CGROUP2_SUPER_MAGIC 0x63677270
@@ -112,6 +113,7 @@ std::optional<std::string_view> cgroup2_path(std::string_view text) {
 }  // namespace detail
 
 enter_plan enter_plan::open(const enter_request& req) {
+  detail::check_struct_size(req, "enter_request");
   enter_plan p;
   p.open_target(req);
   p.open_namespaces(req);
