@@ -37,19 +37,27 @@ def walk(node, scope, private, found, classes):
     """Collects the mangled names of the declarations a caller can name, and the classes."""
     kind = node.get("kind")
     name = node.get("name", "")
-    if kind == "NamespaceDecl":
-        scope = scope + [name]
-    hidden = private or node.get("access") == "private"
     in_nsutil = scope[:1] == ["nsutil"] and "detail" not in scope
-    if kind == "CXXRecordDecl" and in_nsutil and name and not hidden:
-        classes.add("::".join(scope + [name]))
-        scope = scope + [name]
     if (kind in ("FunctionDecl", "CXXMethodDecl", "CXXConstructorDecl", "CXXDestructorDecl")
-            and in_nsutil and not hidden and "mangledName" in node):
+            and in_nsutil and not private and "mangledName" in node):
         found.add(node["mangledName"])
-    for child in node.get("inner", []):
-        # A class's own members have their own access; what is private in it stays private.
-        walk(child, scope, hidden if kind != "NamespaceDecl" else False, found, classes)
+    if kind == "NamespaceDecl":
+        for child in node.get("inner", []):
+            walk(child, scope + [name], private, found, classes)
+    elif kind == "CXXRecordDecl":
+        if in_nsutil and name and not private:
+            classes.add("::".join(scope + [name]))
+        # The AST gives no member its access: each follows the last access specifier before it,
+        # or the class key's default.
+        access = "private" if node.get("tagUsed") == "class" else "public"
+        for child in node.get("inner", []):
+            if child.get("kind") == "AccessSpecDecl":
+                access = child["access"]
+            else:
+                walk(child, scope + [name], private or access == "private", found, classes)
+    elif kind in ("LinkageSpecDecl", "TranslationUnitDecl"):
+        for child in node.get("inner", []):
+            walk(child, scope, private, found, classes)
 
 
 def declared(root, clang):

@@ -74,7 +74,9 @@ NSUTIL_API std::string qualified_name(const container& c);
 /// A running container and its main process (the lowest PID in it whose parent is not in it:
 /// what `docker inspect` calls State.Pid).
 struct running_container {
+  /// The container.
   container info;
+  /// Its main process, in the caller's PID namespace.
   pid_t main_pid = 0;
 };
 
@@ -134,6 +136,8 @@ struct container_options {
 /// not change the calling process (it keeps libcurl loaded once loaded).
 class NSUTIL_API container_resolver {
  public:
+  /// A resolver reading where `opts` says; reads nothing yet. Throws nsutil::error(EINVAL,
+  /// "container_options") when the options' struct_size is not this library's.
   explicit container_resolver(container_options opts = {});
   container_resolver(container_resolver&&) noexcept;
   container_resolver& operator=(container_resolver&&) noexcept;
@@ -162,6 +166,7 @@ class NSUTIL_API container_resolver {
 /// (OWNER/NAME, OWNER a user name or a UID).
 struct container_query {
   std::optional<uid_t> owner;  ///< nullopt: not qualified
+  /// The name, the whole ID or a prefix of the ID.
   std::string name_or_id;
 };
 

@@ -31,8 +31,11 @@ NSUTIL_API std::string_view to_string(ns_holder holder) noexcept;
 
 /// A set of holders.
 struct ns_holders {
+  /// Bit N for the holder whose ns_holder value is N.
   std::uint8_t bits = 0;
+  /// Adds `h`.
   void add(ns_holder h) noexcept { bits |= static_cast<std::uint8_t>(1U << static_cast<int>(h)); }
+  /// Whether `h` is among them.
   [[nodiscard]] bool contains(ns_holder h) const noexcept {
     return (bits & (1U << static_cast<int>(h))) != 0;
   }
@@ -40,7 +43,9 @@ struct ns_holders {
 
 /// One process seen by the scan.
 struct scanned_process {
+  /// Its PID, in the caller's PID namespace.
   pid_t pid = 0;
+  /// Its parent's PID; 0 until read (see `detailed`).
   pid_t ppid = 0;
   /// The owner of /proc/PID (the effective UID of the process, as lsns reports it).
   uid_t uid = 0;

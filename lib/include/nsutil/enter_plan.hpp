@@ -34,7 +34,9 @@ struct ns_source {
 
 /// A user or group ID: a number, or `follow` (the owner of the target's /proc/PID).
 struct id_choice {
+  /// Take the owner of the target's /proc/PID; `id` is then unused.
   bool follow = false;
+  /// The ID, when not `follow`.
   unsigned id = 0;
   bool operator==(const id_choice&) const noexcept = default;
 };
@@ -88,7 +90,9 @@ struct enter_request {
   /// ID alone (Linux 6.19); nsutil::open_namespace_by_id (discovery.hpp) also serves Linux 6.18.
   std::function<ns_handle(std::uint64_t id, ns_type type)> open_by_id;
 
+  /// The entry of `ns` for type `t`.
   [[nodiscard]] ns_source& source(ns_type t) { return ns[static_cast<std::size_t>(t)]; }
+  /// The entry of `ns` for type `t`.
   [[nodiscard]] const ns_source& source(ns_type t) const { return ns[static_cast<std::size_t>(t)]; }
 };
 
