@@ -252,6 +252,7 @@ discovery_options wanted(const options& opts, const std::vector<column>& needed)
   // a namespace that only a socket holds has no path to ask its NETNSID through later.
   what.owner_uids = wants(column::uid) || wants(column::user);
   what.netnsids = wants(column::netnsid);
+  what.source = opts.source;
   return what;
 }
 
@@ -276,7 +277,7 @@ int run(const options& opts) {
 
   discovery found = [&] {
     try {
-      return discover(what, opts.source);
+      return discover(what);
     } catch (const error& e) {
       if (e.reason() != error_reason::no_bpf)
         throw;

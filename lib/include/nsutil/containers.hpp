@@ -74,13 +74,18 @@ NSUTIL_API std::string qualified_name(const container& c);
 /// A running container and its main process (the lowest PID in it whose parent is not in it:
 /// what `docker inspect` calls State.Pid).
 struct running_container {
+  /// The container.
   container info;
+  /// Its main process, in the caller's PID namespace.
   pid_t main_pid = 0;
 };
 
 /// Where the resolver reads. Each empty member means "as the engine itself decides": see
 /// each one. Tests point them at fixtures.
 struct container_options {
+  /// sizeof(container_options) in the caller's build; leave it as it is. The library refuses
+  /// another size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(container_options);
   /// The proc filesystem processes are read from.
   std::string proc_root = "/proc";
   /// Docker's data roots to look in (DATA_ROOT/containers/ID/config.v2.json). Empty: the root
@@ -131,6 +136,8 @@ struct container_options {
 /// not change the calling process (it keeps libcurl loaded once loaded).
 class NSUTIL_API container_resolver {
  public:
+  /// A resolver reading where `opts` says; reads nothing yet. Throws nsutil::error(EINVAL,
+  /// "container_options") when the options' struct_size is not this library's.
   explicit container_resolver(container_options opts = {});
   container_resolver(container_resolver&&) noexcept;
   container_resolver& operator=(container_resolver&&) noexcept;
@@ -159,6 +166,7 @@ class NSUTIL_API container_resolver {
 /// (OWNER/NAME, OWNER a user name or a UID).
 struct container_query {
   std::optional<uid_t> owner;  ///< nullopt: not qualified
+  /// The name, the whole ID or a prefix of the ID.
   std::string name_or_id;
 };
 

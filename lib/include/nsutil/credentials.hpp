@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <nsutil/export.hpp>
 #include <optional>
 
@@ -14,6 +15,9 @@ class process;
 
 /// The identity a program should run with.
 struct credentials {
+  /// sizeof(credentials) in the caller's build; leave it as it is. The library refuses another
+  /// size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(credentials);
   /// setgid() to this; nullopt leaves the gid alone.
   std::optional<gid_t> gid;
   /// setuid() to this; nullopt leaves the uid alone.

@@ -31,8 +31,11 @@ NSUTIL_API std::string_view to_string(ns_holder holder) noexcept;
 
 /// A set of holders.
 struct ns_holders {
+  /// Bit N for the holder whose ns_holder value is N.
   std::uint8_t bits = 0;
+  /// Adds `h`.
   void add(ns_holder h) noexcept { bits |= static_cast<std::uint8_t>(1U << static_cast<int>(h)); }
+  /// Whether `h` is among them.
   [[nodiscard]] bool contains(ns_holder h) const noexcept {
     return (bits & (1U << static_cast<int>(h))) != 0;
   }
@@ -40,7 +43,9 @@ struct ns_holders {
 
 /// One process seen by the scan.
 struct scanned_process {
+  /// Its PID, in the caller's PID namespace.
   pid_t pid = 0;
+  /// Its parent's PID; 0 until read (see `detailed`).
   pid_t ppid = 0;
   /// The owner of /proc/PID (the effective UID of the process, as lsns reports it).
   uid_t uid = 0;
@@ -119,11 +124,14 @@ NSUTIL_API std::string_view to_string(discovery_source source) noexcept;
 
 /// What discover() looks at. Each source costs time; leave off what is not needed.
 struct discovery_options {
+  /// sizeof(discovery_options) in the caller's build; leave it as it is. The library refuses
+  /// another size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(discovery_options);
   /// Only namespaces of these types are looked for (and only their /proc entries read).
-  ///
-  /// Processes, threads and descriptors come from the BPF iterators where they can be used,
-  /// else from /proc (see discovery_source, and the discover() that takes one).
   ns_set types = ns_set::all();
+  /// Where processes, threads and descriptors are read from: by default the BPF iterators
+  /// where they can be used, else /proc (see discovery_source). discovery::source says which.
+  discovery_source source = discovery_source::automatic;
   /// The namespaces of threads other than the main one, and thread counts.
   bool threads = true;
   /// Open namespace descriptors of every process.
@@ -178,6 +186,8 @@ struct NSUTIL_API discovery {
   /// (ENOTTY: "NS_GET_PARENT" and "NS_GET_USERNS" need Linux 4.9, "NS_GET_OWNER_UID" 4.11), or
   /// empty. The parent and owner links are then incomplete.
   std::string_view unsupported_ioctl;
+  /// Where processes, threads and descriptors were read from: bpf or proc, never automatic.
+  discovery_source source = discovery_source::proc;
   /// The index in `processes` of `pid`, or nullopt.
   [[nodiscard]] std::optional<std::size_t> find_process(pid_t pid) const noexcept;
 };
@@ -185,18 +195,13 @@ struct NSUTIL_API discovery {
 /// Scans the system for namespaces. Processes that exit during the scan, and entries that
 /// cannot be read (EACCES, ENOENT, ESRCH), are skipped; unreadable ones are counted in `denied`.
 /// Needs no privilege: an unprivileged caller gets what it may see (its own processes). Throws
-/// nsutil::error only when /proc itself cannot be read. Reads processes, threads and descriptors
-/// from discovery_source::automatic. Does not change the calling process.
+/// nsutil::error only when /proc itself cannot be read; with error_reason::no_bpf when
+/// discovery_options::source is bpf and the BPF iterators cannot be used here (op() "bpf", the
+/// errno of the failure; EXDEV outside the initial PID namespace); EINVAL ("discovery_options")
+/// when the options' struct_size is not this library's. With the BPF iterators, needs what
+/// discovery_source::bpf says; they are loaded and unloaded within the call. Does not change the
+/// calling process.
 NSUTIL_API discovery discover(const discovery_options& opts = {});
-
-/// discover(), reading processes, threads and descriptors from `source`; when `used` is not
-/// null, sets *used to the source read (bpf or proc, never automatic). Throws as discover(), and
-/// with error_reason::no_bpf when `source` is bpf and the BPF iterators cannot be used here
-/// (op() "bpf", the errno of the failure; EXDEV outside the initial PID namespace). A function
-/// of its own rather than members of discovery_options and discovery, so that their layout,
-/// and the library's ABI, stay as they were.
-NSUTIL_API discovery discover(const discovery_options& opts, discovery_source source,
-                              discovery_source* used = nullptr);
 
 /// The command line of process `pid` as lsns prints it (arguments joined by spaces), falling
 /// back to its name (/proc/PID/comm) when the command line is empty. Empty when unreadable.

@@ -34,7 +34,9 @@ struct ns_source {
 
 /// A user or group ID: a number, or `follow` (the owner of the target's /proc/PID).
 struct id_choice {
+  /// Take the owner of the target's /proc/PID; `id` is then unused.
   bool follow = false;
+  /// The ID, when not `follow`.
   unsigned id = 0;
   bool operator==(const id_choice&) const noexcept = default;
 };
@@ -43,6 +45,9 @@ struct id_choice {
 /// named after nsenter(1)'s long option (ns: --mount etc., uid/gid: --setuid/--setgid). Errors
 /// about the request name the member (see enter_plan::open()).
 struct enter_request {
+  /// sizeof(enter_request) in the caller's build; leave it as it is. The library refuses another
+  /// size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(enter_request);
   /// The target process; 0 when none is given.
   pid_t target = 0;
   /// The target's pidfs inode (fstat of its pidfd, Linux 6.9): a recycled PID is refused.
@@ -69,15 +74,25 @@ struct enter_request {
   bool env = false;
   /// Join the target's cgroup (cgroup v2 only).
   bool join_cgroup = false;
+  /// setuid for the program (--setuid, or `follow`); unset: 0 when a user namespace is entered
+  /// and preserve_credentials is not set, else unchanged.
   std::optional<id_choice> uid;
+  /// setgid for the program (--setgid, or `follow`), which also drops the supplementary groups;
+  /// unset: as `uid`.
   std::optional<id_choice> gid;
+  /// Keep the caller's IDs and groups after entering a user namespace (no setgroups, setgid,
+  /// setuid).
   bool preserve_credentials = false;
+  /// When a user namespace is entered: raise the permitted capabilities into the ambient set
+  /// before the exec (see keep_capabilities()).
   bool keep_caps = false;
   /// Opens ns_source::id. Unset: ns_handle::open_by_id, which needs a kernel that opens by the
   /// ID alone (Linux 6.19); nsutil::open_namespace_by_id (discovery.hpp) also serves Linux 6.18.
   std::function<ns_handle(std::uint64_t id, ns_type type)> open_by_id;
 
+  /// The entry of `ns` for type `t`.
   [[nodiscard]] ns_source& source(ns_type t) { return ns[static_cast<std::size_t>(t)]; }
+  /// The entry of `ns` for type `t`.
   [[nodiscard]] const ns_source& source(ns_type t) const { return ns[static_cast<std::size_t>(t)]; }
 };
 
@@ -141,10 +156,10 @@ class NSUTIL_API enter_plan {
 
  private:
   enter_plan() = default;
-  void open_target(const enter_request& req);
-  void open_namespaces(const enter_request& req);
-  void open_extras(const enter_request& req);
-  bool enter_pass(bool include_user, bool report);
+  NSUTIL_LOCAL void open_target(const enter_request& req);
+  NSUTIL_LOCAL void open_namespaces(const enter_request& req);
+  NSUTIL_LOCAL void open_extras(const enter_request& req);
+  NSUTIL_LOCAL bool enter_pass(bool include_user, bool report);
 
   std::optional<process> target_;
   ns_set types_;

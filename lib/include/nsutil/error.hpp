@@ -59,6 +59,8 @@ enum class error_reason : std::uint8_t {
 /// callers that word them differently. fork_child() passes all of these on to the parent.
 class NSUTIL_API error : public std::system_error {
  public:
+  /// An error with errno `errno_value` (code() in std::generic_category()) and the parts above;
+  /// builds what() at once. Throws only std::bad_alloc.
   error(int errno_value, std::string op, std::string path = {}, std::string detail = {},
         error_reason reason = error_reason::none, ns_set namespaces = {});
 
@@ -76,6 +78,7 @@ class NSUTIL_API error : public std::system_error {
   [[nodiscard]] ns_set namespaces() const noexcept { return namespaces_; }
   /// The errno value (same as code().value()).
   [[nodiscard]] int errno_value() const noexcept { return code().value(); }
+  /// The one-line message described above.
   [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
 
  private:

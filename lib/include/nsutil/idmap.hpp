@@ -71,7 +71,9 @@ NSUTIL_API std::string format_id_map(const std::vector<id_range>& ranges);
 
 /// The maps one user namespace gets.
 struct id_maps {
+  /// The lines of uid_map; empty: not written.
   std::vector<id_range> uids;
+  /// The lines of gid_map; empty: not written.
   std::vector<id_range> gids;
   /// Write "deny" to /proc/PID/setgroups before the gid map (required before an unprivileged
   /// process writes its own gid map).

@@ -25,7 +25,8 @@ class NSUTIL_API netnsid_query {
   [[nodiscard]] std::optional<int> of(pid_t pid) const noexcept;
 
  private:
-  [[nodiscard]] std::optional<int> ask(int attribute, std::uint32_t value) const noexcept;
+  [[nodiscard]] NSUTIL_LOCAL std::optional<int> ask(int attribute,
+                                                    std::uint32_t value) const noexcept;
   unique_fd sock_;
 };
 

@@ -23,11 +23,6 @@ struct ns_inode {
   bool operator==(const ns_inode&) const noexcept = default;
 };
 
-/// An open namespace file (nsfs), checked to be one, with its type known.
-///
-/// Holding a handle keeps the namespace alive. All descriptors are O_CLOEXEC. Opening needs the
-/// rights to open the file (for /proc/PID/ns/X: ptrace-read access to PID); nothing else needs
-/// privilege. No function here changes the calling process; see enter.hpp for that.
 /// How the running kernel opens a namespace by its ID (ns_handle::by_id_rule()).
 enum class open_by_id_rule {
   unsupported,     ///< before Linux 6.18: no nsfs file handles
@@ -35,6 +30,11 @@ enum class open_by_id_rule {
   id_alone,        ///< Linux 6.19 and later: the ID alone
 };
 
+/// An open namespace file (nsfs), checked to be one, with its type known.
+///
+/// Holding a handle keeps the namespace alive. All descriptors are O_CLOEXEC. Opening needs the
+/// rights to open the file (for /proc/PID/ns/X: ptrace-read access to PID); nothing else needs
+/// privilege. No function here changes the calling process; see enter.hpp for that. Move-only.
 class NSUTIL_API ns_handle {
  public:
   /// Opens the namespace file at `path` (/proc/PID/ns/net, /run/netns/NAME, a bind mount made
@@ -87,7 +87,9 @@ class NSUTIL_API ns_handle {
   static ns_handle adopt(unique_fd fd, const std::string& name,
                          std::optional<ns_type> expected = {});
 
+  /// The namespace's type (checked with NS_GET_NSTYPE when it was opened).
   [[nodiscard]] ns_type type() const noexcept { return type_; }
+  /// The open nsfs file, still owned by the handle (for setns(2) or an ioctl).
   [[nodiscard]] const unique_fd& fd() const noexcept { return fd_; }
   /// The name it was opened by, for messages.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -122,7 +124,7 @@ class NSUTIL_API ns_handle {
  private:
   ns_handle(unique_fd fd, ns_type type, std::string name) noexcept
       : fd_(std::move(fd)), type_(type), name_(std::move(name)) {}
-  std::optional<ns_handle> relative(unsigned long request, const char* what) const;
+  NSUTIL_LOCAL std::optional<ns_handle> relative(unsigned long request, const char* what) const;
 
   unique_fd fd_;
   ns_type type_;

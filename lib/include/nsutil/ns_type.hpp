@@ -66,7 +66,9 @@ NSUTIL_API std::optional<ns_type> ns_type_from_clone_flag(int flag) noexcept;
 /// A set of namespace types; converts to the CLONE_NEW* mask that unshare(2) and setns(2) take.
 class NSUTIL_API ns_set {
  public:
+  /// The empty set.
   constexpr ns_set() noexcept = default;
+  /// The set of `types` ({ns_type::net, ns_type::uts}).
   constexpr ns_set(std::initializer_list<ns_type> types) noexcept {
     for (ns_type t : types)
       add(t);
@@ -87,9 +89,13 @@ class NSUTIL_API ns_set {
     return s;
   }
 
+  /// Adds `t` (nothing when it is in already).
   constexpr void add(ns_type t) noexcept { bits_ |= bit(t); }
+  /// Removes `t` (nothing when it is not in).
   constexpr void remove(ns_type t) noexcept { bits_ &= static_cast<std::uint8_t>(~bit(t)); }
+  /// Whether `t` is in the set.
   [[nodiscard]] constexpr bool contains(ns_type t) const noexcept { return (bits_ & bit(t)) != 0; }
+  /// Whether no type is in the set.
   [[nodiscard]] constexpr bool empty() const noexcept { return bits_ == 0; }
   /// The OR of the members' CLONE_NEW* flags.
   [[nodiscard]] constexpr int clone_flags() const noexcept {
@@ -99,6 +105,7 @@ class NSUTIL_API ns_set {
         flags |= row.clone_flag;
     return flags;
   }
+  /// Same members.
   constexpr bool operator==(const ns_set&) const noexcept = default;
 
  private:

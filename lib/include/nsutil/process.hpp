@@ -96,7 +96,7 @@ class NSUTIL_API child {
   friend NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts);
   child(process proc, unique_fd report) noexcept
       : proc_(std::move(proc)), report_(std::move(report)) {}
-  void rethrow_report();
+  NSUTIL_LOCAL void rethrow_report();
 
   process proc_;
   unique_fd report_;  // read end of the child's close-on-exec error pipe
@@ -145,7 +145,7 @@ class NSUTIL_API gated_helper {
   void open(std::string_view what);
 
  private:
-  explicit gated_helper(std::pair<child, unique_fd> started) noexcept;
+  NSUTIL_LOCAL explicit gated_helper(std::pair<child, unique_fd> started) noexcept;
   child helper_;
   unique_fd go_;
 };

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <nsutil/export.hpp>
 #include <nsutil/process.hpp>
 #include <vector>
@@ -13,6 +14,9 @@ namespace nsutil {
 
 /// What a supervisor does while its child runs.
 struct supervise_options {
+  /// sizeof(supervise_options) in the caller's build; leave it as it is. The library refuses
+  /// another size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(supervise_options);
   /// Signals that are passed on to the child when another process sends them to the caller
   /// (kill(1), a service manager). One that the terminal sent to the whole foreground process
   /// group reached the child already and is not sent twice.
@@ -53,8 +57,8 @@ class NSUTIL_API supervisor {
   child_status wait(child& c);
 
  private:
-  void on_signal(child& c, int sig, int code);
-  bool handle_for_pid1(const child& c, int sig);
+  NSUTIL_LOCAL void on_signal(child& c, int sig, int code);
+  NSUTIL_LOCAL bool handle_for_pid1(const child& c, int sig);
 
   supervise_options opts_;
   sigset_t old_mask_{};

@@ -16,6 +16,9 @@ namespace nsutil {
 
 /// What unshare() is to take care of beyond the unshare(2) itself.
 struct unshare_options {
+  /// sizeof(unshare_options) in the caller's build; leave it as it is. The library refuses another
+  /// size (EINVAL), so that a program built against other headers is not misread.
+  std::uint32_t struct_size = sizeof(unshare_options);
   /// The new mount namespace is to be bind-mounted (persisted) from the caller's current mount
   /// namespace, e.g. by a persist_helper started before. The kernel allows that only when the new
   /// namespace's ID is higher than that mount namespace's; since Linux 6.18 IDs come from per-CPU
@@ -38,11 +41,9 @@ struct unshare_options {
 /// With unshare_options::persist_mnt and a new mount namespace, when no CPU gives it an ID above
 /// the old one's, throws nsutil::error("unshare", EAGAIN) with a detail saying so (the calling
 /// process is then in a new mount namespace all the same); errors opening /proc/self/ns/mnt
-/// are thrown as ns_handle::open() throws them.
-NSUTIL_API void unshare(ns_set types, const unshare_options& options);
-/// The same with default unshare_options (kept as its own symbol: programs built before
-/// unshare_options existed call it).
-NSUTIL_API void unshare(ns_set types);
+/// are thrown as ns_handle::open() throws them, and nsutil::error(EINVAL, "unshare_options")
+/// when its struct_size is not this library's, before anything is changed.
+NSUTIL_API void unshare(ns_set types, const unshare_options& options = {});
 
 /// What the new mount namespace's mounts do with mount events from and to the old one.
 enum class propagation { slave, shared, private_, unchanged };
@@ -58,7 +59,9 @@ NSUTIL_API void set_root_propagation(propagation mode);
 
 /// Clock offsets of a new time namespace, in seconds (negative values allowed).
 struct time_offsets {
+  /// CLOCK_MONOTONIC's offset; nullopt leaves it at 0.
   std::optional<std::int64_t> monotonic;
+  /// CLOCK_BOOTTIME's offset; nullopt leaves it at 0.
   std::optional<std::int64_t> boottime;
 };
 

@@ -1,5 +1,6 @@
-// Optional libraries loaded with dlopen() on first use (libmount, libcurl, libselinux): what only one rarely
-// taken path needs is not linked, so no run of any tool loads it otherwise. Private to libnsutil.
+// Optional libraries loaded with dlopen() on first use (libmount, libcurl, libselinux): what only
+// one rarely taken path needs is not linked, so no run of any tool loads it otherwise. Private to
+// libnsutil.
 #pragma once
 
 #include <dlfcn.h>

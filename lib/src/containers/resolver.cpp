@@ -15,6 +15,7 @@
 
 #include "base/proc_files.hpp"
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 #include "containers/state.hpp"
 
 namespace nsutil {
@@ -98,6 +99,7 @@ std::optional<uid_t> container_resolver::state::walk_owner(const detail::cgroup_
 }
 
 container_resolver::container_resolver(container_options opts) : state_(std::make_unique<state>()) {
+  detail::check_struct_size(opts, "container_options");
   state_->opts = std::move(opts);
 }
 container_resolver::container_resolver(container_resolver&&) noexcept = default;

@@ -16,6 +16,7 @@
 #include "base/compat.hpp"
 #include "base/proc_files.hpp"
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 #include "discovery/scanner.hpp"
 #include "namespaces/netnsid_batch.hpp"
 
@@ -383,14 +384,10 @@ std::optional<std::size_t> discovery::find_process(pid_t pid) const noexcept {
 }
 
 discovery discover(const discovery_options& opts) {
-  return discover(opts, discovery_source::automatic);
-}
-
-discovery discover(const discovery_options& opts, discovery_source source, discovery_source* used) {
-  detail::scanner scan(opts, source);
+  detail::check_struct_size(opts, "discovery_options");
+  detail::scanner scan(opts, opts.source);
   discovery found = scan.run();
-  if (used != nullptr)
-    *used = scan.source();
+  found.source = scan.source();
   return found;
 }
 

@@ -12,6 +12,8 @@
 #include <nsutil/process.hpp>
 #include <string>
 
+#include "base/struct_size.hpp"
+
 namespace nsutil {
 bool try_drop_groups() noexcept {
   return ::setgroups(0, nullptr) == 0;
@@ -37,6 +39,7 @@ void keep_capabilities() {
 }
 
 void apply(const credentials& c, int death_signal, const process* parent) {
+  detail::check_struct_size(c, "credentials");
   if (c.drop_groups && !try_drop_groups() && !c.groups_dropped) {
     if (errno == EPERM && c.entered_userns)
       throw error(EPERM, "setgroups", "",

@@ -18,6 +18,7 @@
 #include "base/compat.hpp"
 #include "base/directory.hpp"
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #  define CGROUP2_SUPER_MAGIC 0x63677270
@@ -96,6 +97,7 @@ ns_handle socket_netns(const process& target, int fd) {
 }  // namespace
 
 enter_plan enter_plan::open(const enter_request& req) {
+  detail::check_struct_size(req, "enter_request");
   enter_plan p;
   p.open_target(req);
   p.open_namespaces(req);

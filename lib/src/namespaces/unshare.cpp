@@ -16,6 +16,8 @@
 #include <nsutil/unshare.hpp>
 #include <optional>
 
+#include "base/struct_size.hpp"
+
 namespace nsutil {
 
 namespace {
@@ -67,6 +69,7 @@ void raise_mnt_id(std::uint64_t old_id) {
 }  // namespace
 
 void unshare(ns_set types, const unshare_options& options) {
+  detail::check_struct_size(options, "unshare_options");
   std::optional<std::uint64_t> old_id;
   if (options.persist_mnt && types.contains(ns_type::mnt))
     old_id = own_mnt_id();
@@ -74,10 +77,6 @@ void unshare(ns_set types, const unshare_options& options) {
     throw_errno("unshare");
   if (old_id)
     raise_mnt_id(*old_id);
-}
-
-void unshare(ns_set types) {
-  unshare(types, {});
 }
 
 std::optional<propagation> parse_propagation(std::string_view name) noexcept {

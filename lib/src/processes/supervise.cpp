@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "base/proc_text.hpp"
+#include "base/struct_size.hpp"
 
 namespace nsutil {
 namespace {
@@ -50,7 +51,7 @@ supervisor::supervisor(supervise_options opts)
     // mount namespace the caller shares) would hide its PID from a later open of /proc/PID.
     // Only the PID 1 rewrite reads it: a caller in a root without /proc (nsenter -p --root)
     // needs none.
-    : opts_(std::move(opts)),
+    : opts_((detail::check_struct_size(opts, "supervise_options"), std::move(opts))),
       proc_(opts_.pid1_default_action ? open_fd("/proc", O_PATH | O_DIRECTORY) : unique_fd()) {
   sigset_t block;
   sigemptyset(&block);

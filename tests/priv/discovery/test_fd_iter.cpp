@@ -228,17 +228,17 @@ std::string fallback_in_child(const std::function<void()>& setup) {
       nsutil::discovery_options opts;
       opts.types = nsutil::ns_set{nsutil::ns_type::net};
       opts.bind_mounts = false;
-      auto used = nsutil::discovery_source::automatic;
-      auto found = nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
+      auto found = nsutil::discover(opts);
       CHECK_FALSE(found.processes.empty());
       std::string_view demanded = "none";
       try {
-        (void)nsutil::discover(opts, nsutil::discovery_source::bpf);
+        opts.source = nsutil::discovery_source::bpf;
+        (void)nsutil::discover(opts);
       } catch (const nsutil::error& e) {
         demanded =
             e.reason() == nsutil::error_reason::no_bpf && e.op() == "bpf" ? "no_bpf" : "other";
       }
-      return fmt::format("{} {} {}", how, nsutil::to_string(used), demanded);
+      return fmt::format("{} {} {}", how, nsutil::to_string(found.source), demanded);
     });
   });
   return out;
@@ -272,9 +272,9 @@ void drop_effective(std::initializer_list<int> caps) {
 TEST_CASE("discover() reports the BPF iterators as its source where they work") {
   NSUTIL_REQUIRE_BPF_LOADS();
   CHECK(fallback_in_child([] {}) == "listed bpf none");
-  auto used = nsutil::discovery_source::automatic;
-  (void)nsutil::discover({}, nsutil::discovery_source::proc, &used);
-  CHECK(used == nsutil::discovery_source::proc);
+  nsutil::discovery_options opts;
+  opts.source = nsutil::discovery_source::proc;
+  CHECK(nsutil::discover(opts).source == nsutil::discovery_source::proc);
   CHECK(nsutil::to_string(nsutil::discovery_source::automatic) == "auto");
 }
 
@@ -289,9 +289,7 @@ TEST_CASE("the automatic source reads an idle machine's few threads from /proc")
   if (::readlink("/proc/1/ns/pid", link, sizeof link) < 0) {
     INFO("/proc/1/ns/pid: " << std::strerror(errno));
     REQUIRE((errno == EACCES || errno == EPERM));
-    auto used = nsutil::discovery_source::automatic;
-    (void)nsutil::discover({}, nsutil::discovery_source::automatic, &used);
-    CHECK(used == nsutil::discovery_source::bpf);
+    CHECK(nsutil::discover().source == nsutil::discovery_source::bpf);
     return;
   }
   // A count that crossed the line during the listing proves nothing: listed again, up to 10
@@ -300,8 +298,7 @@ TEST_CASE("the automatic source reads an idle machine's few threads from /proc")
   opts.bind_mounts = false;
   for (int attempt = 0; attempt < 10; ++attempt) {
     std::size_t before = threads_now();
-    auto used = nsutil::discovery_source::automatic;
-    (void)nsutil::discover(opts, nsutil::discovery_source::automatic, &used);
+    auto used = nsutil::discover(opts).source;
     std::size_t after = threads_now();
     INFO("threads before " << before << ", after " << after);
     if (std::max(before, after) < nsutil::detail::bpf_min_threads) {
@@ -349,7 +346,9 @@ TEST_CASE("a kernel that refuses the loader: the /proc walk, and no_bpf names th
   std::string what = in_child([&] {
     setup();
     try {
-      (void)nsutil::discover({}, nsutil::discovery_source::bpf);
+      nsutil::discovery_options opts;
+      opts.source = nsutil::discovery_source::bpf;
+      (void)nsutil::discover(opts);
     } catch (const nsutil::error& e) {
       return std::string(e.what());
     }
