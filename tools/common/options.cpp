@@ -53,9 +53,9 @@ bool could_name(const option_spec& row, std::span<char* const> args) {
 
 // The table as Boost describes it, less the rows no word of `args` could name: Boost makes an
 // istringstream and four allocations for each option described, which for xunshare's 45 cost
-// more than the rest of its parse (tests/bench/README.md, "The option tables' cost per call"), and the rows left out cannot
-// change what it reads. Boost keys an option by its long name, or by "-X" when it has none; an
-// optional_long row is two options, "--NAME[=VALUE]" and the bare "-X".
+// more than the rest of its parse (tests/bench/README.md, "The option tables' cost per call"), and
+// the rows left out cannot change what it reads. Boost keys an option by its long name, or by "-X"
+// when it has none; an optional_long row is two options, "--NAME[=VALUE]" and the bare "-X".
 po::options_description describe(std::span<const option_spec* const> table,
                                  std::span<char* const> args) {
   po::options_description desc;
