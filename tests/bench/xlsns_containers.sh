@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark: what the CONTAINER column costs (issue 10's bar: `xlsns -o NS,TYPE,CONTAINER` at
+# Benchmark: what the CONTAINER column costs (the bar: `xlsns -o NS,TYPE,CONTAINER` at
 # most 1.5 times `xlsns -o NS,TYPE`). Not a meson test; run as root:
 #
 #   tests/bench/xlsns_containers.sh [RUNS] [CONTAINERS] [SLEEPS]
