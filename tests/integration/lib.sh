@@ -205,7 +205,10 @@ on_tty() {
   local hold=$1 out=$2; shift 2
   local cmd
   printf -v cmd '%q ' "$@"
-  (sleep 0.5; printf '\003'; sleep "$hold") |
+  # With ON_TTY_READY=FILE, Ctrl+C waits until the program has written FILE (its handler is in
+  # place), however slow a loaded machine or a sanitizer build makes its start.
+  (if [ -n "${ON_TTY_READY:-}" ]; then wait_until [ -s "$ON_TTY_READY" ]; else sleep 0.5; fi
+    printf '\003'; sleep "$hold") |
     SHELL=/bin/bash timeout 20 script -qec \
       "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
       /dev/null >/dev/null 2>&1

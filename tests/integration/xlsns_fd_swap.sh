@@ -13,6 +13,13 @@ against_nobody "the scan of another user's processes" -Urn
 RUNS=${NSUTIL_FD_SWAP_RUNS:-100}
 sources=(bpf proc auto)
 plan $((4 + 2 * ${#sources[@]}))
+# A kernel that refuses the BPF source's loader (before Linux 5.17; tests/vm/kernels: bpf_lskel)
+# has only the /proc walk, which xlsns_sources tests it falls back to: the iterators' two checks
+# are skipped there.
+if "$XLSNS" --source=bpf -t net 2>&1 >/dev/null | grep -q 'needs Linux 5.17'; then
+  sources=(proc auto)
+  skip_kernel 2 bpf_lskel "the kernel refuses the BPF source's loader"
+fi
 
 dir=$(mktemp -d /tmp/nsutil-fd-swap-$$.XXXXXX)
 on_exit "rm -rf '$dir'"
@@ -73,8 +80,9 @@ ino=$(cat "$dir/ino" 2>/dev/null)
 ino=${ino:-0}
 
 # A run ends within `limit` seconds: ten times the slowest of a few runs without flips, and at
-# least 2 seconds (stretched under the kernel matrix's TCG, where the baseline is measured slow
-# already). lsns's columns for -t net include USER and NETNSID, which open a namespace that no
+# least 10 seconds (stretched under the kernel matrix's TCG, where the baseline is measured slow
+# already): a hang never ends, while a loaded machine can stretch one run past 2 seconds. lsns's
+# columns for -t net include USER and NETNSID, which open a namespace that no
 # process is in.
 slowest=0
 for s in "${sources[@]}"; do
@@ -85,7 +93,7 @@ for s in "${sources[@]}"; do
     [ "$ms" -le "$slowest" ] || slowest=$ms
   done
 done
-limit=$(awk -v ms="$slowest" -v floor="$(scaled 2)" 'BEGIN {l = ms * 10 / 1000; print (l > floor ? l : floor)}')
+limit=$(awk -v ms="$slowest" -v floor="$(scaled 10)" 'BEGIN {l = ms * 10 / 1000; print (l > floor ? l : floor)}')
 diag "slowest run without flips: $slowest ms; limit per run: $limit s"
 
 row() { "$XLSNS" --source="$1" -t net -n -r -o NS,NPROCS,USER,HOLDERS,PATH -Q "NS == $ino" 2>/dev/null; }

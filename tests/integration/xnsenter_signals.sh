@@ -46,7 +46,8 @@ done
 # second one is merged with the first while pending is a race, hence three rounds.
 rcs=
 for i in 1 2 3; do
-  on_tty 1.5 "$d/tty$i" "$XNSENTER" -t "$P" "${E[@]}" bash -c "$prog" prog "$d/ready-tty$i"
+  ON_TTY_READY="$d/ready-tty$i" on_tty 3 "$d/tty$i" "$XNSENTER" -t "$P" "${E[@]}" \
+    bash -c "$prog" prog "$d/ready-tty$i"
   rcs+="$(rc_of "$d/tty$i") "
 done
 check_eq "Ctrl+C, three times: the handler runs once, xnsenter exits with its status" \
