@@ -20,8 +20,10 @@ check "util-linux unshare -fp ignores Ctrl+C (runs the full 5 s)" \
   [ "$(ms_of "$d/theirs")" -ge "$(scaled 4500)" ]
 
 # A program with a handler gets a Ctrl+C once, not once from the terminal and once forwarded.
-on_tty 2 "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
-  'n=0; trap "n=\$((n+1))" INT; sleep "$0" & wait; wait; exit $((40+n))' "$(scaled 1.5)"
+# Ctrl+C is typed once the handler is in place (ON_TTY_READY), which a loaded machine delays.
+ON_TTY_READY="$d/once-ready" on_tty 2 "$d/once" "$XUNSHARE" "${U[@]}" -fp bash -c \
+  'n=0; trap "n=\$((n+1))" INT; echo ready >"$1"; sleep "$0" & wait; wait; exit $((40+n))' \
+  "$(scaled 1.5)" "$d/once-ready"
 check_eq "a handled Ctrl+C arrives exactly once" 41 "$(rc_of "$d/once")"
 
 on_tty 2 "$d/init" "$XUNSHARE" "${U[@]}" --init --mount-proc sleep "$(scaled 5)"
@@ -106,8 +108,9 @@ for opt in "" --forward-signals; do
 done
 check_eq "SIGTERM with --forward-signals --kill-child (util-linux's second test)" 15 \
   "$(caught TERM "${U[@]}" -p --mount-proc --forward-signals --kill-child)"
-on_tty 2 "$d/fwd" "$XUNSHARE" "${U[@]}" --forward-signals bash -c \
-  'n=0; trap "n=\$((n+1))" INT; sleep "$0" & wait; wait; exit $((40+n))' "$(scaled 1.5)"
+ON_TTY_READY="$d/fwd-ready" on_tty 2 "$d/fwd" "$XUNSHARE" "${U[@]}" --forward-signals bash -c \
+  'n=0; trap "n=\$((n+1))" INT; echo ready >"$1"; sleep "$0" & wait; wait; exit $((40+n))' \
+  "$(scaled 1.5)" "$d/fwd-ready"
 check_eq "with --forward-signals a handled Ctrl+C still arrives once (util-linux: twice)" 41 \
   "$(rc_of "$d/fwd")"
 if unshare --forward-signals -f true 2>/dev/null; then
