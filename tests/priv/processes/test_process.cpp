@@ -239,7 +239,10 @@ std::string output_of(const std::vector<std::string>& program, const nsutil::for
 
 TEST_CASE("a child is a copy: it has memory of its own and a pidfd", "[userns][process]") {
   int seen = 0;
-  auto [r, w] = nsutil::make_pipe();
+  // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+  auto pipe = nsutil::make_pipe();
+  auto& r = pipe.first;
+  auto& w = pipe.second;
   auto c = fork_child([&] {
     seen = 1;
     w.reset();  // the child's copy, so that the caller's closing ends the read
