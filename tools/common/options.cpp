@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/parsers.hpp>
 #include <boost/program_options/value_semantic.hpp>
@@ -84,7 +85,7 @@ std::size_t row_of(std::span<const option_spec* const> table, std::string_view k
     if (short_key ? table[i]->letter == key[1] : table[i]->name == key)
       return i;
   }
-  throw parse_error(fmt::format("unrecognised option '{}'", printable(key)));
+  throw parse_error(fmt::format("unrecognized option {}", quoted(key)));
 }
 
 // Boost's description of the option a word names, or null where it names none (or several:
@@ -98,40 +99,109 @@ const po::option_description* described(const po::options_description& desc,
   }
 }
 
-// Where getopt's "+" stops: the options are args[0, options) and the operands start at
-// `operands`, after the "--" that ends the options, if any.
+// The words Boost is to parse, and the operands after them. getopt's "+" (operands::end_options)
+// stops at the first operand or at "--". A required value given as the next word is attached to
+// its option ("-R" "-f" becomes "-R-f"), since Boost refuses a next word that looks like an
+// option and getopt takes it.
 struct split {
-  std::size_t options;
-  std::size_t operands;
+  std::vector<std::string> words;
+  std::vector<std::string> operands;
 };
 
-split options_end(std::span<char* const> args, const po::options_description& desc) {
+// Whether `word` ends with an option that requires a value it does not hold.
+bool wants_next(std::string_view word, const po::options_description& desc) {
+  if (word.size() > 2 && word.starts_with("--")) {
+    const auto* d = described(desc, std::string(word.substr(2)), true);
+    return word.find('=') == std::string_view::npos && d != nullptr &&
+           d->semantic()->min_tokens() > 0;
+  }
+  for (std::size_t j = 1; j < word.size(); ++j) {
+    const auto* d = described(desc, std::string("-") + word[j], false);
+    if (d == nullptr || d->semantic()->max_tokens() == 0)
+      continue;
+    // The rest of the word is the value; a required one may be the next word.
+    return j + 1 == word.size() && d->semantic()->min_tokens() > 0;
+  }
+  return false;
+}
+
+split split_words(std::span<char* const> args, const po::options_description& desc,
+                  operands where) {
+  split out;
   std::size_t i = 0;
   for (; i < args.size(); ++i) {
-    std::string_view word = args[i];
-    if (word == "--")
-      return {i, i + 1};
-    if (word.size() > 2 && word.starts_with("--")) {
-      std::size_t eq = word.find('=');
-      const auto* d = described(desc, std::string(word.substr(2, eq - 2)), true);
-      if (d != nullptr && d->semantic()->min_tokens() > 0 && eq == std::string_view::npos)
-        ++i;  // its value
+    std::string word = args[i];
+    if (word == "--") {
+      ++i;
+      break;
+    }
+    const bool option = word.size() > 1 && word[0] == '-';
+    if (!option && where == operands::end_options)
+      break;
+    const bool attach = option && i + 1 < args.size() && wants_next(word, desc);
+    out.words.push_back(std::move(word));
+    if (!attach)
       continue;
-    }
-    if (word.size() < 2 || word[0] != '-')
-      break;
-    for (std::size_t j = 1; j < word.size(); ++j) {
-      const auto* d = described(desc, std::string("-") + word[j], false);
-      if (d == nullptr || d->semantic()->max_tokens() == 0)
-        continue;
-      // The rest of the word is the value; a required one may be the next word.
-      if (j + 1 == word.size() && d->semantic()->min_tokens() > 0)
-        ++i;
-      break;
-    }
+    std::string_view value = args[++i];
+    if (value.starts_with('-'))
+      out.words.back() += (out.words.back().starts_with("--") ? "=" : "") + std::string(value);
+    else
+      out.words.emplace_back(value);
   }
-  i = std::min(i, args.size());
-  return {i, i};
+  for (; i < args.size(); ++i)
+    out.operands.emplace_back(args[i]);
+  return out;
+}
+
+// The letter of a group ("-mq") that no row has, as getopt names it; the group itself if the
+// letters before it take a value.
+std::string unknown_letter(std::string_view group, std::span<const option_spec* const> table) {
+  for (char letter : group.substr(1)) {
+    const auto row = std::find_if(table.begin(), table.end(),
+                                  [&](const option_spec* r) { return r->letter == letter; });
+    if (row == table.end())
+      return std::string(1, letter);
+    if ((*row)->arg != takes::nothing && (*row)->arg != takes::optional_long)
+      break;
+  }
+  return std::string(group.substr(1));
+}
+
+// getopt_long's words for what Boost refused. Boost's own what() is never asked: it fills its
+// message by replacing "%option%"-style tokens until none is left, so a word holding such a token
+// (an option spelled "-%original_token%") made it loop until memory ran out.
+std::string refusal(const po::error& e, std::span<const option_spec* const> table) {
+  const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+  if (named == nullptr)
+    return "bad usage";
+  const std::string name = named->get_option_name();
+  const bool is_long = name.starts_with("--");
+  if (const auto* a = dynamic_cast<const po::ambiguous_option*>(&e)) {
+    std::string text = fmt::format("option {} is ambiguous; possibilities:", quoted(name));
+    for (const std::string& alt : a->alternatives())
+      text += fmt::format(" '--{}'", printable(alt));
+    return text;
+  }
+  if (dynamic_cast<const po::unknown_option*>(&e) != nullptr)
+    return is_long ? fmt::format("unrecognized option {}", quoted(name))
+                   : fmt::format("invalid option -- {}", quoted(unknown_letter(name, table)));
+  const auto* syntax = dynamic_cast<const po::invalid_syntax*>(&e);
+  if (syntax != nullptr && syntax->kind() == po::invalid_syntax::missing_parameter) {
+    // getopt names the letter where "-R" was written; Boost's canonical name is the long one.
+    po::invalid_syntax written(*syntax);
+    written.set_option_name("");
+    const std::string word = written.get_option_name();
+    const auto row = std::find_if(table.begin(), table.end(), [&](const option_spec* r) {
+      return is_long && r->name == std::string_view(name).substr(2);
+    });
+    if (row != table.end() && (*row)->letter != 0 && !word.starts_with("--") &&
+        word.ends_with((*row)->letter))
+      return fmt::format("option requires an argument -- {}", quoted({&(*row)->letter, 1}));
+    return fmt::format("option {} requires an argument", quoted(name));
+  }
+  if (syntax != nullptr && syntax->kind() == po::invalid_syntax::extra_parameter)
+    return fmt::format("option {} doesn't allow an argument", quoted(name));
+  return fmt::format("bad usage of option {}", quoted(name));
 }
 
 }  // namespace
@@ -141,13 +211,9 @@ reading read_options(std::span<const option_spec* const> table, std::span<char* 
   reading out;
   try {
     const po::options_description desc = describe(table, args);
-    split at{args.size(), args.size()};
-    if (where == operands::end_options)
-      at = options_end(args, desc);
-    std::vector<std::string> words(args.begin(),
-                                   args.begin() + static_cast<std::ptrdiff_t>(at.options));
-    for (std::size_t i = at.operands; i < args.size(); ++i)
-      out.operands.emplace_back(args[i]);
+    split at = split_words(args, desc, where);
+    out.operands = std::move(at.operands);
+    std::vector<std::string> words = std::move(at.words);
     // unix_style: getopt_long's, with allow_guessing for unambiguous prefixes of long options.
     auto parsed = po::command_line_parser(words)
                       .options(desc)
@@ -172,7 +238,7 @@ reading read_options(std::span<const option_spec* const> table, std::span<char* 
                     std::make_move_iterator(out.operands.end()));
     out.operands = std::move(operands);
   } catch (const po::error& e) {
-    throw parse_error(e.what());
+    throw parse_error(refusal(e, table));
   }
   return out;
 }
