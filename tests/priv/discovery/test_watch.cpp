@@ -438,3 +438,40 @@ TEST_CASE("a watcher refuses an interval under a millisecond", "[userns][watch]"
   auto e = nsutil::test::caught([&] { watcher w(o); });
   CHECK(e.errno_value() == EINVAL);
 }
+
+TEST_CASE("the bpf watcher reports events its ring buffer had no room for as lost", "[watch]") {
+  NSUTIL_REQUIRE_BPF_HERE();
+  watcher w(bpf_options({ns_type::uts}));
+  // 10,000 uts namespaces, each released by the next, while nothing reads the ring buffer
+  // (256 KiB: about 3,300 events).
+  constexpr int made = 10000;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    for (int i = 0; i < made; ++i)
+      if (::unshare(CLONE_NEWUTS) < 0)
+        ::_exit(1);
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(status == 0);
+  std::uint64_t appeared = 0;
+  std::uint64_t lost = 0;
+  std::size_t lost_events = 0;
+  while (w.poll(
+             [&](const watch_event& e) {
+               appeared += e.kind == watch_event_kind::appeared && e.pid == child ? 1 : 0;
+               if (e.kind == watch_event_kind::lost) {
+                 lost += e.lost;
+                 ++lost_events;
+               }
+             },
+             200ms) > 0) {
+  }
+  CHECK(lost_events >= 1);
+  CHECK(lost > 0);
+  // Every appearing is either given or counted lost (the count also holds lost vanishings).
+  CHECK(appeared + lost >= made);
+  CHECK(appeared < made);
+}
