@@ -94,6 +94,13 @@ bool kernel_may_lack(std::string_view feature) {
   return false;
 }
 
+std::uint64_t inode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0)
+    nsutil::throw_errno("stat", path);
+  return st.st_ino;
+}
+
 void drop_to_nobody() {
   if (!is_root())
     return;

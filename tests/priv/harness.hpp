@@ -31,6 +31,8 @@ bool kernel_may_lack(std::string_view feature);
 bool kernel_opens_by_id(const std::string& ns_file);
 /// The library's words when the kernel refuses to open namespace `id` by its ID (EPERM).
 std::string by_id_refusal(std::uint64_t id);
+/// The inode number of `path` (stat); throws nsutil::error when it cannot be read.
+std::uint64_t inode_of(const std::string& path);
 /// As root: becomes nobody (65534, no supplementary groups), still dumpable so that another
 /// process of nobody's can open our /proc/PID/ns files. Does nothing for other users. For forked
 /// children that test what an unprivileged user gets.

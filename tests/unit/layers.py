@@ -14,7 +14,7 @@ PUBLIC = {
     "ns_handle": "namespaces", "unshare": "namespaces", "enter": "namespaces",
     "enter_plan": "namespaces", "persist": "namespaces", "idmap": "namespaces",
     "credentials": "namespaces", "netnsid": "namespaces",
-    "discovery": "discovery", "mounts": "discovery",
+    "discovery": "discovery", "mounts": "discovery", "watch": "discovery",
     "containers": "containers",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

@@ -69,6 +69,28 @@ std::optional<column> parse_column(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_event_column(column c) {
+  switch (c) {
+    case column::ns:
+    case column::type:
+    case column::nsid:
+    case column::pid:
+    case column::uid:
+    case column::user:
+    case column::command:
+    case column::container:
+    case column::containerid:
+    case column::engine:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::vector<column> watch_columns() {
+  return {column::ns, column::type, column::nsid, column::pid, column::user, column::command};
+}
+
 std::string cell_context::user_name(uid_t uid) {
   for (const auto& [known, name] : users_)
     if (known == uid)

@@ -50,6 +50,11 @@ struct column_info {
 /// Every column, in lsns's order followed by the new ones.
 const std::vector<column_info>& all_columns();
 const column_info& info(column id);
+/// Whether --watch can print the column: its value belongs to a namespace or its creator, not
+/// to a scan.
+bool is_event_column(column c);
+/// The columns --watch prints when -o is not given.
+std::vector<column> watch_columns();
 /// Looks a column up by name, case-insensitively as lsns does.
 std::optional<column> parse_column(std::string_view name);
 
@@ -68,9 +73,10 @@ class cell_context {
   explicit cell_context(bool nowrap) : nowrap_(nowrap) {}
   /// The text of one cell; empty when the value does not exist.
   std::string value(column id, const row_source& row);
+  /// The name of a user, or the number where it has none; looked up once.
+  std::string user_name(uid_t uid);
 
  private:
-  std::string user_name(uid_t uid);
   /// A process's command line, read once: a process is the row of each of its namespaces.
   const std::string& command(pid_t pid);
   /// The container of a row's process; the resolver is made at the first container cell, so

@@ -14,39 +14,6 @@ namespace {
 
 using table_ptr = std::unique_ptr<libscols_table, void (*)(libscols_table*)>;
 
-// JSON must stay valid whatever a command line holds: libsmartcols escapes quotes, backslashes
-// and control characters but copies other bytes as they are, so invalid UTF-8 is replaced here.
-std::string valid_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size();) {
-    auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xe  ? 3
-                      : (c >> 3) == 0x1e ? 4
-                                         : 0;
-    bool good = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; good && k < len; ++k)
-      good = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    if (good && len > 1) {
-      // Reject overlong forms and surrogates, which JSON parsers refuse too.
-      auto c1 = static_cast<unsigned char>(in[i + 1]);
-      good = !(len == 2 && c < 0xc2) && !(len == 3 && c == 0xe0 && c1 < 0xa0) &&
-             !(len == 3 && c == 0xed && c1 >= 0xa0) && !(len == 4 && c == 0xf0 && c1 < 0x90) &&
-             !(len == 4 && (c > 0xf4 || (c == 0xf4 && c1 >= 0x90)));
-    }
-    if (good) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
-}
-
 // A table set up for -J, -r and -n; `name` is the JSON key of the rows.
 table_ptr new_table(const options& opts, const char* name) {
   table_ptr tb(scols_new_table(), scols_unref_table);
@@ -184,6 +151,39 @@ void lay_out_processes(const options& opts, const discovery& found, table_writer
 }
 
 }  // namespace
+
+// JSON must stay valid whatever a command line holds: libsmartcols escapes quotes, backslashes
+// and control characters but copies other bytes as they are, so invalid UTF-8 is replaced here.
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    auto c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xe  ? 3
+                      : (c >> 3) == 0x1e ? 4
+                                         : 0;
+    bool good = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; good && k < len; ++k)
+      good = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
+    if (good && len > 1) {
+      // Reject overlong forms and surrogates, which JSON parsers refuse too.
+      auto c1 = static_cast<unsigned char>(in[i + 1]);
+      good = !(len == 2 && c < 0xc2) && !(len == 3 && c == 0xe0 && c1 < 0xa0) &&
+             !(len == 3 && c == 0xed && c1 >= 0xa0) && !(len == 4 && c == 0xf0 && c1 < 0x90) &&
+             !(len == 4 && (c > 0xf4 || (c == 0xf4 && c1 >= 0x90)));
+    }
+    if (good) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  return out;
+}
 
 void print_namespaces(const options& opts, const discovery& found, const filter_expr* filter) {
   table_writer out(opts, opts.columns, opts.tree);

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <clocale>
+#include <cmath>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <stdexcept>
@@ -74,6 +76,7 @@ struct given {
   bool tree = false;                  // -T
   bool types = false;                 // -t
   bool net = false;                   // -t net
+  bool interval = false;              // --interval
 };
 
 using value = std::optional<std::string_view>;
@@ -129,6 +132,19 @@ void set_source(given& g, value v) {
   g.opts.source = *it;
 }
 
+// --interval SECONDS: a decimal number of seconds, at least a millisecond, at most a day.
+void set_interval(given& g, value v) {
+  std::string_view text = *v;
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0.001) ||
+      seconds > 86400)
+    throw bad_value(
+        fmt::format("invalid interval: {} (seconds, from 0.001 to 86400)", cli::quoted(text)));
+  g.opts.interval = std::chrono::milliseconds(std::llround(seconds * 1000));
+  g.interval = true;
+}
+
 // util-linux lsns's options, as its --help lists them, and xlsns's own.
 constexpr cli::option<given> table[] = {
     {{"json", 'J', takes::nothing, "", "use JSON output format"},
@@ -161,6 +177,10 @@ constexpr cli::option<given> table[] = {
     {{"source", 0, takes::value, " <src>",
       "read processes from: auto, bpf (BPF iterators) or proc"},
      set_source},
+    {{"watch", 0, takes::nothing, "", "print namespaces as they appear and vanish"},
+     [](given& g, value) { g.opts.watch = true; }},
+    {{"interval", 0, takes::value, " <sec>", "how often --watch rescans without BPF (1)"},
+     set_interval},
     {{"list-columns", 'H', takes::nothing, "", "list the available columns", true},
      [](given& g, value) { g.opts.list_columns = true; }},
     {{"help", 'h', takes::nothing, "", "display this help"}},
@@ -175,6 +195,24 @@ constexpr cli::help_layout help{
     .indent_long_only = true,
     .more = column_help,
 };
+
+// What --watch takes: events have no process tree, no task and no namespace argument.
+void check_watch(const given& g) {
+  const options& opts = g.opts;
+  if (!opts.watch) {
+    if (g.interval)
+      throw bad_value("--interval applies only to --watch");
+    return;
+  }
+  const char* other = opts.task           ? "--task"
+                      : opts.ns           ? "<namespace>"
+                      : opts.persistent   ? "--persistent"
+                      : g.tree            ? "--tree"
+                      : opts.list_columns ? "--list-columns"
+                                          : nullptr;
+  if (other != nullptr)
+    throw bad_value(fmt::format("--watch is mutually exclusive with {}", other));
+}
 
 // The namespace argument and what excludes it, as lsns checks them after its getopt loop.
 void check_operands(given& g, const std::vector<std::string>& operands) {
@@ -192,6 +230,7 @@ void check_operands(given& g, const std::vector<std::string>& operands) {
     throw bad_value("--task is mutually exclusive with <namespace>");
   if (opts.task && opts.persistent)
     throw bad_value("mutually exclusive arguments: --persistent --task");
+  check_watch(g);
 }
 
 // As lsns: --output-all or else the defaults first, then -o (its last one, wherever it stands)
@@ -201,9 +240,10 @@ void resolve_layout(given& g) {
   options& opts = g.opts;
   if (g.output_all) {
     for (const auto& c : all_columns())
-      opts.columns.push_back(c.id);
+      if (!opts.watch || is_event_column(c.id))
+        opts.columns.push_back(c.id);
   } else {
-    opts.columns = default_columns(opts, g.net);
+    opts.columns = opts.watch ? watch_columns() : default_columns(opts, g.net);
   }
   if (g.output) {
     std::string_view list = *g.output;
@@ -213,7 +253,7 @@ void resolve_layout(given& g) {
       opts.columns.clear();
     append_columns(list, opts.columns);
   }
-  if (!g.tree && !opts.list && (opts.ns || !g.output_all))
+  if (!g.tree && !opts.list && !opts.watch && (opts.ns || !g.output_all))
     opts.tree = tree_mode::process;
 }
 
@@ -261,6 +301,8 @@ discovery_options wanted(const options& opts, const std::vector<column>& needed)
 int run(const options& opts) {
   // libsmartcols draws trees and decides what is printable from the locale, as lsns does.
   std::setlocale(LC_ALL, "");
+  if (opts.watch)
+    return run_watch(opts);
   if (opts.list_columns) {
     print_column_list(opts);
     return cli::exit_ok;

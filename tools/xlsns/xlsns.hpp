@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <nsutil/discovery.hpp>
 #include <nsutil/ns_type.hpp>
@@ -40,6 +41,10 @@ struct options {
   std::optional<std::uint64_t> ns;
   /// --source: where processes, threads and descriptors are read from.
   discovery_source source = discovery_source::automatic;
+  /// --watch: a stream of events instead of a listing.
+  bool watch = false;
+  /// --interval: how often --watch rescans where kernel events cannot be had.
+  std::chrono::milliseconds interval{1000};
 };
 
 /// The rows of xlsns's option table: parse_args() and --help read it, the tests compare the man
@@ -55,5 +60,9 @@ inline constexpr int exit_unsupported_ioctl = 2;
 
 /// Lists namespaces as `opts` asks; returns the exit status.
 int run(const options& opts);
+
+/// --watch: prints namespace events until a signal or a closed stdout ends it (watch.cpp);
+/// returns the exit status.
+int run_watch(const options& opts);
 
 }  // namespace nsutil::xlsns

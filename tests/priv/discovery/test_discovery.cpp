@@ -25,15 +25,9 @@ using nsutil::discover;
 using nsutil::found_namespace;
 using nsutil::ns_holder;
 using nsutil::ns_type;
+using nsutil::test::inode_of;
 
 namespace {
-
-std::uint64_t inode_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) < 0)
-    nsutil::throw_errno("stat", path);
-  return st.st_ino;
-}
 
 const found_namespace* find(const nsutil::discovery& d, std::uint64_t ino) {
   for (const auto& ns : d.namespaces)

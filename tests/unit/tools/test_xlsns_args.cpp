@@ -1,5 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -216,4 +219,40 @@ TEST_CASE("xlsns --source: auto, bpf or proc; auto by default; long option only"
   CHECK(error_of({"--source=automatic"}) == "unknown source: automatic");
   CHECK(error_of({"--source"}) != "no error");
   CHECK(opts({"--sour=bpf"}).source == discovery_source::bpf);  // a prefix, as getopt_long
+}
+
+TEST_CASE("xlsns --watch: its own default columns, no tree, -o and +LIST as for the list",
+          "[xlsns]") {
+  auto o = opts({"--watch"});
+  CHECK(o.watch);
+  CHECK(o.columns == std::vector<column>{column::ns, column::type, column::nsid, column::pid,
+                                         column::user, column::command});
+  CHECK(o.tree == tree_mode::none);
+  CHECK(o.interval == std::chrono::milliseconds(1000));
+  CHECK(opts({"--watch", "-o", "+CONTAINER"}).columns.back() == column::container);
+  CHECK(opts({"--watch", "-o", "NS,UID"}).columns == std::vector<column>{column::ns, column::uid});
+  // --output-all gives the columns an event has, not those of a scan.
+  auto all = opts({"--watch", "--output-all"}).columns;
+  CHECK(std::find(all.begin(), all.end(), column::nprocs) == all.end());
+  CHECK(std::find(all.begin(), all.end(), column::engine) != all.end());
+  CHECK(opts({"--watch", "-t", "net", "-J"}).types == nsutil::ns_set{ns_type::net});
+  CHECK_FALSE(opts({}).watch);
+}
+
+TEST_CASE("xlsns --interval: seconds, decimals allowed, only with --watch", "[xlsns]") {
+  CHECK(opts({"--watch", "--interval", "0.25"}).interval == std::chrono::milliseconds(250));
+  CHECK(opts({"--watch", "--interval=2"}).interval == std::chrono::milliseconds(2000));
+  CHECK(opts({"--watch", "--interval", "0.001"}).interval == std::chrono::milliseconds(1));
+  for (const char* bad : {"0", "-1", "x", "1s", "", "0.0004", "86401", "nan", "inf"})
+    CHECK(error_of({"--watch", "--interval", bad}) ==
+          fmt::format("invalid interval: '{}' (seconds, from 0.001 to 86400)", bad));
+  CHECK(error_of({"--interval", "1"}) == "--interval applies only to --watch");
+}
+
+TEST_CASE("xlsns --watch refuses what belongs to a listing", "[xlsns]") {
+  CHECK(error_of({"--watch", "-T"}) == "--watch is mutually exclusive with --tree");
+  CHECK(error_of({"--watch", "-p", "1"}) == "--watch is mutually exclusive with --task");
+  CHECK(error_of({"--watch", "4026531836"}) == "--watch is mutually exclusive with <namespace>");
+  CHECK(error_of({"--watch", "-P"}) == "--watch is mutually exclusive with --persistent");
+  CHECK(error_of({"--watch", "-H"}) == "--watch is mutually exclusive with --list-columns");
 }

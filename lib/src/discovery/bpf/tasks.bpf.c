@@ -4,10 +4,10 @@
  * skeleton (tasks.lskel.h, gen-skeleton.sh); the kernel applies the CO-RE relocations when the
  * skeleton loads, so one object fits every kernel with BTF.
  *
- * The kernel types below are declared here, with only the members read: a whole vmlinux.h would
- * be megabytes in the tree. Every read goes through BPF_CORE_READ (bpf_probe_read_kernel):
- * a direct load through a trusted pointer makes the verifier search the kernel's BTF by name for
- * every pointer it walks, which slows every load.
+ * The kernel types are declared in kernel.h and below, with only the members read: a whole
+ * vmlinux.h would be megabytes in the tree. Every read goes through BPF_CORE_READ
+ * (bpf_probe_read_kernel): a direct load through a trusted pointer makes the verifier search the
+ * kernel's BTF by name for every pointer it walks, which slows every load.
  *
  * Each relocated root type (the type a BPF_CORE_READ starts from) makes the kernel search all of
  * vmlinux's BTF for its name at load time, cached in a small hash table where colliding names
@@ -16,65 +16,8 @@
  * iterators' ABI, are plain structs. A listing of one namespace type loads a program that reads
  * that type alone (NSUTIL_TYPES below). Load times: tests/bench/README.md (bpf_load.sh). */
 
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef int __s32;
-typedef long long __s64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u32 __wsum;
-
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-
+#include "kernel.h"
 #include "records.h"
-
-#define NSUTIL_CORE __attribute__((preserve_access_index))
-
-struct ns_common {
-  unsigned int inum;
-  __u64 ns_id; /* Linux 6.18 */
-} NSUTIL_CORE;
-
-struct mnt_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct net {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct uts_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct ipc_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct cgroup_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct time_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct user_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-struct pid_namespace {
-  struct ns_common ns;
-} NSUTIL_CORE;
-
-struct nsproxy {
-  struct uts_namespace* uts_ns;
-  struct ipc_namespace* ipc_ns;
-  struct mnt_namespace* mnt_ns;
-  struct net* net_ns;
-  struct time_namespace* time_ns;
-  struct cgroup_namespace* cgroup_ns;
-} NSUTIL_CORE;
-
-struct cred {
-  struct user_namespace* user_ns;
-} NSUTIL_CORE;
 
 struct upid {
   int nr;
