@@ -229,12 +229,15 @@ TEST_CASE("the bpf watcher sees a uts namespace kept by a bind mount until it is
   nsutil::open_fd(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
   watcher w(bpf_options({ns_type::uts}));
 
-  auto [pid, ino] = made_in_child("uts", [&] {
+  // Named members, not a structured binding: clang 14 cannot capture one in a lambda.
+  const auto made = made_in_child("uts", [&] {
     if (::unshare(CLONE_NEWUTS) < 0)
       nsutil::throw_errno("unshare");
     if (::mount("/proc/self/ns/uts", target.c_str(), nullptr, MS_BIND, nullptr) < 0)
       nsutil::throw_errno("mount", target);
   });
+  const pid_t pid = made.first;
+  const std::uint64_t ino = made.second;
   REQUIRE(inode_of(target) == ino);
 
   std::vector<watch_event> seen;
@@ -272,11 +275,14 @@ TEST_CASE("the bpf watcher sees a user namespace that nobody makes", "[watch]") 
   if (!nsutil::test::can_create_userns())
     NSUTIL_SKIP("unprivileged user namespaces are not allowed here");
   watcher w(bpf_options({ns_type::user}));
-  auto [pid, ino] = made_in_child("user", [] {
+  // Named members, not a structured binding: clang 14 cannot capture one in a lambda.
+  const auto made = made_in_child("user", [] {
     nsutil::test::drop_to_nobody();
     if (::unshare(CLONE_NEWUSER) < 0)
       nsutil::throw_errno("unshare");
   });
+  const pid_t pid = made.first;
+  const std::uint64_t ino = made.second;
 
   std::vector<watch_event> seen;
   const auto* appeared = wait_appeared(w, seen, ino);
