@@ -143,10 +143,14 @@ split split_words(std::span<char* const> args, const po::options_description& de
     if (!attach)
       continue;
     std::string_view value = args[++i];
-    if (value.starts_with('-'))
-      out.words.back() += (out.words.back().starts_with("--") ? "=" : "") + std::string(value);
-    else
+    if (!value.starts_with('-')) {
       out.words.emplace_back(value);
+      continue;
+    }
+    std::string& joined = out.words.back();
+    if (joined.starts_with("--"))
+      joined += '=';
+    joined += value;
   }
   for (; i < args.size(); ++i)
     out.operands.emplace_back(args[i]);
