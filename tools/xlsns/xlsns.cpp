@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <clocale>
-#include <cmath>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
 #include <stdexcept>
@@ -141,7 +140,8 @@ void set_interval(given& g, value v) {
       seconds > 86400)
     throw bad_value(
         fmt::format("invalid interval: {} (seconds, from 0.001 to 86400)", cli::quoted(text)));
-  g.opts.interval = std::chrono::milliseconds(std::llround(seconds * 1000));
+  // Rounded by hand: std::llround would make xlsns need libm for this one call.
+  g.opts.interval = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 + 0.5));
   g.interval = true;
 }
 
