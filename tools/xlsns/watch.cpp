@@ -58,7 +58,8 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 std::string lifetime_text(const watch_event& e) {
   if (!e.lifetime)
     return {};
-  return fmt::format("{:.6f}", std::chrono::duration<double>(*e.lifetime).count());
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(*e.lifetime).count();
+  return fmt::format("{}.{:06}", us / 1000000, us % 1000000);
 }
 
 // The value of one -o column for an event; empty where the event has none.
@@ -222,6 +223,18 @@ watcher start(const options& opts) {
   }
 }
 
+// "1", "0.25": an interval in seconds, as --interval takes it. Integers only: formatting a
+// double would bring libm into the self-contained program.
+std::string seconds_text(std::chrono::milliseconds interval) {
+  auto ms = interval.count();
+  std::string text = fmt::format("{}.{:03}", ms / 1000, ms % 1000);
+  while (text.ends_with('0'))
+    text.pop_back();
+  if (text.ends_with('.'))
+    text.pop_back();
+  return text;
+}
+
 // The notes on what this watch can miss, in xlsns's words.
 void note_limits(const watcher& w, const options& opts) {
   if (w.source() == watch_source::rescan) {
@@ -231,7 +244,7 @@ void note_limits(const watcher& w, const options& opts) {
     fmt::print(stderr,
                "xlsns: note: {}rescanning every {} s: namespaces that live shorter than that "
                "can be missed\n",
-               why, std::chrono::duration<double>(opts.interval).count());
+               why, seconds_text(opts.interval));
   } else if (!w.sees_all_releases()) {
     fmt::print(stderr,
                "xlsns: note: this kernel refuses BPF trampolines: some namespaces are not seen "

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <clocale>
 #include <nsutil/discovery.hpp>
 #include <nsutil/error.hpp>
@@ -131,17 +130,39 @@ void set_source(given& g, value v) {
   g.opts.source = *it;
 }
 
-// --interval SECONDS: a decimal number of seconds, at least a millisecond, at most a day.
+// --interval SECONDS: a decimal number of seconds ("2", "0.25"), at least a millisecond, at most
+// a day. Read as integers: floating-point parsing would bring libm into the self-contained
+// program.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
+  std::size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.size() + fraction.size() == 0 || whole.size() > 5 || fraction.size() > 3 ||
+      !digits(whole) || !digits(fraction) || (dot != std::string_view::npos && fraction.empty()))
+    return std::nullopt;
+  std::int64_t ms = 0;
+  for (char c : whole)
+    ms = ms * 10 + (c - '0');
+  ms *= 1000;
+  std::int64_t scale = 100;
+  for (char c : fraction) {
+    ms += (c - '0') * scale;
+    scale /= 10;
+  }
+  if (ms < 1 || ms > 86400 * 1000)
+    return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
+
 void set_interval(given& g, value v) {
-  std::string_view text = *v;
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0.001) ||
-      seconds > 86400)
+  auto interval = parse_seconds(*v);
+  if (!interval)
     throw bad_value(
-        fmt::format("invalid interval: {} (seconds, from 0.001 to 86400)", cli::quoted(text)));
-  // Rounded by hand: std::llround would make xlsns need libm for this one call.
-  g.opts.interval = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 + 0.5));
+        fmt::format("invalid interval: {} (seconds, from 0.001 to 86400)", cli::quoted(*v)));
+  g.opts.interval = *interval;
   g.interval = true;
 }
 
