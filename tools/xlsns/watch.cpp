@@ -256,17 +256,9 @@ void note_limits(const watcher& w, const options& opts) {
 }  // namespace
 
 int run_watch(const options& opts) {
-  for (column c : opts.columns)
-    if (!is_event_column(c))
-      throw cli::parse_error(fmt::format("column {} is not available with --watch", info(c).name),
-                             cli::parse_error::hint::none);
   std::optional<filter_expr> filter;
   if (!opts.filter.empty())
     filter = filter_expr::parse(opts.filter);
-  for (column c : filter ? filter->columns() : std::vector<column>{})
-    if (!is_event_column(c))
-      throw cli::parse_error(fmt::format("column {} is not available with --watch", info(c).name),
-                             cli::parse_error::hint::none);
   catch_stop_signals();
   watcher w = start(opts);
   note_limits(w, opts);

@@ -235,6 +235,21 @@ void check_watch(const given& g) {
     throw bad_value(fmt::format("--watch is mutually exclusive with {}", other));
 }
 
+// --watch prints what belongs to a namespace or its creator: a column only a scan has (-o, or
+// in -Q's expression) is refused.
+void check_watch_columns(const options& opts) {
+  if (!opts.watch)
+    return;
+  std::vector<column> used = opts.columns;
+  if (!opts.filter.empty()) {
+    const filter_expr filter = filter_expr::parse(opts.filter);
+    used.insert(used.end(), filter.columns().begin(), filter.columns().end());
+  }
+  for (column c : used)
+    if (!is_event_column(c))
+      throw bad_value(fmt::format("column {} is not available with --watch", info(c).name));
+}
+
 // The namespace argument and what excludes it, as lsns checks them after its getopt loop.
 void check_operands(given& g, const std::vector<std::string>& operands) {
   options& opts = g.opts;
@@ -289,6 +304,7 @@ cli::parse_result<options> parse_args(std::span<char* const> args) {
                     [](given& g, std::vector<std::string> operands) {
                       check_operands(g, operands);
                       resolve_layout(g);
+                      check_watch_columns(g.opts);
                       return std::move(g.opts);
                     });
 }

@@ -256,3 +256,11 @@ TEST_CASE("xlsns --watch refuses what belongs to a listing", "[xlsns]") {
   CHECK(error_of({"--watch", "-P"}) == "--watch is mutually exclusive with --persistent");
   CHECK(error_of({"--watch", "-H"}) == "--watch is mutually exclusive with --list-columns");
 }
+
+TEST_CASE("xlsns --watch refuses columns only a scan has, in -o and in -Q", "[xlsns]") {
+  CHECK(error_of({"--watch", "-o", "NS,PATH"}) == "column PATH is not available with --watch");
+  CHECK(error_of({"--watch", "-Q", "NPROCS == 0"}) ==
+        "column NPROCS is not available with --watch");
+  CHECK(opts({"--watch", "-Q", "PID > 1", "-o", "+UID"}).watch);
+  CHECK(opts({"-o", "PATH"}).columns == std::vector<column>{column::path});
+}
