@@ -42,10 +42,29 @@ using namespace std::chrono_literals;
 namespace {
 
 // Root in the initial PID namespace (the bpf source reports global PIDs), or the test is skipped.
-#define NSUTIL_REQUIRE_BPF_HERE()                   \
-  NSUTIL_REQUIRE_ROOT();                            \
-  if (inode_of("/proc/self/ns/pid") != 0xEFFFFFFCU) \
-  NSUTIL_SKIP("not in the initial PID namespace")
+// Whether the kernel refuses the light skeleton's loader (before Linux 5.17: E2BIG).
+bool loader_refused() {
+  static const bool refused = [] {
+    try {
+      watch_options o;
+      o.types = nsutil::ns_set{ns_type::uts};
+      o.source = watch_source::bpf;
+      o.present = false;
+      watcher probe(o);
+      return false;
+    } catch (const nsutil::error& e) {
+      return e.reason() == nsutil::error_reason::no_bpf && e.errno_value() == E2BIG;
+    }
+  }();
+  return refused;
+}
+
+#define NSUTIL_REQUIRE_BPF_HERE()                    \
+  NSUTIL_REQUIRE_ROOT();                             \
+  if (inode_of("/proc/self/ns/pid") != 0xEFFFFFFCU)  \
+    NSUTIL_SKIP("not in the initial PID namespace"); \
+  if (loader_refused())                              \
+  NSUTIL_SKIP_KERNEL("bpf_lskel", "the kernel refuses the light skeleton's loader")
 
 watch_options bpf_options(nsutil::ns_set types) {
   watch_options o;
