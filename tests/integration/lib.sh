@@ -137,6 +137,20 @@ both() {
 }
 same() { local what=$1; shift; both "$@"; check_eq "$what: same as nsenter" "$UL" "$OURS"; }
 
+# like_unshare DESC ARGS...: the same stdout and exit status from "${X[@]}" ARGS (xunshare) and
+# "${UL[@]}" ARGS (util-linux unshare), arrays the script sets; when util-linux complains,
+# xunshare does too (in its own words: one line, "xunshare: ").
+like_unshare() {
+  local what=$1 ours theirs ours_err theirs_err e; shift
+  e=$(mktemp); on_exit "rm -f '$e'"
+  ours=$(timeout 20 "${X[@]}" "$@" 2>"$e" </dev/null; echo "rc=$?"); ours_err=$(head -c 300 "$e")
+  theirs=$(timeout 20 "${UL[@]}" "$@" 2>"$e" </dev/null; echo "rc=$?"); theirs_err=$(head -c 300 "$e")
+  if [ -n "$theirs_err" ] && [[ $theirs_err == unshare:* ]] && [[ $ours_err != xunshare:* ]]; then
+    not_ok "$what"; diag "util-linux said: $theirs_err"; diag "xunshare said: $ours_err"; return
+  fi
+  check_eq "$what" "$theirs" "$ours"
+}
+
 # start_bg CMD...: starts CMD in the background, sets BG_PID, and kills it on exit.
 start_bg() {
   "$@" &
@@ -198,17 +212,22 @@ os.dup2(s.fileno(), 9)
 os.execvp(sys.argv[1], sys.argv[1:])')
 
 # on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
-# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; script(1) ends HOLD seconds later. The
-# shell around CMD has a handler for SIGINT (not SIG_IGN, which CMD would inherit), so it survives
-# to write the line.
+# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; the terminal's input stays open until
+# CMD ends, for at most HOLD seconds after the Ctrl+C. The shell around CMD has a handler for
+# SIGINT (not SIG_IGN, which CMD would inherit), so it survives to write the line.
 on_tty() {
   local hold=$1 out=$2; shift 2
   local cmd
   printf -v cmd '%q ' "$@"
+  rm -f "$out"
   # With ON_TTY_READY=FILE, Ctrl+C waits until the program has written FILE (its handler is in
   # place), however slow a loaded machine or a sanitizer build makes its start.
   (if [ -n "${ON_TTY_READY:-}" ]; then wait_until [ -s "$ON_TTY_READY" ]; else sleep 0.5; fi
-    printf '\003'; sleep "$hold") |
+    printf '\003'
+    for _ in $(seq "$(awk -v h="$hold" 'BEGIN { print int(h * 20) }')"); do
+      [ -s "$out" ] && break
+      sleep 0.05
+    done) |
     SHELL=/bin/bash timeout 20 script -qec \
       "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
       /dev/null >/dev/null 2>&1

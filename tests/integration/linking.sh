@@ -26,8 +26,12 @@ for p in "${programs[@]}"; do
     case " $n" in *" $soname "*) ;; *) bad="$bad $base:no-$soname" ;; esac
     # Each is needed by name only where the program calls it: libsmartcols by xlsns alone,
     # libdl, libpthread, libm (glibc 2.34 put dlopen and threads in libc) by none, nor libmount
-    # and libcurl, which libnsutil loads with dlopen() when it needs them.
-    for x in libdl.so.2 libpthread.so.0 libm.so.6 libmount.so.1 libcurl.so.4; do
+    # and libcurl, which libnsutil loads with dlopen() when it needs them. Clang links its
+    # sanitizers' runtime into the program (GCC's is a library of its own), and that needs libm.
+    unwanted=(libdl.so.2 libpthread.so.0 libm.so.6 libmount.so.1 libcurl.so.4)
+    nm -D --defined-only "$p" | grep -q ' __asan_init$' && unwanted=("${unwanted[@]/libm.so.6/}")
+    for x in "${unwanted[@]}"; do
+      [ -n "$x" ] || continue
       case " $n" in *" $x "*) bad="$bad $base:$x" ;; esac
     done
     if [ "$base" != xlsns ]; then
@@ -64,14 +68,15 @@ init_entries() {
     done
 }
 # Allowed: the C runtime's frame_dummy, the sanitizers' constructors (GCC gives them the reserved
-# priority 99: _sub_I_00099_*), and (self-contained) those of the Boost and libstdc++ objects
-# linked in. Anything else is a global of ours with a
-# constructor.
+# priority 99: _sub_I_00099_*; clang names them asan.module_ctor and sancov.module_ctor*, and
+# links in its runtime's own), and (self-contained) those of the Boost and libstdc++ objects
+# linked in. Anything else is a global of ours with a constructor.
 inits=""
 for f in "${programs[@]}" "$lib"; do
   for e in $(init_entries "$f"); do
     case "$e" in
-      frame_dummy | *_sub_I_00099_* | *boost* | *.cc) ;;
+      frame_dummy | *_sub_I_00099_* | asan.module_ctor | sancov.module_ctor* | \
+        _GLOBAL__sub_I_sanitizer_* | *boost* | *.cc) ;;
       *) inits="$inits $(basename "$f"):$e" ;;
     esac
   done

@@ -12,7 +12,15 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 
+// AddressSanitizer: GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#  define NSUTIL_ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define NSUTIL_ASAN 1
+#  endif
+#endif
+#if defined(NSUTIL_ASAN)
 #  include <sanitizer/lsan_interface.h>
 #endif
 
@@ -118,7 +126,7 @@ void skip_exit_handlers() noexcept {
   if (exit_handlers_skipped)
     return;
   exit_handlers_skipped = true;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(NSUTIL_ASAN)
   // LeakSanitizer's exit-time check clones a tracer and reads /proc/self/task. In a new PID
   // namespace the tracer would be its init, unable to see us, and the check would wait for it
   // for ever; once that init has ended, the clone fails (ENOMEM) and the check aborts the

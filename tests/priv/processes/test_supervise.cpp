@@ -35,17 +35,17 @@ bool wait_for_file(const std::string& path) {
   return false;
 }
 
-// The command name of `target`'s first child, or "" (a child's PID is the same seen from the
-// sender, which stays in the caller's PID namespace).
-std::string first_child_comm(pid_t target) {
+// Whether one of `target`'s children runs `comm` (a child's PID is the same seen from the
+// sender, which stays in the caller's PID namespace; the sender is a child of `target` too).
+bool has_child_running(pid_t target, const std::string& comm) {
   std::ifstream children(fmt::format("/proc/{}/task/{}/children", target, target));
-  pid_t pid = 0;
-  if (!(children >> pid))
-    return "";
-  std::ifstream comm(fmt::format("/proc/{}/comm", pid));
-  std::string name;
-  std::getline(comm, name);
-  return name;
+  for (pid_t pid = 0; children >> pid;) {
+    std::ifstream comm_file(fmt::format("/proc/{}/comm", pid));
+    std::string name;
+    if (std::getline(comm_file, name) && name == comm)
+      return true;
+  }
+  return false;
 }
 
 // Forks a process that sends `sig` to `target` once `ready` exists and, when `comm` is given,
@@ -56,7 +56,7 @@ nsutil::child send_when_ready(pid_t target, int sig, const std::string& ready,
   return nsutil::fork_child([=] {
     if (!wait_for_file(ready))
       return;
-    for (int i = 0; i < 1000 && !comm.empty() && first_child_comm(target) != comm; ++i)
+    for (int i = 0; i < 1000 && !comm.empty() && !has_child_running(target, comm); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ::kill(target, sig);
   });
