@@ -36,7 +36,7 @@ for sig in TERM INT HUP QUIT; do
   num=$(kill -l "$sig")
   env --default-signal=INT,QUIT "$XUNSHARE" "${U[@]}" -fp sleep "$(scaled 5)" &
   pid=$!
-  sleep 0.3
+  wait_until pgrep -P "$pid" >/dev/null
   kid=$(pgrep -P "$pid")
   kill -s "$sig" "$pid"
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -52,6 +52,7 @@ sleep 0.3
 kill -TERM "$pid"
 sleep 0.5
 check "util-linux unshare -fp ignores SIGTERM" kill -0 "$pid"
+wait_until pgrep -P "$pid" >/dev/null
 kill -KILL "$(pgrep -P "$pid")"  # the namespace's init: SIGKILL from outside ends it
 wait "$pid"
 
@@ -124,7 +125,7 @@ fi
 for opt in --kill-child --kill-child=TERM; do
   "$XUNSHARE" "${U[@]}" $opt sleep 30 &
   pid=$!
-  sleep 0.3
+  wait_until pgrep -P "$pid" >/dev/null
   kid=$(pgrep -P "$pid")
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
   sleep 0.3
@@ -133,7 +134,7 @@ for opt in --kill-child --kill-child=TERM; do
 done
 "$XUNSHARE" "${U[@]}" -f sleep "$(scaled 3)" &
 pid=$!
-sleep 0.3
+wait_until pgrep -P "$pid" >/dev/null
 kid=$(pgrep -P "$pid")
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 check "without --kill-child the program lives on" kill -0 "$kid"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """libnsutil's ABI is its public headers (lib/README.md, "ABI and soname"): every symbol that
 libnsutil.so exports must be a function, a member that is not private, or the typeinfo or vtable
-of a class, that lib/include/nsutil/ declares; and debian/libnsutil1.symbols (the file named by
+of a class, that lib/include/nsutil/ declares; and debian/libnsutilN.symbols (the file named by
 the soname's number) must list exactly the exported symbols.
 
   exports.py SOURCE_ROOT LIBRARY CLANG++

@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <nsutil/export.hpp>
@@ -122,18 +123,22 @@ struct container_options {
   /// Whether the resolver may read other processes to find roots (dockerd's command line,
   /// conmon's); off, only the configured and default roots are read.
   bool find_daemons = true;
+  /// How long one request to an engine's socket may take, connecting included. A socket that
+  /// failed once is not asked again, so this is also the longest a dead or hung engine delays a
+  /// listing. A socket-activated engine (podman.socket) starts on its first request.
+  std::chrono::milliseconds engine_timeout{1000};
 };
 
 /// Finds the container of processes. Reads each container's state once and remembers it, so
 /// one resolver serves a whole listing; not thread-safe. Never throws nsutil::error: what
 /// cannot be read (a process gone, an engine stopped, a state file unreadable, truncated or
 /// not JSON, a socket absent, refusing, not answering, answering 404 or not JSON) leaves the
-/// name empty and keeps the ID the cgroup path gave. An engine's socket is asked with a 250 ms
-/// limit per request, and not again by this resolver once it failed: a listing waits at most
-/// that long per socket. libcurl.so.4 is loaded with dlopen() when a socket is first asked
-/// (never when every name is on disk); without it, sockets give no names. Needs the privilege
-/// to read the engines' state and connect to their sockets (root for the default ones). Does
-/// not change the calling process (it keeps libcurl loaded once loaded).
+/// name empty and keeps the ID the cgroup path gave. An engine's socket is asked with the limit
+/// container_options::engine_timeout gives a request, and not again by this resolver once it
+/// failed: a listing waits at most that long per socket. libcurl.so.4 is loaded with dlopen() when
+/// a socket is first asked (never when every name is on disk); without it, sockets give no names.
+/// Needs the privilege to read the engines' state and connect to their sockets (root for the
+/// default ones). Does not change the calling process (it keeps libcurl loaded once loaded).
 class NSUTIL_API container_resolver {
  public:
   /// A resolver reading where `opts` says; reads nothing yet. Throws nsutil::error(EINVAL,

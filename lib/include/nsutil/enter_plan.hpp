@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nsutil/credentials.hpp>
 #include <nsutil/export.hpp>
 #include <nsutil/ns_handle.hpp>
@@ -116,9 +117,9 @@ class NSUTIL_API enter_plan {
   static enter_plan open(const enter_request& req);
 
   /// The namespace types that enter() joins.
-  [[nodiscard]] ns_set types() const noexcept { return types_; }
+  [[nodiscard]] ns_set types() const noexcept;
   /// Whether a PID namespace is entered, so the program must be a child to be inside it.
-  [[nodiscard]] bool enters_pid_namespace() const noexcept { return types_.contains(ns_type::pid); }
+  [[nodiscard]] bool enters_pid_namespace() const noexcept;
 
   /// Joins the namespaces: through setns(pidfd, flags) where possible (Linux 5.8, and no
   /// enter_request::by_file), so every namespace taken from the target comes from that one
@@ -149,30 +150,19 @@ class NSUTIL_API enter_plan {
   void setup();
 
   /// The IDs to switch to in the program's process (for `follow`, read before entering).
-  [[nodiscard]] const credentials& creds() const noexcept { return creds_; }
+  [[nodiscard]] const credentials& creds() const noexcept;
 
-  enter_plan(enter_plan&&) noexcept = default;
-  enter_plan& operator=(enter_plan&&) noexcept = default;
+  /// A plan moved from may only be destroyed or assigned to. Destroying a plan closes its files.
+  enter_plan(enter_plan&&) noexcept;
+  enter_plan& operator=(enter_plan&&) noexcept;
+  ~enter_plan();
 
  private:
-  enter_plan() = default;
-  NSUTIL_LOCAL void open_target(const enter_request& req);
-  NSUTIL_LOCAL void open_namespaces(const enter_request& req);
-  NSUTIL_LOCAL void open_extras(const enter_request& req);
-  NSUTIL_LOCAL bool enter_pass(bool include_user, bool report);
-
-  std::optional<process> target_;
-  ns_set types_;
-  // Per type: an open file to setns() with, or empty to use the pidfd mask.
-  std::array<std::optional<ns_handle>, 8> files_;
-  ns_set done_;
-  bool by_pidfd_ = false;
-  unique_fd root_;
-  unique_fd wd_;
-  std::optional<std::string> wdns_;
-  unique_fd environ_;
-  unique_fd cgroup_procs_;
-  credentials creds_;
+  // The open files and the state of enter(), private so that they can change without changing
+  // the library's ABI.
+  struct impl;
+  NSUTIL_LOCAL explicit enter_plan(std::unique_ptr<impl> p) noexcept;
+  std::unique_ptr<impl> impl_;
 };
 
 /// The file `ip netns add NAME` creates: /run/netns/NAME. Throws nsutil::error("netns", NAME):

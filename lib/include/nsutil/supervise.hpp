@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <memory>
 #include <nsutil/export.hpp>
 #include <nsutil/process.hpp>
 #include <vector>
@@ -50,22 +51,17 @@ class NSUTIL_API supervisor {
   supervisor& operator=(const supervisor&) = delete;
 
   /// The signal mask the child should start with (the caller's before this object existed).
-  [[nodiscard]] const sigset_t* child_mask() const noexcept { return &old_mask_; }
+  [[nodiscard]] const sigset_t* child_mask() const noexcept;
 
   /// Waits for `c` to end, acting on signals as the options say, and returns how it ended (with
   /// the PID 1 rewrite described in supervise_options). Throws nsutil::error on system failures.
   child_status wait(child& c);
 
  private:
-  NSUTIL_LOCAL void on_signal(child& c, int sig, int code);
-  NSUTIL_LOCAL bool handle_for_pid1(const child& c, int sig);
-
-  supervise_options opts_;
-  sigset_t old_mask_{};
-  struct sigaction old_chld_ {};
-  unique_fd signals_;
-  unique_fd proc_;  // with pid1_default_action: /proc at construction, before a new one may hide it
-  int pid1_kill_signal_ = 0;  // the signal a PID 1 was killed for, to report instead of SIGKILL
+  // The signal state to restore and the signalfd, private so that they can change without
+  // changing the library's ABI.
+  struct impl;
+  std::unique_ptr<impl> impl_;
 };
 
 /// Reads /proc/PID/status: whether process `pid` is the init of a PID namespace below the

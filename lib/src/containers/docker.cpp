@@ -69,7 +69,7 @@ void container_resolver::state::resolve_docker(container& c, pid_t pid) {
   if (c.name.empty() && opts.docker_roots.empty())
     c.name = api.container_name(
         detail::docker_socket(::secure_getenv("DOCKER_HOST"), detail::trusted(c)), c.id,
-        detail::trusted(c));
+        detail::trusted(c), opts.engine_timeout);
 }
 
 void container_resolver::state::docker_name_on_disk(container& c, pid_t pid) {

@@ -149,13 +149,13 @@ std::optional<http_reply> unix_http_get(const std::string& socket, const std::st
 }
 
 std::string engine_api::container_name(const std::string& socket, const std::string& id,
-                                       uid_t owner) {
+                                       uid_t owner, std::chrono::milliseconds timeout) {
   if (socket.empty() || failed_.contains(socket))
     return {};
   // No socket, no engine: libcurl is not even loaded.
   unique_fd checked = trusted_socket(socket, owner);
   auto reply = checked ? unix_http_get(fd_path(checked), "/containers/" + id + "/json",
-                                       engine_api_timeout_ms)
+                                       static_cast<long>(timeout.count()))
                        : std::nullopt;
   if (!reply) {
     failed_.insert(socket);

@@ -6,16 +6,13 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 
 namespace nsutil::detail {
-
-// What one request may take, connecting included. A listing asks each socket at most until it
-// fails once, so this is also the longest a dead or hung engine can delay it.
-inline constexpr long engine_api_timeout_ms = 250;
 
 // The socket path of an engine address as DOCKER_HOST and CONTAINER_HOST give it
 // ("unix:///run/docker.sock" -> "/run/docker.sock"); empty for any other scheme (tcp://,
@@ -58,9 +55,10 @@ class engine_api {
  public:
   // The name the engine on `socket` gives container `id` (its whole hex ID), a container of
   // `owner`, or empty: no socket, a socket that `owner` and its directory's owner are not both
-  // (the trust rule of containers.hpp), a socket that failed before or fails now, an unknown
-  // container, an answer without a name.
-  std::string container_name(const std::string& socket, const std::string& id, uid_t owner);
+  // (the trust rule of containers.hpp), a socket that failed before or fails now (a request may
+  // take `timeout`), an unknown container, an answer without a name.
+  std::string container_name(const std::string& socket, const std::string& id, uid_t owner,
+                             std::chrono::milliseconds timeout);
 
  private:
   std::unordered_set<std::string> failed_;

@@ -140,7 +140,7 @@ void container_resolver::state::resolve_podman(container& c, pid_t pid) {
   // As for Docker (resolve_docker); Podman's Docker-compatible API answers the same request.
   if (opts.podman_roots.empty())
     c.name = api.container_name(detail::podman_socket(::secure_getenv("CONTAINER_HOST"), owner),
-                                c.id, owner);
+                                c.id, owner, opts.engine_timeout);
 }
 
 }  // namespace nsutil

@@ -19,6 +19,7 @@
 #include "base/directory.hpp"
 #include "base/proc_text.hpp"
 #include "base/struct_size.hpp"
+#include "namespaces/enter_plan_impl.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #  define CGROUP2_SUPER_MAGIC 0x63677270
@@ -98,14 +99,43 @@ ns_handle socket_netns(const process& target, int fd) {
 
 enter_plan enter_plan::open(const enter_request& req) {
   detail::check_struct_size(req, "enter_request");
-  enter_plan p;
-  p.open_target(req);
-  p.open_namespaces(req);
-  p.open_extras(req);
-  return p;
+  auto p = std::make_unique<impl>();
+  p->open_target(req);
+  p->open_namespaces(req);
+  p->open_extras(req);
+  return enter_plan(std::move(p));
 }
 
-void enter_plan::open_target(const enter_request& req) {
+enter_plan::enter_plan(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
+enter_plan::enter_plan(enter_plan&&) noexcept = default;
+enter_plan& enter_plan::operator=(enter_plan&&) noexcept = default;
+enter_plan::~enter_plan() = default;
+
+ns_set enter_plan::types() const noexcept {
+  return impl_->types_;
+}
+
+bool enter_plan::enters_pid_namespace() const noexcept {
+  return impl_->types_.contains(ns_type::pid);
+}
+
+const credentials& enter_plan::creds() const noexcept {
+  return impl_->creds_;
+}
+
+void enter_plan::enter() {
+  impl_->enter();
+}
+
+void enter_plan::setup() {
+  impl_->setup();
+}
+
+std::optional<std::string> enter_plan::follow_context() {
+  return impl_->follow_context();
+}
+
+void enter_plan::impl::open_target(const enter_request& req) {
   if (req.target == 0)
     return;
   target_.emplace(process::open(req.target));
@@ -125,7 +155,7 @@ void enter_plan::open_target(const enter_request& req) {
         fmt::format("PID {} is now another process (pidfs inode {})", req.target, st.st_ino));
 }
 
-void enter_plan::open_namespaces(const enter_request& req) {
+void enter_plan::impl::open_namespaces(const enter_request& req) {
   for (const auto& row : ns_types)
     if (req.source(row.type).enabled || (req.all && kernel_has(row.type)))
       types_.add(row.type);
@@ -197,7 +227,7 @@ void enter_plan::open_namespaces(const enter_request& req) {
       files_[index(t)] = open_target_ns(*target_, t);
 }
 
-void enter_plan::open_extras(const enter_request& req) {
+void enter_plan::impl::open_extras(const enter_request& req) {
   auto need = [&](std::string_view member) -> const process& {
     if (!target_)
       no_target(member);
@@ -263,7 +293,7 @@ void enter_plan::open_extras(const enter_request& req) {
     target_->check_alive();
 }
 
-bool enter_plan::enter_pass(bool include_user, bool report) {
+bool enter_plan::impl::enter_pass(bool include_user, bool report) {
   auto fail = [&](int e, const std::string& name, ns_set what) {
     if (!report)
       return;
@@ -322,7 +352,7 @@ bool enter_plan::enter_pass(bool include_user, bool report) {
   return done_ == types_;
 }
 
-void enter_plan::enter() {
+void enter_plan::impl::enter() {
   if (creds_.drop_groups)
     creds_.groups_dropped = try_drop_groups();
   // "The user namespace comes either first or last: first if you're using it to increase your
@@ -335,7 +365,7 @@ void enter_plan::enter() {
   enter_pass(true, true);
 }
 
-void enter_plan::setup() {
+void enter_plan::impl::setup() {
   target_.reset();
   if (root_ && !wd_ && !wdns_)
     wd_ = open_fd(".", O_RDONLY);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/dl.hpp"
+#include "namespaces/enter_plan_impl.hpp"
 
 namespace nsutil {
 namespace {
@@ -34,7 +35,7 @@ const libselinux_api* libselinux() {
 
 }  // namespace
 
-std::optional<std::string> enter_plan::follow_context() {
+std::optional<std::string> enter_plan::impl::follow_context() {
   const libselinux_api* se = libselinux();
   if (se == nullptr || se->enabled() <= 0)
     return std::nullopt;

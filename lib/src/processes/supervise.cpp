@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <nsutil/error.hpp>
+#include <nsutil/export.hpp>
 #include <nsutil/supervise.hpp>
 #include <nsutil/unique_fd.hpp>
 #include <string_view>
@@ -46,7 +47,24 @@ signal_disposition signal_disposition_of(const unique_fd& proc_dir, pid_t pid, i
           detail::mask_has(status, "\nSigIgn:", sig)};
 }
 
-supervisor::supervisor(supervise_options opts)
+struct NSUTIL_LOCAL supervisor::impl {
+  explicit impl(supervise_options opts);
+  ~impl();
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+  child_status wait(child& c);
+  void on_signal(child& c, int sig, int code);
+  bool handle_for_pid1(const child& c, int sig);
+
+  supervise_options opts_;
+  sigset_t old_mask_{};
+  struct sigaction old_chld_ {};
+  unique_fd signals_;
+  unique_fd proc_;  // with pid1_default_action: /proc at construction, before a new one may hide it
+  int pid1_kill_signal_ = 0;  // the signal a PID 1 was killed for, to report instead of SIGKILL
+};
+
+supervisor::impl::impl(supervise_options opts)
     // A child that mounts a proc of its own PID namespace on /proc (unshare --mount-proc, in a
     // mount namespace the caller shares) would hide its PID from a later open of /proc/PID.
     // Only the PID 1 rewrite reads it: a caller in a root without /proc (nsenter -p --root)
@@ -75,13 +93,13 @@ supervisor::supervisor(supervise_options opts)
   signals_.reset(fd);
 }
 
-supervisor::~supervisor() {
+supervisor::impl::~impl() {
   signals_.reset();
   ::sigaction(SIGCHLD, &old_chld_, nullptr);
   ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
-bool supervisor::handle_for_pid1(const child& c, int sig) {
+bool supervisor::impl::handle_for_pid1(const child& c, int sig) {
   if (!opts_.pid1_default_action || !default_terminates(sig))
     return false;
   signal_disposition d;
@@ -98,7 +116,7 @@ bool supervisor::handle_for_pid1(const child& c, int sig) {
   return true;
 }
 
-void supervisor::on_signal(child& c, int sig, int code) {
+void supervisor::impl::on_signal(child& c, int sig, int code) {
   if (handle_for_pid1(c, sig))
     return;
   // SI_KERNEL: the terminal sent it to the whole foreground process group, the child included.
@@ -107,7 +125,7 @@ void supervisor::on_signal(child& c, int sig, int code) {
     c.proc().send_signal(sig);
 }
 
-child_status supervisor::wait(child& c) {
+child_status supervisor::impl::wait(child& c) {
   c.wait_started();
   for (;;) {
     // Reap first: SIGCHLD may have arrived before we started reading.
@@ -137,6 +155,18 @@ child_status supervisor::wait(child& c) {
       continue;
     on_signal(c, sig, info.ssi_code);
   }
+}
+
+supervisor::supervisor(supervise_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
+
+supervisor::~supervisor() = default;
+
+const sigset_t* supervisor::child_mask() const noexcept {
+  return &impl_->old_mask_;
+}
+
+child_status supervisor::wait(child& c) {
+  return impl_->wait(c);
 }
 
 }  // namespace nsutil
