@@ -32,6 +32,10 @@ if details:
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 failed = []  # what failed, named, so that the last lines of a long log say where to look
 for path in args:
+    if not os.path.exists(path):  # a run that ended before writing its log
+        counts["failed"] += 1
+        failed.append(f"{path}: no log")
+        continue
     with open(path) as f:
         if path.endswith(".counts"):
             for key, n in zip(("passed", "failed", "skipped"), f.read().split()):
