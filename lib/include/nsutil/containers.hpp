@@ -125,7 +125,8 @@ struct container_options {
   bool find_daemons = true;
   /// How long one request to an engine's socket may take, connecting included. A socket that
   /// failed once is not asked again, so this is also the longest a dead or hung engine delays a
-  /// listing. A socket-activated engine (podman.socket) starts on its first request.
+  /// listing. A socket-activated engine (podman.socket) starts on its first request. Zero or
+  /// less: no socket is asked.
   std::chrono::milliseconds engine_timeout{1000};
 };
 

@@ -150,7 +150,8 @@ std::optional<http_reply> unix_http_get(const std::string& socket, const std::st
 
 std::string engine_api::container_name(const std::string& socket, const std::string& id,
                                        uid_t owner, std::chrono::milliseconds timeout) {
-  if (socket.empty() || failed_.contains(socket))
+  // libcurl reads a limit of 0 as none at all: a hung engine would hang the listing.
+  if (socket.empty() || timeout <= std::chrono::milliseconds(0) || failed_.contains(socket))
     return {};
   // No socket, no engine: libcurl is not even loaded.
   unique_fd checked = trusted_socket(socket, owner);

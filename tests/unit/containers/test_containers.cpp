@@ -702,6 +702,18 @@ TEST_CASE("names from the engine's socket when its state on disk has none", "[co
   CHECK(docker.connections == 2);
 }
 
+TEST_CASE("a timeout of zero asks no socket (libcurl would wait for ever)", "[containers]") {
+  fake_engine hung("");
+  scoped_env docker_host("DOCKER_HOST", hung.host());
+  auto opts = socket_options();
+  opts.engine_timeout = std::chrono::milliseconds(0);
+  nsutil::container_resolver r(opts);
+  auto c = r.of_cgroup(docker_cgroup(docker_web));
+  REQUIRE(c);
+  CHECK(c->name.empty());
+  CHECK(hung.connections == 0);
+}
+
 TEST_CASE("a socket that never answers: one timeout per resolver, the IDs stay", "[containers]") {
   fake_engine hung("");
   scoped_env docker_host("DOCKER_HOST", hung.host());
