@@ -158,11 +158,22 @@ start_bg() {
   on_exit "kill -KILL $BG_PID; wait $BG_PID"
 }
 
-# wait_until CMD...: retries CMD for up to 5 s until it succeeds; fails when it never does.
+# wait_until CMD...: retries CMD until it succeeds, for up to 10 s (scaled); when it never does,
+# says so on stderr and fails. A deadline, not a count of tries: under qemu each try is a
+# program started, which a loaded machine can make seconds long.
 wait_until() {
-  local _
-  for _ in $(seq 100); do "$@" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
+  local limit now deadline
+  limit=$(scaled 10)
+  now=${EPOCHREALTIME/./}
+  deadline=$((now + $(awk -v t="$limit" 'BEGIN {printf "%d", t * 1e6}')))
+  until "$@" 2>/dev/null; do
+    now=${EPOCHREALTIME/./}
+    if ((now >= deadline)); then
+      echo "# gave up waiting, after $limit s, for: $*" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
 }
 # comm_is PID NAME: process PID runs NAME (after its exec).
 comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }

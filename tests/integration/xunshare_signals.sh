@@ -37,7 +37,7 @@ for sig in TERM INT HUP QUIT; do
   env --default-signal=INT,QUIT "$XUNSHARE" "${U[@]}" -fp sleep "$(scaled 5)" &
   pid=$!
   wait_until pgrep -P "$pid" >/dev/null
-  kid=$(pgrep -P "$pid")
+  kid=$(pgrep -P "$pid") || diag "xunshare (PID $pid) had not started its program when signalled"
   kill -s "$sig" "$pid"
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   wait "$pid"; rc=$?
@@ -126,7 +126,7 @@ for opt in --kill-child --kill-child=TERM; do
   "$XUNSHARE" "${U[@]}" $opt sleep 30 &
   pid=$!
   wait_until pgrep -P "$pid" >/dev/null
-  kid=$(pgrep -P "$pid")
+  kid=$(pgrep -P "$pid") || diag "xunshare (PID $pid) had not started its program when signalled"
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
   sleep 0.3
   check "$opt: the program dies when xunshare is killed" \

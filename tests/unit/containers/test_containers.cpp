@@ -125,7 +125,7 @@ struct no_engine_sockets {
 // An engine's API socket: every connection is counted, then answered with `reply` once the
 // request's head is read, or, with an empty `reply`, held and never answered.
 struct fake_engine {
-  fs::path dir;
+  nsutil::test::temp_dir dir{"nsutil-engine"};  // first: removed even when a later step fails
   std::string path;
   std::string reply;
   nsutil::unique_fd listener;
@@ -142,10 +142,7 @@ struct fake_engine {
   bool reniced = ::setpriority(PRIO_PROCESS, 0, -20) == 0;
 
   explicit fake_engine(std::string answer) : reply(std::move(answer)) {
-    char tmpl[] = "/tmp/nsutil-engine.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-    path = (dir / "engine.sock").string();
+    path = (dir.root / "engine.sock").string();
     listener = nsutil::unique_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     REQUIRE(listener.get() >= 0);
     sockaddr_un addr{};
@@ -160,8 +157,6 @@ struct fake_engine {
     server.join();
     if (reniced)
       (void)::setpriority(PRIO_PROCESS, 0, old_nice);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
   fake_engine(const fake_engine&) = delete;
   fake_engine& operator=(const fake_engine&) = delete;
