@@ -36,6 +36,18 @@ check_eq "not found is 127 even past an unsearchable PATH directory" \
 rc=127" "$out"
 like_unshare "a program that cannot run gives 126" -u /etc/passwd
 like_unshare "a directory cannot run either" -u /
+# With -f and nothing to do before the exec, xunshare spawns the program; the same failures.
+like_unshare "a program that cannot run gives 126 (-fp)" -fp /etc/passwd
+PATH=/usr/sbin:/usr/bin:/sbin:/bin like_unshare "a program that is not found gives 127 (-fp)" -fp nsutil-xunshare-no-such-program
+# A file without "#!" is run by /bin/sh, as execvp(3) does; in a new PID namespace too, where
+# the shell must be the namespace's first process.
+noshebang=$(scratch)/no-shebang
+printf 'echo "$# $1"; [ $$ != 1 ] || echo "PID 1"\nexit 5\n' >"$noshebang"
+chmod 755 "$noshebang"
+like_unshare "a script without #! runs under sh (-fp)" -fp "$noshebang" one
+check_eq "... as the PID namespace's first process" "1 one
+PID 1" "$(timeout 10 "${X[@]}" -fp "$noshebang" one)"
+like_unshare "a script without #! runs under sh (-f)" -f "$noshebang" one
 check_eq "the default shell is a login shell" "$(SHELL=/bin/sh timeout 10 "${UL[@]}" -u <<<'echo "$0"')" \
   "$(SHELL=/bin/sh timeout 10 "${X[@]}" -u <<<'echo "$0"')"
 # Without $SHELL, util-linux 2.38 falls back to /bin/sh; newer releases (and xunshare) take the
@@ -63,6 +75,7 @@ like_unshare "ps output matches util-linux" -mfp --mount-proc ps -o pid,comm
 # util-linux (both inherit only this script's).
 like_unshare "no descriptor leaks (no fork)" -u ls /proc/self/fd
 like_unshare "no descriptor leaks (fork, pid)" -fp --mount-proc ls /proc/self/fd
+like_unshare "no descriptor leaks (spawned)" -fp ls /proc/self/fd
 like_unshare "no descriptor leaks (--kill-child)" --kill-child ls /proc/self/fd
 check_eq "no descriptor leaks (--init)" "$(ls /proc/self/fd | xargs)" \
   "$(timeout 10 "${X[@]}" --init ls /proc/self/fd | xargs)"

@@ -88,6 +88,14 @@ void prepare(const options& o) {
         o.kill_child);
 }
 
+// Whether the child has a step of ours to take before the exec: prepare()'s, the persistence
+// handshake's or --init's. Without one it is spawned and runs none of our code.
+bool child_has_steps(const options& o) {
+  return o.namespaces.contains(ns_type::mnt) || o.root || o.wd || o.mount_proc || o.mount_binfmt ||
+         o.setgid || o.setuid || (o.keep_caps && o.namespaces.contains(ns_type::user)) ||
+         o.kill_child != 0 || !o.persist.empty() || o.init;
+}
+
 // Whether the program gets the variable `name` of our environment.
 bool keeps(const options& o, std::string_view name) {
   return !o.clear_env || std::find(o.keep_env.begin(), o.keep_env.end(), name) != o.keep_env.end();
@@ -202,7 +210,19 @@ void persist_and_release(handshake& hs, child& c, const options& o,
   write_byte(hs.gate.second);
 }
 
+child spawn_command(const options& o, const sigset_t* signal_mask) {
+  auto [file, argv] = program_of(o);
+  if (o.clear_env)
+    return spawn_program(file, argv, kept_environment(o), signal_mask);
+  return spawn_program(file, argv, signal_mask);
+}
+
 int run_forked(const options& o, std::optional<persist_helper>& binder) {
+  if (!child_has_steps(o)) {
+    supervisor sup(supervise_options{.pid1_default_action = true});
+    child c = spawn_command(o, sup.child_mask());
+    return cli::mirror_status(sup.wait(c));
+  }
   std::optional<handshake> hs;
   if (!o.persist.empty())
     hs.emplace(handshake{make_pipe(), make_pipe()});

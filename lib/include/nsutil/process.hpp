@@ -1,6 +1,6 @@
 /// @file
-/// Processes: race-free handles on existing ones, and forking children whose failures come back
-/// to the parent as exceptions.
+/// Processes: race-free handles on existing ones, and children (forked, or spawned when they only
+/// exec) whose failures come back to the parent as exceptions.
 #pragma once
 
 #include <signal.h>
@@ -94,8 +94,16 @@ class NSUTIL_API child {
 
  private:
   friend NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts);
+  friend NSUTIL_API child spawn_program(const std::string& file,
+                                        const std::vector<std::string>& argv,
+                                        const sigset_t* signal_mask);
+  friend NSUTIL_API child spawn_program(const std::string& file,
+                                        const std::vector<std::string>& argv,
+                                        const std::vector<std::string>& env,
+                                        const sigset_t* signal_mask);
   child(process proc, unique_fd report) noexcept
       : proc_(std::move(proc)), report_(std::move(report)) {}
+  NSUTIL_LOCAL static child adopt(pid_t pid);  // a spawned child: no report pipe
   NSUTIL_LOCAL void rethrow_report();
 
   process proc_;
@@ -124,6 +132,33 @@ class NSUTIL_API child {
 /// fork(2) fails, or ("pipe") when the error pipe cannot be made. Needs no privilege. Changes
 /// nothing in the calling process; the child must be reaped (child::wait()).
 NSUTIL_API child fork_child(const std::function<void()>& body, const fork_options& opts = {});
+
+/// Starts `file` (searched in PATH when it has no '/', as exec_program() does) with arguments
+/// `argv` (argv[0] included) in a new child that runs none of the caller's code: posix_spawn(3),
+/// whose child shares the caller's memory until its exec, so none of it is copied as a fork
+/// would. Use it for a child that only execs; a child with steps of its own before the exec is
+/// fork_child()'s.
+///
+/// The child has the caller's descriptors, credentials, namespaces and ignored signals; signals
+/// with a handler are reset to their default action, and the signal mask is `signal_mask` (null:
+/// the caller's). After unshare() of a PID namespace it is that namespace's first process. A file
+/// that is neither an ELF program nor a "#!" script is started by fork_child() and
+/// exec_program() instead, which hand a file the kernel refuses (ENOEXEC) to /bin/sh as
+/// execvp(3) does. The returned child has started (child::wait_started() returns at once) and
+/// holds a pidfd on Linux 5.3 and later.
+///
+/// Throws exec_program()'s nsutil::error(exec_op, file) when the program is not found or cannot
+/// run (a child that failed to exec is reaped first), or nsutil::error("fork") as fork_child().
+/// Needs no privilege. Changes nothing in the calling process; the child must be reaped
+/// (child::wait()).
+NSUTIL_API child spawn_program(const std::string& file, const std::vector<std::string>& argv,
+                               const sigset_t* signal_mask = nullptr);
+
+/// spawn_program() with the environment `env` ("NAME=value" entries) instead of the caller's,
+/// which is left unchanged; `file` is searched in the PATH of `env`, as exec_program() does.
+NSUTIL_API child spawn_program(const std::string& file, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& env,
+                               const sigset_t* signal_mask = nullptr);
 
 /// A helper process forked before the caller changes its namespaces, which waits at a gate (a
 /// one-byte pipe) until open() lets it act on the caller from outside them; the common part of

@@ -58,7 +58,7 @@ void run_newidmap(const std::string& tool, pid_t pid, const std::vector<id_range
   std::vector<std::string> argv{tool};
   for (auto& a : map_args(pid, ranges))
     argv.push_back(std::move(a));
-  child c = fork_child([&] { exec_program(tool, argv); });
+  child c = spawn_program(tool, argv);
   child_status st = c.wait();
   if (st != child_status{})
     throw_error(EPERM, tool, std::to_string(pid),

@@ -1,5 +1,7 @@
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <nsutil/error.hpp>
 #include <nsutil/process.hpp>
+#include <optional>
 
 #include "base/compat.hpp"
 
@@ -338,29 +341,61 @@ const char* path_in(const std::vector<std::string>& env) {
   return nullptr;
 }
 
-void check_program(const std::string& file, const char* path_env) {
+// The file exec_program(file, ...) would run first, found as check_program() says.
+std::string resolve_program(const std::string& file, const char* path_env) {
   if (file.empty())
     throw_error(ENOENT, exec_op, file);
-  int e = file.find('/') != std::string::npos ? usable(file.c_str())
-                                              : search_path(file, path_env, usable);
+  if (file.find('/') != std::string::npos) {
+    if (int e = usable(file.c_str()); e != 0)
+      throw_error(e, exec_op, file);
+    return file;
+  }
+  std::string found;
+  int e = search_path(file, path_env, [&](const char* candidate) {
+    int result = usable(candidate);
+    if (result == 0)
+      found = candidate;
+    return result;
+  });
   if (e != 0)
     throw_error(e, exec_op, file);
+  return found;
+}
+
+void check_program(const std::string& file, const char* path_env) {
+  (void)resolve_program(file, path_env);
+}
+
+// Whether the kernel runs `path` itself: an ELF program or a "#!" script. execvp(3) hands any
+// other file the kernel refuses (ENOEXEC) to /bin/sh, which only a child that is still ours
+// after a failed exec can do: a spawned one has ended by then, and with it a PID namespace it
+// was the first process of.
+bool kernel_runs(const char* path) {
+  unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd)
+    return false;
+  char head[4];
+  ssize_t n = ::read(fd.get(), head, sizeof head);
+  return (n >= 2 && head[0] == '#' && head[1] == '!') ||
+         (n == 4 && std::memcmp(head, "\177ELF", 4) == 0);
+}
+
+// NULL-terminated pointers into `strings`, which must outlive them.
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings)
+    out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
 }
 
 [[noreturn]] void exec_program(const std::string& file, const std::vector<std::string>& argv,
                                const std::vector<std::string>* env) {
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = c_strings(argv);
   std::vector<char*> envp;
-  if (env != nullptr) {
-    envp.reserve(env->size() + 1);
-    for (const auto& entry : *env)
-      envp.push_back(const_cast<char*>(entry.c_str()));
-    envp.push_back(nullptr);
-  }
+  if (env != nullptr)
+    envp = c_strings(*env);
   const char* path_env = env != nullptr ? path_in(*env) : std::getenv("PATH");
   std::vector<char*> sh_args;
   sh_args.reserve(args.size() + 2);
@@ -376,6 +411,33 @@ void check_program(const std::string& file, const char* path_env) {
     });
   }
   throw_error(e, exec_op, file);
+}
+
+// posix_spawn(3) of `file`: its PID, or none when the kernel would not run the file itself (the
+// caller forks instead). Throws exec_program()'s errors.
+std::optional<pid_t> spawn(const std::string& file, const std::vector<std::string>& argv,
+                           const std::vector<std::string>* env, const sigset_t* signal_mask) {
+  std::string path = resolve_program(file, env != nullptr ? path_in(*env) : std::getenv("PATH"));
+  if (!kernel_runs(path.c_str()))
+    return std::nullopt;
+  std::vector<char*> args = c_strings(argv);
+  std::vector<char*> envp;
+  if (env != nullptr)
+    envp = c_strings(*env);
+  posix_spawnattr_t attr;
+  if (int e = ::posix_spawnattr_init(&attr); e != 0)
+    throw_error(e, "posix_spawnattr_init");
+  if (signal_mask != nullptr) {
+    ::posix_spawnattr_setsigmask(&attr, signal_mask);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  }
+  pid_t pid = -1;
+  int e = ::posix_spawn(&pid, path.c_str(), nullptr, &attr, args.data(),
+                        env != nullptr ? envp.data() : environ);
+  ::posix_spawnattr_destroy(&attr);
+  if (e != 0)
+    throw_error(e, exec_op, file);
+  return pid;
 }
 
 }  // namespace
@@ -395,6 +457,24 @@ void exec_program(const std::string& file, const std::vector<std::string>& argv)
 void exec_program(const std::string& file, const std::vector<std::string>& argv,
                   const std::vector<std::string>& env) {
   exec_program(file, argv, &env);
+}
+
+child child::adopt(pid_t pid) {
+  return child(process(pid, unique_fd(compat::pidfd_open(pid, 0))), unique_fd());
+}
+
+child spawn_program(const std::string& file, const std::vector<std::string>& argv,
+                    const sigset_t* signal_mask) {
+  if (auto pid = spawn(file, argv, nullptr, signal_mask))
+    return child::adopt(*pid);
+  return fork_child([&] { exec_program(file, argv); }, {.signal_mask = signal_mask});
+}
+
+child spawn_program(const std::string& file, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& env, const sigset_t* signal_mask) {
+  if (auto pid = spawn(file, argv, &env, signal_mask))
+    return child::adopt(*pid);
+  return fork_child([&] { exec_program(file, argv, env); }, {.signal_mask = signal_mask});
 }
 
 }  // namespace nsutil

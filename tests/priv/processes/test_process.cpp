@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <nsutil/process.hpp>
 #include <nsutil/unshare.hpp>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -345,4 +347,87 @@ TEST_CASE("a body allocates and throws while another thread of the caller alloca
   if (churn)
     churn->join();
   CHECK(reported == 200);
+}
+
+namespace {
+
+// The first line of `path`, once the program that writes it has ended.
+std::string first_line(const std::string& path) {
+  std::string line;
+  std::getline(std::ifstream(path), line);
+  return line;
+}
+
+}  // namespace
+
+TEST_CASE("a spawned program runs with the mask and environment given", "[userns][process]") {
+  nsutil::test::scratch_dir dir;
+  std::string out = dir / "out";
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  // cp, not a shell: dash clears the mask it starts with.
+  auto masked = nsutil::spawn_program("cp", {"cp", "/proc/self/status", out}, &usr1);
+  masked.wait_started();  // returns at once: the program runs already
+  CHECK(masked.wait() == child_status{});
+  std::ostringstream status;
+  status << std::ifstream(out).rdbuf();
+  CHECK(blocked_of(status.str()) == fmt::format("{:016x}", std::uint64_t{1} << (SIGUSR1 - 1)));
+  std::string env_out = dir / "env";
+  auto env = nsutil::spawn_program("sh", {"sh", "-c", "echo \"$NSUTIL_TEST_VAR\" >\"$0\"", env_out},
+                                   {"NSUTIL_TEST_VAR=given", "PATH=/usr/bin:/bin"});
+  CHECK(env.proc().pidfd());
+  CHECK(env.wait() == child_status{});
+  CHECK(first_line(env_out) == "given");
+  auto killed = nsutil::spawn_program("sh", {"sh", "-c", "kill -TERM $$"});
+  CHECK(killed.wait() == child_status{true, SIGTERM, false});
+  CHECK(nsutil::spawn_program("sh", {"sh", "-c", "exit 3"}).wait().value == 3);
+}
+
+TEST_CASE("a program that cannot be spawned is exec_program()'s error", "[userns][process]") {
+  CHECK_THROWS_WITH(nsutil::spawn_program("nsutil-no-such-program", {"x"}),
+                    "failed to execute 'nsutil-no-such-program': No such file or directory");
+  CHECK_THROWS_WITH(nsutil::spawn_program("/etc/passwd", {"x"}),
+                    "failed to execute '/etc/passwd': Permission denied");
+  CHECK_THROWS_WITH(nsutil::spawn_program("sh", {"sh"}, {"PATH=/nonexistent"}),
+                    "failed to execute 'sh': No such file or directory");
+}
+
+namespace {
+
+// Writes a byte to this descriptor in every child fork() makes (a pthread_atfork() handler).
+int forked_marker = -1;
+
+}  // namespace
+
+TEST_CASE("a spawned child runs none of the caller's code, a script without #! runs under sh",
+          "[userns][process]") {
+  nsutil::test::scratch_dir dir;
+  std::string script = dir / "no-shebang";
+  std::ofstream(script) << "exit $(($$ + 8))\n";  // no "#!": run by the shell, as execvp(3) does
+  REQUIRE(::chmod(script.c_str(), 0755) == 0);
+  std::string got = nsutil::test::in_child([&] {
+    auto [r, w] = nsutil::make_pipe();
+    forked_marker = w.get();
+    ::pthread_atfork(nullptr, nullptr, [] { (void)!::write(forked_marker, "f", 1); });
+    nsutil::ns_set types{nsutil::ns_type::pid};
+    if (::geteuid() != 0)
+      types.add(nsutil::ns_type::user);
+    nsutil::unshare(types);
+    // The first child is the PID namespace's init: spawned, its fork handler does not run.
+    int pid1 = nsutil::spawn_program("sh", {"sh", "-c", "exit $$"}).wait().value;
+    w.reset();
+    std::string forks = nsutil::read_all(r, "marker pipe");
+    return fmt::format("{} {}", pid1, forks);
+  });
+  CHECK(got == "1 ");
+  // In a new PID namespace too, the shell runs the script (it is its PID 1: status 9).
+  std::string script_status = nsutil::test::in_child([&] {
+    nsutil::ns_set types{nsutil::ns_type::pid};
+    if (::geteuid() != 0)
+      types.add(nsutil::ns_type::user);
+    nsutil::unshare(types);
+    return std::to_string(nsutil::spawn_program(script, {script}).wait().value);
+  });
+  CHECK(script_status == "9");
 }
