@@ -148,8 +148,9 @@ NSUTIL_API child fork_child(const std::function<void()>& body, const fork_option
 /// holds a pidfd on Linux 5.3 and later.
 ///
 /// Throws exec_program()'s nsutil::error(exec_op, file) when the program is not found or cannot
-/// run (a child that failed to exec is reaped first), or nsutil::error("fork") as fork_child().
-/// Needs no privilege. Changes nothing in the calling process; the child must be reaped
+/// run, and also when no child could be made (EAGAIN, ENOMEM: posix_spawn(3) reports both
+/// alike); a child that failed to exec is reaped first. Through fork_child(), its errors. Needs
+/// no privilege. Changes nothing in the calling process; the child must be reaped
 /// (child::wait()).
 NSUTIL_API child spawn_program(const std::string& file, const std::vector<std::string>& argv,
                                const sigset_t* signal_mask = nullptr);
