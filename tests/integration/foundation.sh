@@ -5,13 +5,13 @@
 plan 6
 
 start_bg unshare -r -u -p -f --kill-child sleep 60
-target=$BG_PID
-# -f: the sandbox's program is unshare's child; wait until it has unshared.
-for _ in $(seq 100); do
-  child=$(cat /proc/$target/task/$target/children 2>/dev/null | awk '{print $1}')
-  [ -n "$child" ] && [ "$(readlink /proc/$child/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
-  sleep 0.05
-done
+# -f: the sandbox's program is unshare's child, which writes the ID maps (util-linux 2.38) and
+# arms --kill-child before it execs sleep: joined earlier, the namespace maps no one.
+sandbox_runs() {
+  child=$(awk '{print $1}' "/proc/$BG_PID/task/$BG_PID/children" 2>/dev/null)
+  [ -n "$child" ] && comm_is "$child" sleep
+}
+wait_until sandbox_runs || diag "the sandbox did not start"
 
 out=$("$NSRUN" /proc/$child/ns/user id -u 2>&1); rc=$?
 check_eq "nsrun joins a user namespace and runs the command as its root" "0:0" "$rc:$out"

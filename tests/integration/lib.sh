@@ -223,28 +223,38 @@ os.dup2(s.fileno(), 9)
 os.execvp(sys.argv[1], sys.argv[1:])')
 
 # on_tty HOLD OUT CMD...: runs CMD on a new terminal (script(1)), types Ctrl+C after half a
-# second, and writes "rc=STATUS ms=DURATION" of CMD to OUT; the terminal's input stays open until
-# CMD ends, for at most HOLD seconds after the Ctrl+C. The shell around CMD has a handler for
-# SIGINT (not SIG_IGN, which CMD would inherit), so it survives to write the line.
+# second, and writes "rc=STATUS ms=DURATION end=NANOSECONDS" of CMD to OUT (and the moment of
+# the Ctrl+C to OUT.ctrlc); the terminal's input stays open until CMD ends, for at most HOLD
+# seconds after the Ctrl+C. The shell around CMD has a handler for SIGINT (not SIG_IGN, which
+# CMD would inherit), so it survives to write the line.
 on_tty() {
   local hold=$1 out=$2; shift 2
   local cmd
   printf -v cmd '%q ' "$@"
-  rm -f "$out"
-  # With ON_TTY_READY=FILE, Ctrl+C waits until the program has written FILE (its handler is in
-  # place), however slow a loaded machine or a sanitizer build makes its start.
+  rm -f "$out" "$out.ctrlc"
+  # With ON_TTY_READY=FILE, Ctrl+C waits until the program has written FILE (it runs, and its
+  # handler is in place), however slow a loaded machine or a sanitizer build makes its start: a
+  # Ctrl+C typed before it runs would reach only the shell around it.
   (if [ -n "${ON_TTY_READY:-}" ]; then wait_until [ -s "$ON_TTY_READY" ]; else sleep 0.5; fi
+    date +%s%N >"$out.ctrlc"
     printf '\003'
     for _ in $(seq "$(awk -v h="$hold" 'BEGIN { print int(h * 20) }')"); do
       [ -s "$out" ] && break
       sleep 0.05
     done) |
     SHELL=/bin/bash timeout 20 script -qec \
-      "s=\$(date +%s%N); trap : INT; $cmd; echo rc=\$? ms=\$(( (\$(date +%s%N) - s) / 1000000 )) >$out" \
+      "s=\$(date +%s%N); trap : INT; $cmd; r=\$?; e=\$(date +%s%N); echo rc=\$r ms=\$(( (e - s) / 1000000 )) end=\$e >$out" \
       /dev/null >/dev/null 2>&1
 }
-# ms_of FILE, rc_of FILE: the duration and the status on_tty wrote.
+# ms_of FILE, rc_of FILE: the duration and the status on_tty wrote; after_ctrlc_of FILE: how
+# long CMD ran on after the Ctrl+C, in milliseconds.
 ms_of() { sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$1"; }
 rc_of() { sed -n 's/^rc=\([0-9]*\).*/\1/p' "$1"; }
+after_ctrlc_of() {
+  local end typed
+  end=$(sed -n 's/.*end=\([0-9]*\).*/\1/p' "$1")
+  typed=$(cat "$1.ctrlc" 2>/dev/null)
+  [ -n "$end" ] && [ -n "$typed" ] && echo $(((end - typed) / 1000000))
+}
 
 done_testing() { exit $((_tap_failed > 0 ? 1 : 0)); }
