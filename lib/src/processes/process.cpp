@@ -413,8 +413,18 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   throw_error(e, exec_op, file);
 }
 
-// posix_spawn(3) of `file`: its PID, or none when the kernel would not run the file itself (the
-// caller forks instead). Throws exec_program()'s errors.
+// Whether the caller's children start in another time namespace than its own (after
+// unshare(CLONE_NEWTIME)). Linux 6.1 (and other kernels before 6.12) refuses a CLONE_VM child,
+// posix_spawn's, to such a process: EINVAL, and no child is made.
+bool children_change_time_namespace() {
+  struct stat own {};
+  struct stat children {};
+  return ::stat("/proc/self/ns/time", &own) == 0 &&
+         ::stat("/proc/self/ns/time_for_children", &children) == 0 && own.st_ino != children.st_ino;
+}
+
+// posix_spawn(3) of `file`: its PID, or none when the kernel would not run the file itself or
+// refuses a CLONE_VM child here (the caller forks instead). Throws exec_program()'s errors.
 std::optional<pid_t> spawn(const std::string& file, const std::vector<std::string>& argv,
                            const std::vector<std::string>* env, const sigset_t* signal_mask) {
   std::string path = resolve_program(file, env != nullptr ? path_in(*env) : std::getenv("PATH"));
@@ -435,6 +445,8 @@ std::optional<pid_t> spawn(const std::string& file, const std::vector<std::strin
   int e = ::posix_spawn(&pid, path.c_str(), nullptr, &attr, args.data(),
                         env != nullptr ? envp.data() : environ);
   ::posix_spawnattr_destroy(&attr);
+  if (e == EINVAL && children_change_time_namespace())
+    return std::nullopt;
   if (e != 0)
     throw_error(e, exec_op, file);
   return pid;

@@ -431,3 +431,19 @@ TEST_CASE("a spawned child runs none of the caller's code, a script without #! r
   });
   CHECK(script_status == "9");
 }
+
+TEST_CASE("a program spawned into a new time namespace runs there", "[userns][process]") {
+  // Linux 6.1 refuses posix_spawn's CLONE_VM child to a process whose children start in another
+  // time namespace; the library forks instead, and the program sees the namespace's offsets.
+  std::string got = nsutil::test::in_child([] {
+    nsutil::ns_set types{nsutil::ns_type::time};
+    if (::geteuid() != 0)
+      types.add(nsutil::ns_type::user);
+    nsutil::unshare(types);
+    std::ofstream("/proc/self/timens_offsets") << "monotonic 7 0\n";
+    auto c = nsutil::spawn_program(
+        "sh", {"sh", "-c", "grep -q '^monotonic *7 ' /proc/self/timens_offsets && exit 4; exit 5"});
+    return std::to_string(c.wait().value);
+  });
+  CHECK(got == "4");
+}
