@@ -144,8 +144,9 @@ NSUTIL_API child fork_child(const std::function<void()>& body, const fork_option
 /// the caller's). After unshare() of a PID namespace it is that namespace's first process. A file
 /// that is neither an ELF program nor a "#!" script is started by fork_child() and
 /// exec_program() instead, which hand a file the kernel refuses (ENOEXEC) to /bin/sh as
-/// execvp(3) does. The returned child has started (child::wait_started() returns at once) and
-/// holds a pidfd on Linux 5.3 and later.
+/// execvp(3) does; so is the child of a caller whose children start in another time namespace,
+/// where the kernel refuses posix_spawn's child (Linux 5.10 and 6.1). The returned child has
+/// started (child::wait_started() returns at once) and holds a pidfd on Linux 5.3 and later.
 ///
 /// Throws exec_program()'s nsutil::error(exec_op, file) when the program is not found or cannot
 /// run, and also when no child could be made (EAGAIN, ENOMEM: posix_spawn(3) reports both

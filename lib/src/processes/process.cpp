@@ -414,8 +414,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 }
 
 // Whether the caller's children start in another time namespace than its own (after
-// unshare(CLONE_NEWTIME)). Linux 6.1 (and other kernels before 6.12) refuses a CLONE_VM child,
-// posix_spawn's, to such a process: EINVAL, and no child is made.
+// unshare(CLONE_NEWTIME)). Linux 5.10 and 6.1 refuse a CLONE_VM child, posix_spawn's, to such a
+// process (EINVAL, and no child is made); 6.12 allows it.
 bool children_change_time_namespace() {
   struct stat own {};
   struct stat children {};
