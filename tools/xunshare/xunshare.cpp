@@ -218,8 +218,8 @@ child spawn_command(const options& o, const sigset_t* signal_mask) {
 }
 
 int run_forked(const options& o, std::optional<persist_helper>& binder) {
+  supervisor sup(supervise_options{.pid1_default_action = !o.init});
   if (!child_has_steps(o)) {
-    supervisor sup(supervise_options{.pid1_default_action = true});
     child c = spawn_command(o, sup.child_mask());
     return cli::mirror_status(sup.wait(c));
   }
@@ -229,7 +229,6 @@ int run_forked(const options& o, std::optional<persist_helper>& binder) {
   std::pair<unique_fd, unique_fd> status;  // --init's report of the program's wait status
   if (o.init)
     status = make_pipe();
-  supervisor sup(supervise_options{.pid1_default_action = !o.init});
   child c = fork_child(
       [&] {
         if (o.init)

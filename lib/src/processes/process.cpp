@@ -341,6 +341,11 @@ const char* path_in(const std::vector<std::string>& env) {
   return nullptr;
 }
 
+// The PATH exec_program() searches: that of `env`, or the caller's when `env` is null.
+const char* path_of(const std::vector<std::string>* env) {
+  return env != nullptr ? path_in(*env) : std::getenv("PATH");
+}
+
 // The file exec_program(file, ...) would run first, found as check_program() says.
 std::string resolve_program(const std::string& file, const char* path_env) {
   if (file.empty())
@@ -372,8 +377,9 @@ void check_program(const std::string& file, const char* path_env) {
 // was the first process of.
 bool kernel_runs(const char* path) {
   unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd)
-    return false;
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+    return false;  // replaced since it was found: let the fork path's exec say what it is
   char head[4];
   ssize_t n = ::read(fd.get(), head, sizeof head);
   return (n >= 2 && head[0] == '#' && head[1] == '!') ||
@@ -396,7 +402,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> envp;
   if (env != nullptr)
     envp = c_strings(*env);
-  const char* path_env = env != nullptr ? path_in(*env) : std::getenv("PATH");
+  const char* path_env = path_of(env);
   std::vector<char*> sh_args;
   sh_args.reserve(args.size() + 2);
   char* const* chosen = env != nullptr ? envp.data() : nullptr;
@@ -427,7 +433,7 @@ bool children_change_time_namespace() {
 // refuses a CLONE_VM child here (the caller forks instead). Throws exec_program()'s errors.
 std::optional<pid_t> spawn(const std::string& file, const std::vector<std::string>& argv,
                            const std::vector<std::string>* env, const sigset_t* signal_mask) {
-  std::string path = resolve_program(file, env != nullptr ? path_in(*env) : std::getenv("PATH"));
+  std::string path = resolve_program(file, path_of(env));
   if (!kernel_runs(path.c_str()))
     return std::nullopt;
   std::vector<char*> args = c_strings(argv);

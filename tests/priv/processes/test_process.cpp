@@ -170,12 +170,21 @@ TEST_CASE("the death signal reaches a child whose parent dies", "[userns][proces
   CHECK(::poll(&p, 1, 5000) == 1);
 }
 
+namespace {
+
+// unshare() of `type`, in a new user namespace too when not root (as an unprivileged user may).
+void unshare_allowed(nsutil::ns_type type) {
+  nsutil::ns_set types{type};
+  if (::geteuid() != 0)
+    types.add(nsutil::ns_type::user);
+  nsutil::unshare(types);
+}
+
+}  // namespace
+
 TEST_CASE("after unshare(pid) the forked child is PID 1", "[userns][process]") {
   std::string out = nsutil::test::in_child([] {
-    nsutil::ns_set types{nsutil::ns_type::pid};
-    if (::geteuid() != 0)
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
+    unshare_allowed(nsutil::ns_type::pid);
     if (::getpid() == 1)
       return std::string("caller moved");  // it must stay where it was
     auto c = fork_child([] { ::_exit(::getpid() == 1 ? 0 : 1); });
@@ -406,27 +415,26 @@ TEST_CASE("a spawned child runs none of the caller's code, a script without #! r
   std::string script = dir / "no-shebang";
   std::ofstream(script) << "exit $(($$ + 8))\n";  // no "#!": run by the shell, as execvp(3) does
   REQUIRE(::chmod(script.c_str(), 0755) == 0);
+  std::string shebang = dir / "shebang";
+  std::ofstream(shebang) << "#!/bin/sh\nexit 6\n";
+  REQUIRE(::chmod(shebang.c_str(), 0755) == 0);
   std::string got = nsutil::test::in_child([&] {
     auto [r, w] = nsutil::make_pipe();
     forked_marker = w.get();
     ::pthread_atfork(nullptr, nullptr, [] { (void)!::write(forked_marker, "f", 1); });
-    nsutil::ns_set types{nsutil::ns_type::pid};
-    if (::geteuid() != 0)
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
-    // The first child is the PID namespace's init: spawned, its fork handler does not run.
+    // A "#!" script, which the kernel runs itself, is spawned: its fork handler does not run.
+    int by_kernel = nsutil::spawn_program(shebang, {shebang}).wait().value;
+    // Nor for the first child of a PID namespace, its init (the only child it can have here).
+    unshare_allowed(nsutil::ns_type::pid);
     int pid1 = nsutil::spawn_program("sh", {"sh", "-c", "exit $$"}).wait().value;
     w.reset();
     std::string forks = nsutil::read_all(r, "marker pipe");
-    return fmt::format("{} {}", pid1, forks);
+    return fmt::format("{} {} {}", pid1, by_kernel, forks);
   });
-  CHECK(got == "1 ");
+  CHECK(got == "1 6 ");
   // In a new PID namespace too, the shell runs the script (it is its PID 1: status 9).
   std::string script_status = nsutil::test::in_child([&] {
-    nsutil::ns_set types{nsutil::ns_type::pid};
-    if (::geteuid() != 0)
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
+    unshare_allowed(nsutil::ns_type::pid);
     return std::to_string(nsutil::spawn_program(script, {script}).wait().value);
   });
   CHECK(script_status == "9");
@@ -436,10 +444,7 @@ TEST_CASE("a program spawned into a new time namespace runs there", "[userns][pr
   // Linux 6.1 refuses posix_spawn's CLONE_VM child to a process whose children start in another
   // time namespace; the library forks instead, and the program sees the namespace's offsets.
   std::string got = nsutil::test::in_child([] {
-    nsutil::ns_set types{nsutil::ns_type::time};
-    if (::geteuid() != 0)
-      types.add(nsutil::ns_type::user);
-    nsutil::unshare(types);
+    unshare_allowed(nsutil::ns_type::time);
     std::ofstream("/proc/self/timens_offsets") << "monotonic 7 0\n";
     auto c = nsutil::spawn_program(
         "sh", {"sh", "-c", "grep -q '^monotonic *7 ' /proc/self/timens_offsets && exit 4; exit 5"});
